@@ -1,0 +1,155 @@
+//===- Spec.h - Checked meaning of a .attn file -----------------*- C++ -*-===//
+//
+// Sema turns the untyped AST into these specs: every constant folded, every
+// field checked and defaulted, every reference resolved. MLIRGen reads only
+// specs, never raw AST, except the body of a mask predicate, which it lowers
+// to `arith` ops in the attention op's mask region.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_FRONTEND_SPEC_H
+#define ATTNC_FRONTEND_SPEC_H
+
+#include "attnc/Frontend/AST.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+enum class ElementType { F32, F16 };
+enum class Scoring { Dot, Additive };
+enum class Activation { None, ReLU, GELU };
+enum class NormPlacement { Pre, Post };
+enum class EmptyRowPolicy { Zero, Uniform };
+enum class ProbsOutput { None, PerHead, HeadMean };
+enum class ScoreModKind { Softcap, Alibi, Bias };
+enum class AttentionSource { Unspecified, Self, Cross };
+enum class Positions { None, Sinusoidal };
+enum class ModelOutput { Logits, Probs };
+
+/// A code-generation target: the name the user wrote and the Halide target
+/// string it stands for.
+struct TargetSpec {
+  std::string name;
+  std::string halideTarget;
+  llvm::SMLoc loc;
+};
+
+/// One step of the ordered score modifiers, applied after scoring.
+struct ScoreMod {
+  ScoreModKind kind;
+  double softcap = 0; ///< Softcap only: score = cap * tanh(score / cap).
+  llvm::SMLoc loc;
+};
+
+/// The intersection of every mask term of an attention block.
+struct MaskSpec {
+  bool causal = false;
+  bool keyPadding = false;
+  int64_t window = 0; ///< 0: none; else keep |q - k| < window.
+  /// `predicate(b, h, q, k) { body }`, or null.
+  const CallExpr *predicate = nullptr;
+};
+
+/// An `attention` block: one variant of multi-head attention.
+struct AttentionSpec {
+  std::string name;
+  llvm::SMLoc loc;
+  AttentionSource source = AttentionSource::Unspecified;
+  int64_t heads = 0;
+  int64_t kvHeads = 0;
+  int64_t headDim = 0; ///< 0: d_model / heads, resolved where it is used.
+  int64_t dModel = 0;  ///< 0: no projections unless a layer provides them.
+  Scoring scoring = Scoring::Dot;
+  std::optional<double> scale; ///< Dot only; default 1/sqrt(head_dim).
+  int64_t additiveDim = 0;     ///< Additive only; 0 means head_dim.
+  MaskSpec mask;
+  std::vector<ScoreMod> scoreMods;
+  EmptyRowPolicy emptyRows = EmptyRowPolicy::Zero;
+  ProbsOutput probs = ProbsOutput::None;
+  bool projectionBias = true;
+
+  bool hasScoreMod(ScoreModKind kind) const {
+    for (const ScoreMod &mod : scoreMods)
+      if (mod.kind == kind)
+        return true;
+    return false;
+  }
+};
+
+/// `ffn(dim, activation, bias = true)`.
+struct FeedForwardSpec {
+  int64_t dim = 0;
+  Activation activation = Activation::ReLU;
+  bool bias = true;
+};
+
+/// An `encoder_layer` or `decoder_layer` block.
+struct LayerSpec {
+  std::string name;
+  llvm::SMLoc loc;
+  bool isDecoder = false;
+  const AttentionSpec *selfAttention = nullptr;
+  const AttentionSpec *crossAttention = nullptr; ///< Decoder only; optional.
+  FeedForwardSpec feedForward;
+  NormPlacement norm = NormPlacement::Post;
+  double normEps = 1e-5;
+};
+
+/// `layer * count` in a model.
+struct StackSpec {
+  const LayerSpec *layer = nullptr;
+  int64_t count = 0;
+  llvm::SMLoc loc;
+};
+
+/// A `model` block: embeddings, an encoder and/or a decoder stack, and the
+/// projection to the target vocabulary.
+struct ModelSpec {
+  std::string name;
+  llvm::SMLoc loc;
+  int64_t dModel = 0;
+  int64_t srcVocab = 0;
+  int64_t tgtVocab = 0;
+  int64_t maxLen = 1024;
+  Positions positions = Positions::Sinusoidal;
+  double embedScale = 1.0;
+  std::optional<StackSpec> encoder;
+  std::optional<StackSpec> decoder;
+  bool finalNorm = true;
+  bool outputBias = true;
+  ModelOutput output = ModelOutput::Logits;
+};
+
+/// Everything a .attn file asks for, checked.
+struct CompileUnit {
+  std::string name; ///< The file's stem; prefixes kernel names.
+  std::vector<TargetSpec> targets;
+  ElementType dtype = ElementType::F32;
+  std::map<std::string, int64_t> intConstants; ///< For predicate bodies.
+  std::vector<std::unique_ptr<AttentionSpec>> attentions;
+  std::vector<std::unique_ptr<LayerSpec>> layers;
+  std::vector<std::unique_ptr<ModelSpec>> models;
+};
+
+/// Head dimension of `attention` inside a model of width `dModel`.
+inline int64_t resolvedHeadDim(const AttentionSpec &attention, int64_t dModel) {
+  if (attention.headDim)
+    return attention.headDim;
+  return dModel / attention.heads;
+}
+
+/// The Halide target string of a known target name, or empty if unknown.
+llvm::StringRef halideTargetFor(llvm::StringRef name);
+
+/// Names accepted on a `target` line, comma-separated, for messages.
+llvm::StringRef knownTargetNames();
+
+} // namespace attnc
+
+#endif // ATTNC_FRONTEND_SPEC_H

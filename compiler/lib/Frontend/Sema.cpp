@@ -1,0 +1,794 @@
+//===- Sema.cpp - Checks a .attn AST and builds its specs -----------------===//
+//
+// Order of work: collect every top-level name (rejecting redefinitions),
+// fold the constants in file order, read the target and dtype lines, then
+// analyze attention blocks, layers and models, each kind after the kinds it
+// may reference, so a block may be used before the line that defines it. A
+// block that fails is remembered, and references to it report nothing more.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Frontend/Sema.h"
+#include "SemaImpl.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Casting.h"
+#include "llvm/Support/Path.h"
+
+#include <cctype>
+
+using namespace attnc;
+using namespace attnc::sema;
+
+llvm::StringRef attnc::halideTargetFor(llvm::StringRef name) {
+  return llvm::StringSwitch<llvm::StringRef>(name)
+      .Case("host", "host")
+      .Case("x86_64_avx2", "x86-64-linux-avx-avx2-f16c-fma-sse41")
+      .Case("x86_64_avx512",
+            "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41")
+      .Case("arm64", "arm-64-linux")
+      .Case("cuda", "host-cuda-cuda_capability_80")
+      .Default("");
+}
+
+llvm::StringRef attnc::knownTargetNames() {
+  return "host, x86_64_avx2, x86_64_avx512, arm64 or cuda";
+}
+
+namespace {
+
+const llvm::StringRef kAttentionFields[] = {
+    "source", "heads",     "kv_heads",   "head_dim", "d_model", "scoring",
+    "mask",   "score_mod", "empty_rows", "probs",    "bias"};
+const llvm::StringRef kEncoderLayerFields[] = {"self_attention", "feed_forward",
+                                               "norm", "norm_eps"};
+const llvm::StringRef kDecoderLayerFields[] = {
+    "self_attention", "cross_attention", "feed_forward", "norm", "norm_eps"};
+const llvm::StringRef kModelFields[] = {
+    "d_model",    "src_vocab",   "tgt_vocab", "max_len",
+    "positions",  "embed_scale", "encoder",   "decoder",
+    "final_norm", "output_bias", "output"};
+
+class Sema {
+public:
+  explicit Sema(Diagnostics &diags) : ctx(diags), diags(diags) {}
+
+  std::unique_ptr<CompileUnit> run(const Module &module);
+
+private:
+  void collectSymbols(const Module &module);
+  void foldConstants(const Module &module);
+  void readTargetsAndDtype(const Module &module);
+  void analyzeAttention(const Decl &decl);
+  void analyzeLayer(const Decl &decl);
+  void analyzeModel(const Decl &decl);
+
+  // Attention field helpers.
+  void readScoring(FieldSet &fields, const Field &field, AttentionSpec &spec);
+  void readMask(FieldSet &fields, const Field &field, MaskSpec &mask);
+  void readScoreMods(FieldSet &fields, const Field &field,
+                     std::vector<ScoreMod> &mods);
+  // Layer and model helpers.
+  const AttentionSpec *readAttentionRef(FieldSet &fields, const Field &field);
+  void readFeedForward(FieldSet &fields, const Field &field,
+                       FeedForwardSpec &spec);
+  std::optional<StackSpec> readStack(FieldSet &fields, const Field &field,
+                                     BlockKind layerKind);
+  void checkAttentionInModel(FieldSet &fields, const AttentionSpec &attention,
+                             const ModelSpec &model);
+
+  SemaContext ctx;
+  Diagnostics &diags;
+  std::unique_ptr<CompileUnit> unit;
+  std::set<const LayerSpec *> usedLayers;
+};
+
+} // namespace
+
+std::unique_ptr<CompileUnit> Sema::run(const Module &module) {
+  unit = std::make_unique<CompileUnit>();
+  std::string stem = llvm::sys::path::stem(module.fileName).str();
+  for (char &c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)))
+      c = '_';
+  unit->name = stem.empty() || std::isdigit(static_cast<unsigned char>(stem[0]))
+                   ? "m_" + stem
+                   : stem;
+
+  collectSymbols(module);
+  foldConstants(module);
+  readTargetsAndDtype(module);
+  for (BlockKind kind : {BlockKind::Attention, BlockKind::EncoderLayer,
+                         BlockKind::DecoderLayer, BlockKind::Model}) {
+    for (const Decl &decl : module.decls) {
+      if (decl.kind != Decl::Kind::Block || decl.blockKind != kind)
+        continue;
+      if (kind == BlockKind::Attention)
+        analyzeAttention(decl);
+      else if (kind == BlockKind::Model)
+        analyzeModel(decl);
+      else
+        analyzeLayer(decl);
+    }
+  }
+  for (const auto &layer : unit->layers)
+    if (!usedLayers.count(layer.get()))
+      diags.warning(layer->loc,
+                    (layer->isDecoder ? "decoder_layer '" : "encoder_layer '") +
+                        layer->name + "' is not used by any model");
+  if (diags.errorCount())
+    return nullptr;
+  for (const auto &entry : ctx.constants)
+    if (entry.second.kind == Value::Kind::Int)
+      unit->intConstants[entry.first().str()] = entry.second.i;
+  return std::move(unit);
+}
+
+void Sema::collectSymbols(const Module &module) {
+  for (const Decl &decl : module.decls) {
+    if (decl.kind != Decl::Kind::Const && decl.kind != Decl::Kind::Block)
+      continue;
+    Symbol symbol{decl.kind == Decl::Kind::Const ? Symbol::Kind::Const
+                                                 : Symbol::Kind::Block,
+                  &decl};
+    auto inserted = ctx.symbols.try_emplace(decl.name, symbol);
+    if (!inserted.second) {
+      diags.error(decl.nameLoc, "redefinition of '" + decl.name + "'");
+      diags.note(inserted.first->second.decl->nameLoc,
+                 "previous definition is here");
+    }
+  }
+}
+
+void Sema::foldConstants(const Module &module) {
+  for (const Decl &decl : module.decls) {
+    if (decl.kind != Decl::Kind::Const)
+      continue;
+    // A redefinition was reported already; fold only the first.
+    if (ctx.symbols.lookup(decl.name).decl != &decl)
+      continue;
+    if (std::optional<Value> value = ctx.evaluate(*decl.value))
+      ctx.constants[decl.name] = *value;
+    else
+      ctx.poisoned.insert(decl.name);
+  }
+}
+
+void Sema::readTargetsAndDtype(const Module &module) {
+  const Decl *dtypeDecl = nullptr;
+  bool sawTarget = false;
+  for (const Decl &decl : module.decls) {
+    if (decl.kind == Decl::Kind::Target) {
+      sawTarget = true;
+      for (const TargetItem &item : decl.targets) {
+        TargetSpec target{item.text, item.text, item.loc};
+        if (!item.isRawString) {
+          target.halideTarget = halideTargetFor(item.text).str();
+          if (target.halideTarget.empty()) {
+            static const llvm::StringRef names[] = {
+                "host", "x86_64_avx2", "x86_64_avx512", "arm64", "cuda"};
+            diags.error(item.loc, "unknown target '" + item.text +
+                                      "'; expected " + knownTargetNames() +
+                                      ", or a quoted Halide target string" +
+                                      suggest(item.text, names));
+            continue;
+          }
+        } else if (item.text.empty()) {
+          diags.error(item.loc, "empty target string");
+          continue;
+        }
+        bool repeated = false;
+        for (const TargetSpec &seen : unit->targets)
+          if (seen.name == target.name) {
+            diags.error(item.loc, "target '" + item.text + "' is listed twice");
+            diags.note(seen.loc, "first listed here");
+            repeated = true;
+          }
+        if (!repeated)
+          unit->targets.push_back(std::move(target));
+      }
+    } else if (decl.kind == Decl::Kind::Dtype) {
+      if (dtypeDecl) {
+        diags.error(decl.loc, "dtype is declared twice");
+        diags.note(dtypeDecl->loc, "first declared here");
+        continue;
+      }
+      dtypeDecl = &decl;
+      if (decl.name == "f32") {
+        unit->dtype = ElementType::F32;
+      } else if (decl.name == "f16") {
+        unit->dtype = ElementType::F16;
+      } else {
+        static const llvm::StringRef dtypes[] = {"f32", "f16"};
+        diags.error(decl.nameLoc, "unknown dtype '" + decl.name +
+                                      "'; expected f32 or f16" +
+                                      suggest(decl.name, dtypes));
+      }
+    }
+  }
+  if (!sawTarget)
+    unit->targets.push_back({"host", "host", llvm::SMLoc()});
+  if (unit->dtype == ElementType::F16) {
+    for (const TargetSpec &target : unit->targets) {
+      if (target.name == "cuda" || target.name == "arm64" ||
+          target.name != target.halideTarget)
+        continue;
+      diags.error(dtypeDecl->nameLoc,
+                  "dtype f16 needs half-precision arithmetic, which target '" +
+                      target.name +
+                      "' lacks; use f32, or targets arm64 and "
+                      "cuda");
+      if (target.loc.isValid())
+        diags.note(target.loc, "target '" + target.name + "' is listed here");
+      break;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Attention blocks
+//===----------------------------------------------------------------------===//
+
+void Sema::analyzeAttention(const Decl &decl) {
+  FieldSet fields(ctx, decl, kAttentionFields);
+  auto spec = std::make_unique<AttentionSpec>();
+  spec->name = decl.name;
+  spec->loc = decl.nameLoc;
+
+  if (const Field *f = fields.require("heads"))
+    spec->heads = fields.positiveInt(*f).value_or(0);
+  spec->kvHeads = spec->heads;
+  if (const Field *f = fields.get("kv_heads")) {
+    spec->kvHeads = fields.positiveInt(*f).value_or(0);
+    if (spec->heads && spec->kvHeads && spec->heads % spec->kvHeads) {
+      diags.error(f->value->getLoc(), "kv_heads (" +
+                                          std::to_string(spec->kvHeads) +
+                                          ") must divide heads (" +
+                                          std::to_string(spec->heads) + ")");
+      fields.fail();
+    }
+  }
+  if (const Field *f = fields.get("head_dim"))
+    spec->headDim = fields.positiveInt(*f).value_or(0);
+  if (const Field *f = fields.get("d_model")) {
+    spec->dModel = fields.positiveInt(*f).value_or(0);
+    if (spec->dModel && spec->heads && !spec->headDim &&
+        spec->dModel % spec->heads) {
+      diags.error(f->value->getLoc(),
+                  "d_model (" + std::to_string(spec->dModel) +
+                      ") is not divisible by heads (" +
+                      std::to_string(spec->heads) +
+                      "); set head_dim to choose the head size");
+      fields.fail();
+    }
+  }
+  if (const Field *f = fields.get("source")) {
+    if (auto i = fields.keyword(*f, {"self", "cross"}))
+      spec->source = *i == 0 ? AttentionSource::Self : AttentionSource::Cross;
+  }
+  if (const Field *f = fields.get("scoring"))
+    readScoring(fields, *f, *spec);
+  if (const Field *f = fields.get("mask"))
+    readMask(fields, *f, spec->mask);
+  if (const Field *f = fields.get("score_mod"))
+    readScoreMods(fields, *f, spec->scoreMods);
+  if (const Field *f = fields.get("empty_rows")) {
+    if (auto i = fields.keyword(*f, {"zero", "uniform"}))
+      spec->emptyRows =
+          *i == 0 ? EmptyRowPolicy::Zero : EmptyRowPolicy::Uniform;
+  }
+  if (const Field *f = fields.get("probs")) {
+    if (auto i = fields.keyword(*f, {"none", "per_head", "head_mean"}))
+      spec->probs = static_cast<ProbsOutput>(*i);
+  }
+  if (const Field *f = fields.get("bias"))
+    spec->projectionBias = fields.boolean(*f).value_or(true);
+
+  if (!fields.ok()) {
+    ctx.poisoned.insert(decl.name);
+    return;
+  }
+  ctx.attentions[decl.name] = spec.get();
+  unit->attentions.push_back(std::move(spec));
+}
+
+void Sema::readScoring(FieldSet &fields, const Field &field,
+                       AttentionSpec &spec) {
+  static const llvm::StringRef kinds[] = {"dot", "additive"};
+  const Expr &value = *field.value;
+  auto *call = llvm::dyn_cast<CallExpr>(&value);
+  if (!call) {
+    if (auto i = fields.keyword(value, "field 'scoring'", kinds))
+      spec.scoring = *i == 0 ? Scoring::Dot : Scoring::Additive;
+    return;
+  }
+  if (call->callee != "dot" && call->callee != "additive") {
+    diags.error(call->getLoc(), "unknown scoring '" + call->callee +
+                                    "'; expected dot or additive" +
+                                    suggest(call->callee, kinds));
+    fields.fail();
+    return;
+  }
+  bool isDot = call->callee == "dot";
+  spec.scoring = isDot ? Scoring::Dot : Scoring::Additive;
+  llvm::StringRef param = isDot ? "scale" : "dim";
+  if (call->body) {
+    diags.error(call->body->getLoc(), "'" + call->callee + "' takes no body");
+    fields.fail();
+  }
+  for (const CallArg &arg : call->args) {
+    if (arg.name != param) {
+      diags.error(arg.loc, "'" + call->callee + "' takes one named argument, " +
+                               param + " = ...");
+      fields.fail();
+      return;
+    }
+    std::optional<Value> v = ctx.evaluate(*arg.value);
+    if (!v) {
+      fields.fail();
+      return;
+    }
+    if (isDot) {
+      if (v->kind == Value::Kind::Bool || !(v->asDouble() > 0)) {
+        diags.error(arg.value->getLoc(),
+                    "scale must be a positive number, got " + v->describe());
+        fields.fail();
+        return;
+      }
+      spec.scale = v->asDouble();
+    } else {
+      if (v->kind != Value::Kind::Int || v->i <= 0) {
+        diags.error(arg.value->getLoc(),
+                    "dim must be a positive integer, got " + v->describe());
+        fields.fail();
+        return;
+      }
+      spec.additiveDim = v->i;
+    }
+  }
+}
+
+/// Flattens `a & b & c` into its terms.
+static void flattenIntersection(const Expr &expr,
+                                std::vector<const Expr *> &terms) {
+  if (auto *binary = llvm::dyn_cast<BinaryExpr>(&expr))
+    if (binary->op == BinaryExpr::Op::Intersect) {
+      flattenIntersection(*binary->lhs, terms);
+      flattenIntersection(*binary->rhs, terms);
+      return;
+    }
+  terms.push_back(&expr);
+}
+
+void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
+  static const llvm::StringRef terms[] = {"none", "causal", "key_padding",
+                                          "window", "predicate"};
+  std::vector<const Expr *> items;
+  flattenIntersection(*field.value, items);
+  std::set<std::string> seen;
+  for (const Expr *item : items) {
+    std::string kind;
+    if (auto *name = llvm::dyn_cast<NameExpr>(item))
+      kind = name->name;
+    else if (auto *call = llvm::dyn_cast<CallExpr>(item))
+      kind = call->callee;
+    if (kind.empty() || !llvm::is_contained(terms, kind) ||
+        (llvm::isa<NameExpr>(item) &&
+         (kind == "window" || kind == "predicate")) ||
+        (llvm::isa<CallExpr>(item) && kind != "window" &&
+         kind != "predicate")) {
+      diags.error(item->getLoc(),
+                  "unknown mask" + (kind.empty() ? "" : " '" + kind + "'") +
+                      "; expected none, causal, key_padding, window(n) or "
+                      "predicate(b, h, q, k) { ... }" +
+                      (kind.empty() ? "" : suggest(kind, terms)));
+      fields.fail();
+      continue;
+    }
+    if (!seen.insert(kind).second) {
+      diags.error(item->getLoc(), "mask '" + kind + "' appears twice");
+      fields.fail();
+      continue;
+    }
+    if (kind == "none") {
+      if (items.size() > 1) {
+        diags.error(item->getLoc(), "mask 'none' cannot be combined with "
+                                    "other masks");
+        fields.fail();
+      }
+    } else if (kind == "causal") {
+      mask.causal = true;
+    } else if (kind == "key_padding") {
+      mask.keyPadding = true;
+    } else if (kind == "window") {
+      auto *call = llvm::cast<CallExpr>(item);
+      if (call->args.size() != 1 || !call->args[0].name.empty() || call->body) {
+        diags.error(call->getLoc(), "window takes one size: window(128)");
+        fields.fail();
+        continue;
+      }
+      std::optional<Value> v = ctx.evaluate(*call->args[0].value);
+      if (!v || v->kind != Value::Kind::Int || v->i <= 0) {
+        if (v)
+          diags.error(call->args[0].value->getLoc(),
+                      "window size must be a positive integer, got " +
+                          v->describe());
+        fields.fail();
+        continue;
+      }
+      mask.window = v->i;
+    } else {
+      auto *call = llvm::cast<CallExpr>(item);
+      if (!ctx.checkPredicate(*call)) {
+        fields.fail();
+        continue;
+      }
+      mask.predicate = call;
+    }
+  }
+}
+
+void Sema::readScoreMods(FieldSet &fields, const Field &field,
+                         std::vector<ScoreMod> &mods) {
+  static const llvm::StringRef kinds[] = {"softcap", "alibi", "bias", "none"};
+  std::vector<const Expr *> items;
+  if (auto *list = llvm::dyn_cast<ListExpr>(field.value.get())) {
+    for (const ExprPtr &item : list->items)
+      items.push_back(item.get());
+  } else {
+    items.push_back(field.value.get());
+  }
+  for (const Expr *item : items) {
+    ScoreMod mod;
+    mod.loc = item->getLoc();
+    if (auto *call = llvm::dyn_cast<CallExpr>(item)) {
+      if (call->callee != "softcap") {
+        diags.error(call->getLoc(), "unknown score modifier '" + call->callee +
+                                        "'; expected softcap(cap), alibi or "
+                                        "bias" +
+                                        suggest(call->callee, kinds));
+        fields.fail();
+        continue;
+      }
+      if (call->args.size() != 1 || !call->args[0].name.empty() || call->body) {
+        diags.error(call->getLoc(), "softcap takes one cap: softcap(30.0)");
+        fields.fail();
+        continue;
+      }
+      std::optional<Value> v = ctx.evaluate(*call->args[0].value);
+      if (!v || v->kind == Value::Kind::Bool || !(v->asDouble() > 0)) {
+        if (v)
+          diags.error(call->args[0].value->getLoc(),
+                      "softcap must be a positive number, got " +
+                          v->describe());
+        fields.fail();
+        continue;
+      }
+      mod.kind = ScoreModKind::Softcap;
+      mod.softcap = v->asDouble();
+    } else {
+      auto i = fields.keyword(*item, "score modifier", kinds);
+      if (!i)
+        continue;
+      if (*i == 3) {
+        if (items.size() > 1) {
+          diags.error(item->getLoc(), "score modifier 'none' cannot be "
+                                      "combined with others");
+          fields.fail();
+        }
+        continue;
+      }
+      if (*i == 0) {
+        diags.error(item->getLoc(), "softcap needs its cap: softcap(30.0)");
+        fields.fail();
+        continue;
+      }
+      mod.kind = *i == 1 ? ScoreModKind::Alibi : ScoreModKind::Bias;
+    }
+    bool repeated = llvm::any_of(
+        mods, [&](const ScoreMod &other) { return other.kind == mod.kind; });
+    if (repeated) {
+      diags.error(item->getLoc(), "score modifier appears twice");
+      fields.fail();
+      continue;
+    }
+    mods.push_back(mod);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+const AttentionSpec *Sema::readAttentionRef(FieldSet &fields,
+                                            const Field &field) {
+  const Decl *decl =
+      ctx.lookupBlock(*field.value, BlockKind::Attention, field.name);
+  if (!decl) {
+    fields.fail();
+    return nullptr;
+  }
+  if (ctx.poisoned.count(decl->name)) {
+    fields.fail();
+    return nullptr;
+  }
+  return ctx.attentions.lookup(decl->name);
+}
+
+void Sema::readFeedForward(FieldSet &fields, const Field &field,
+                           FeedForwardSpec &spec) {
+  auto *call = llvm::dyn_cast<CallExpr>(field.value.get());
+  if (!call || call->callee != "ffn" || call->body) {
+    diags.error(field.value->getLoc(),
+                "feed_forward expects ffn(dim, relu|gelu[, bias = false])");
+    fields.fail();
+    return;
+  }
+  size_t positional = 0;
+  for (const CallArg &arg : call->args) {
+    if (arg.name.empty()) {
+      if (positional == 0) {
+        std::optional<Value> v = ctx.evaluate(*arg.value);
+        if (!v || v->kind != Value::Kind::Int || v->i <= 0) {
+          if (v)
+            diags.error(arg.value->getLoc(),
+                        "ffn dim must be a positive integer, got " +
+                            v->describe());
+          fields.fail();
+          return;
+        }
+        spec.dim = v->i;
+      } else if (positional == 1) {
+        auto i =
+            fields.keyword(*arg.value, "the ffn activation", {"relu", "gelu"});
+        if (!i)
+          return;
+        spec.activation = *i == 0 ? Activation::ReLU : Activation::GELU;
+      } else {
+        diags.error(arg.loc, "ffn takes at most two positional arguments");
+        fields.fail();
+        return;
+      }
+      ++positional;
+    } else if (arg.name == "bias") {
+      std::optional<Value> v = ctx.evaluate(*arg.value);
+      if (!v || v->kind != Value::Kind::Bool) {
+        if (v)
+          diags.error(arg.value->getLoc(),
+                      "ffn bias must be true or false, got " + v->describe());
+        fields.fail();
+        return;
+      }
+      spec.bias = v->b;
+    } else {
+      diags.error(arg.loc,
+                  "unknown ffn argument '" + arg.name + "'; expected bias");
+      fields.fail();
+      return;
+    }
+  }
+  if (positional < 2) {
+    diags.error(call->getLoc(),
+                "ffn needs its width and activation: ffn(2048, relu)");
+    fields.fail();
+  }
+}
+
+void Sema::analyzeLayer(const Decl &decl) {
+  bool isDecoder = decl.blockKind == BlockKind::DecoderLayer;
+  FieldSet fields(ctx, decl,
+                  isDecoder
+                      ? llvm::ArrayRef<llvm::StringRef>(kDecoderLayerFields)
+                      : llvm::ArrayRef<llvm::StringRef>(kEncoderLayerFields));
+  auto spec = std::make_unique<LayerSpec>();
+  spec->name = decl.name;
+  spec->loc = decl.nameLoc;
+  spec->isDecoder = isDecoder;
+
+  if (const Field *f = fields.require("self_attention")) {
+    spec->selfAttention = readAttentionRef(fields, *f);
+    if (spec->selfAttention &&
+        spec->selfAttention->source == AttentionSource::Cross) {
+      diags.error(f->value->getLoc(), "attention '" +
+                                          spec->selfAttention->name +
+                                          "' has source = cross and cannot be "
+                                          "a self_attention");
+      diags.note(spec->selfAttention->loc, "declared here");
+      fields.fail();
+    }
+  }
+  if (const Field *f = fields.get("cross_attention")) {
+    spec->crossAttention = readAttentionRef(fields, *f);
+    if (spec->crossAttention &&
+        spec->crossAttention->source == AttentionSource::Self) {
+      diags.error(f->value->getLoc(), "attention '" +
+                                          spec->crossAttention->name +
+                                          "' has source = self and cannot be "
+                                          "a cross_attention");
+      diags.note(spec->crossAttention->loc, "declared here");
+      fields.fail();
+    }
+    if (spec->crossAttention && spec->crossAttention->mask.causal) {
+      diags.error(f->value->getLoc(),
+                  "cross_attention '" + spec->crossAttention->name +
+                      "' is causal; queries and keys come from different "
+                      "sequences, so a causal mask has no meaning there");
+      fields.fail();
+    }
+  }
+  if (const Field *f = fields.require("feed_forward"))
+    readFeedForward(fields, *f, spec->feedForward);
+  if (const Field *f = fields.get("norm")) {
+    if (auto i = fields.keyword(*f, {"pre", "post"}))
+      spec->norm = *i == 0 ? NormPlacement::Pre : NormPlacement::Post;
+  }
+  if (const Field *f = fields.get("norm_eps"))
+    spec->normEps = fields.positiveNumber(*f).value_or(1e-5);
+
+  if (!fields.ok()) {
+    ctx.poisoned.insert(decl.name);
+    return;
+  }
+  ctx.layers[decl.name] = spec.get();
+  unit->layers.push_back(std::move(spec));
+}
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+std::optional<StackSpec> Sema::readStack(FieldSet &fields, const Field &field,
+                                         BlockKind layerKind) {
+  const Expr *layerExpr = field.value.get();
+  const Expr *countExpr = nullptr;
+  if (auto *binary = llvm::dyn_cast<BinaryExpr>(field.value.get()))
+    if (binary->op == BinaryExpr::Op::Mul) {
+      layerExpr = binary->lhs.get();
+      countExpr = binary->rhs.get();
+    }
+  StackSpec stack;
+  stack.loc = field.value->getLoc();
+  stack.count = 1;
+  const Decl *decl = ctx.lookupBlock(*layerExpr, layerKind, field.name);
+  if (!decl || ctx.poisoned.count(decl->name)) {
+    fields.fail();
+    return std::nullopt;
+  }
+  stack.layer = ctx.layers.lookup(decl->name);
+  if (countExpr) {
+    std::optional<Value> v = ctx.evaluate(*countExpr);
+    if (!v || v->kind != Value::Kind::Int || v->i <= 0 || v->i > 1000) {
+      if (v)
+        diags.error(countExpr->getLoc(),
+                    "layer count must be an integer from 1 to 1000, got " +
+                        v->describe());
+      fields.fail();
+      return std::nullopt;
+    }
+    stack.count = v->i;
+  }
+  usedLayers.insert(stack.layer);
+  return stack;
+}
+
+void Sema::checkAttentionInModel(FieldSet &fields,
+                                 const AttentionSpec &attention,
+                                 const ModelSpec &model) {
+  const Field *dModelField = fields.get("d_model");
+  llvm::SMLoc where = dModelField ? dModelField->value->getLoc() : model.loc;
+  if (attention.dModel && attention.dModel != model.dModel) {
+    diags.error(where, "model '" + model.name + "' has d_model " +
+                           std::to_string(model.dModel) + ", but attention '" +
+                           attention.name + "' declares d_model " +
+                           std::to_string(attention.dModel));
+    diags.note(attention.loc,
+               "attention '" + attention.name + "' is declared here");
+    fields.fail();
+  } else if (!attention.headDim && model.dModel % attention.heads) {
+    diags.error(where, "d_model (" + std::to_string(model.dModel) +
+                           ") of model '" + model.name +
+                           "' is not divisible by heads (" +
+                           std::to_string(attention.heads) +
+                           ") of attention '" + attention.name + "'");
+    diags.note(attention.loc, "set head_dim in attention '" + attention.name +
+                                  "' to choose the head size");
+    fields.fail();
+  }
+}
+
+void Sema::analyzeModel(const Decl &decl) {
+  FieldSet fields(ctx, decl, kModelFields);
+  auto spec = std::make_unique<ModelSpec>();
+  spec->name = decl.name;
+  spec->loc = decl.nameLoc;
+
+  if (const Field *f = fields.require("d_model"))
+    spec->dModel = fields.positiveInt(*f).value_or(0);
+  const Field *encoderField = fields.get("encoder");
+  const Field *decoderField = fields.get("decoder");
+  if (encoderField)
+    spec->encoder = readStack(fields, *encoderField, BlockKind::EncoderLayer);
+  if (decoderField)
+    spec->decoder = readStack(fields, *decoderField, BlockKind::DecoderLayer);
+  if (!encoderField && !decoderField) {
+    diags.error(decl.nameLoc, "model '" + decl.name +
+                                  "' needs an encoder, a decoder, or both");
+    fields.fail();
+  }
+  if (encoderField) {
+    if (const Field *f = fields.require("src_vocab"))
+      spec->srcVocab = fields.positiveInt(*f).value_or(0);
+  } else if (const Field *f = fields.get("src_vocab")) {
+    diags.error(f->loc, "src_vocab has no use in a model without an encoder");
+    fields.fail();
+  }
+  if (decoderField) {
+    if (const Field *f = fields.require("tgt_vocab"))
+      spec->tgtVocab = fields.positiveInt(*f).value_or(0);
+  } else if (const Field *f = fields.get("tgt_vocab")) {
+    diags.error(f->loc, "tgt_vocab has no use in a model without a decoder");
+    fields.fail();
+  }
+  if (const Field *f = fields.get("max_len"))
+    spec->maxLen = fields.positiveInt(*f).value_or(1);
+  if (const Field *f = fields.get("positions")) {
+    if (auto i = fields.keyword(*f, {"none", "sinusoidal"}))
+      spec->positions = *i == 0 ? Positions::None : Positions::Sinusoidal;
+  }
+  if (const Field *f = fields.get("embed_scale"))
+    spec->embedScale = fields.positiveNumber(*f).value_or(1.0);
+  if (const Field *f = fields.get("final_norm"))
+    spec->finalNorm = fields.boolean(*f).value_or(true);
+  if (const Field *f = fields.get("output_bias"))
+    spec->outputBias = fields.boolean(*f).value_or(true);
+  if (const Field *f = fields.get("output")) {
+    if (auto i = fields.keyword(*f, {"logits", "probs"}))
+      spec->output = *i == 0 ? ModelOutput::Logits : ModelOutput::Probs;
+  }
+
+  if (spec->dModel && spec->positions == Positions::Sinusoidal &&
+      spec->dModel % 2) {
+    diags.error(fields.get("d_model")->value->getLoc(),
+                "sinusoidal positions need an even d_model, got " +
+                    std::to_string(spec->dModel));
+    fields.fail();
+  }
+  if (spec->decoder && spec->decoder->layer) {
+    const LayerSpec &layer = *spec->decoder->layer;
+    if (spec->encoder && !layer.crossAttention) {
+      diags.error(decoderField->value->getLoc(),
+                  "decoder_layer '" + layer.name +
+                      "' has no cross_attention, so it cannot read the "
+                      "encoder of model '" +
+                      decl.name + "'");
+      fields.fail();
+    } else if (!encoderField && layer.crossAttention) {
+      diags.error(decoderField->value->getLoc(),
+                  "decoder_layer '" + layer.name +
+                      "' has a cross_attention, but model '" + decl.name +
+                      "' has no encoder for it to read");
+      fields.fail();
+    }
+  }
+  if (spec->dModel && fields.ok()) {
+    for (const std::optional<StackSpec> *stack :
+         {&spec->encoder, &spec->decoder}) {
+      if (!*stack)
+        continue;
+      const LayerSpec &layer = *(*stack)->layer;
+      for (const AttentionSpec *attention :
+           {layer.selfAttention, layer.crossAttention})
+        if (attention)
+          checkAttentionInModel(fields, *attention, *spec);
+    }
+  }
+  if (!fields.ok())
+    return;
+  unit->models.push_back(std::move(spec));
+}
+
+std::unique_ptr<CompileUnit> attnc::analyze(const Module &module,
+                                            Diagnostics &diags) {
+  return Sema(diags).run(module);
+}

@@ -1,0 +1,559 @@
+//===- MLIRGen.cpp - From checked specs to the attn dialect ---------------===//
+//
+// Walks the CompileUnit and builds functions with an OpBuilder. Layers are
+// unrolled: each instance gets its own attn.param weights, named like
+// PyTorch's nn.Transformer state_dict ("encoder.layers.3.linear1.weight").
+// Multi-head attention whose shapes match nn.MultiheadAttention reads Q, K
+// and V as slices of the packed `in_proj_weight`; other variants
+// (grouped-query, additive, head_dim * heads != d_model) use separate
+// q_proj / k_proj / v_proj weights. Results of ops are unranked; the default
+// pipeline infers shapes and fuses what can be fused.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/MLIRGen/MLIRGen.h"
+#include "PredicateGen.h"
+#include "attnc/Dialect/Attn/AttnDialect.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attnc;
+
+namespace {
+
+constexpr int64_t kUnknownDim = ShapedType::kDynamicSize;
+
+/// The result of a multi-head attention: its output and, if the variant
+/// asks for them, its probabilities.
+struct AttentionResult {
+  Value output;
+  Value probs;
+};
+
+class MLIRGenImpl {
+public:
+  MLIRGenImpl(MLIRContext &context, const CompileUnit &unit,
+              const llvm::SourceMgr &sourceMgr)
+      : builder(&context), unit(unit), sourceMgr(sourceMgr) {
+    element = unit.dtype == ElementType::F16 ? builder.getF16Type()
+                                             : builder.getF32Type();
+  }
+
+  OwningOpRef<ModuleOp> generate();
+
+private:
+  // Locations and types.
+  Location loc(llvm::SMLoc where);
+  Type unranked() { return UnrankedTensorType::get(element); }
+  RankedTensorType tensor(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, element);
+  }
+  RankedTensorType indexTensor(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, builder.getI32Type());
+  }
+
+  // Layer building blocks.
+  Value param(const std::string &name, ArrayRef<int64_t> shape, Location at);
+  Value sliceRows(Value weight, int64_t offset, int64_t size, Location at);
+  Value linear(Value input, Value weight, Value bias, Location at);
+  Value linearParams(Value input, const std::string &prefix, int64_t out,
+                     int64_t in, bool bias, Location at);
+  Value layerNorm(Value input, const std::string &prefix, int64_t width,
+                  double eps, Location at);
+  Value add(Value a, Value b, Location at);
+  Value feedForward(Value input, const std::string &prefix,
+                    const FeedForwardSpec &spec, int64_t dModel, Location at);
+  AttentionResult multiHead(const std::string &prefix,
+                            const AttentionSpec &spec, int64_t dModel,
+                            Value queries, Value keysValues, Value kvLengths,
+                            Value bias);
+  AttentionResult core(const AttentionSpec &spec, int64_t headDim, Value q,
+                       Value k, Value v, Value kvLengths, Value bias,
+                       Value scoreWeight);
+
+  // Layers and models.
+  Value encoderLayer(const std::string &prefix, const LayerSpec &layer,
+                     int64_t dModel, Value x, Value lengths,
+                     SmallVectorImpl<Value> &probs);
+  Value decoderLayer(const std::string &prefix, const LayerSpec &layer,
+                     int64_t dModel, Value x, Value lengths, Value memory,
+                     Value memoryLengths, SmallVectorImpl<Value> &probs);
+  void emitAttentionFunction(const AttentionSpec &spec);
+  void emitModel(const ModelSpec &model);
+
+  /// Starts a function; returns its entry block's arguments.
+  FuncOp beginFunction(const std::string &name, ArrayRef<Type> inputs,
+                       ArrayRef<std::string> argNames, Location at);
+  void endFunction(FuncOp function, ArrayRef<Value> results,
+                   ArrayRef<std::string> resultNames, Location at);
+
+  OpBuilder builder;
+  const CompileUnit &unit;
+  const llvm::SourceMgr &sourceMgr;
+  ModuleOp module;
+  Type element;
+  /// Names of the probabilities results collected while building a model.
+  std::vector<std::string> probNames;
+};
+
+} // namespace
+
+Location MLIRGenImpl::loc(llvm::SMLoc where) {
+  if (!where.isValid())
+    return builder.getUnknownLoc();
+  unsigned buffer = sourceMgr.FindBufferContainingLoc(where);
+  auto lineCol = sourceMgr.getLineAndColumn(where, buffer);
+  return FileLineColLoc::get(
+      builder.getContext(),
+      sourceMgr.getMemoryBuffer(buffer)->getBufferIdentifier(), lineCol.first,
+      lineCol.second);
+}
+
+//===----------------------------------------------------------------------===//
+// Building blocks
+//===----------------------------------------------------------------------===//
+
+Value MLIRGenImpl::param(const std::string &name, ArrayRef<int64_t> shape,
+                         Location at) {
+  return builder.create<attn::ParamOp>(at, tensor(shape),
+                                       builder.getStringAttr(name));
+}
+
+Value MLIRGenImpl::sliceRows(Value weight, int64_t offset, int64_t size,
+                             Location at) {
+  auto type = weight.getType().cast<RankedTensorType>();
+  SmallVector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  shape[0] = size;
+  return builder.create<attn::SliceOp>(
+      at, tensor(shape), weight, builder.getI64IntegerAttr(0),
+      builder.getI64IntegerAttr(offset), builder.getI64IntegerAttr(size));
+}
+
+Value MLIRGenImpl::linear(Value input, Value weight, Value bias, Location at) {
+  auto op = builder.create<attn::LinearOp>(
+      at, unranked(), input, weight, bias,
+      attn::ActivationAttr::get(builder.getContext(), attn::Activation::None));
+  attn::dropDefaultAttributes(op);
+  return op;
+}
+
+Value MLIRGenImpl::linearParams(Value input, const std::string &prefix,
+                                int64_t out, int64_t in, bool bias,
+                                Location at) {
+  Value weight = param(prefix + "weight", {out, in}, at);
+  Value b = bias ? param(prefix + "bias", {out}, at) : Value();
+  return linear(input, weight, b, at);
+}
+
+Value MLIRGenImpl::layerNorm(Value input, const std::string &prefix,
+                             int64_t width, double eps, Location at) {
+  Value gamma = param(prefix + "weight", {width}, at);
+  Value beta = param(prefix + "bias", {width}, at);
+  return builder.create<attn::LayerNormOp>(at, unranked(), input, Value(),
+                                           gamma, beta,
+                                           builder.getF64FloatAttr(eps));
+}
+
+Value MLIRGenImpl::add(Value a, Value b, Location at) {
+  return builder.create<attn::AddOp>(at, unranked(), a, b);
+}
+
+Value MLIRGenImpl::feedForward(Value input, const std::string &prefix,
+                               const FeedForwardSpec &spec, int64_t dModel,
+                               Location at) {
+  Value hidden =
+      linearParams(input, prefix + "linear1.", spec.dim, dModel, spec.bias, at);
+  auto kind = spec.activation == Activation::GELU ? attn::Activation::GELU
+                                                  : attn::Activation::ReLU;
+  hidden = builder.create<attn::ActivationOp>(
+      at, unranked(), hidden,
+      attn::ActivationAttr::get(builder.getContext(), kind));
+  return linearParams(hidden, prefix + "linear2.", dModel, spec.dim, spec.bias,
+                      at);
+}
+
+AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
+                                  Value q, Value k, Value v, Value kvLengths,
+                                  Value bias, Value scoreWeight) {
+  Location at = loc(spec.loc);
+  MLIRContext *ctx = builder.getContext();
+  bool additive = spec.scoring == Scoring::Additive;
+  int64_t scoreDim = additive && spec.additiveDim ? spec.additiveDim : headDim;
+
+  SmallVector<Attribute> mods;
+  FloatAttr softcap;
+  for (const ScoreMod &mod : spec.scoreMods) {
+    attn::ScoreMod kind =
+        mod.kind == ScoreModKind::Softcap ? attn::ScoreMod::Softcap
+        : mod.kind == ScoreModKind::Alibi ? attn::ScoreMod::Alibi
+                                          : attn::ScoreMod::Bias;
+    mods.push_back(attn::ScoreModAttr::get(ctx, kind));
+    if (mod.kind == ScoreModKind::Softcap)
+      softcap = builder.getF64FloatAttr(mod.softcap);
+  }
+  FloatAttr scale;
+  if (!additive)
+    scale = builder.getF64FloatAttr(
+        spec.scale.value_or(1.0 / std::sqrt(double(headDim))));
+  attn::Probs probsMode =
+      spec.probs == ProbsOutput::PerHead    ? attn::Probs::PerHead
+      : spec.probs == ProbsOutput::HeadMean ? attn::Probs::HeadMean
+                                            : attn::Probs::None;
+
+  Type probsType = probsMode == attn::Probs::None ? Type() : unranked();
+  auto op = builder.create<attn::AttentionOp>(
+      at, unranked(), probsType, q, k, v, kvLengths, bias, scoreWeight,
+      builder.getI64IntegerAttr(spec.heads),
+      builder.getI64IntegerAttr(spec.kvHeads),
+      builder.getI64IntegerAttr(scoreDim),
+      attn::ScoringAttr::get(ctx, additive ? attn::Scoring::Additive
+                                           : attn::Scoring::Dot),
+      scale, spec.mask.causal ? builder.getUnitAttr() : UnitAttr(),
+      spec.mask.window ? builder.getI64IntegerAttr(spec.mask.window)
+                       : IntegerAttr(),
+      builder.getArrayAttr(mods), softcap,
+      attn::EmptyRowsAttr::get(ctx, spec.emptyRows == EmptyRowPolicy::Uniform
+                                        ? attn::EmptyRows::Uniform
+                                        : attn::EmptyRows::Zero),
+      attn::ProbsAttr::get(ctx, probsMode));
+  attn::dropDefaultAttributes(op);
+  if (spec.mask.predicate)
+    generatePredicate(builder, op.getMask(), *spec.mask.predicate, unit,
+                      [&](llvm::SMLoc where) { return loc(where); });
+  return {op.getOutput(), op.getProbabilities()};
+}
+
+AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
+                                       const AttentionSpec &spec,
+                                       int64_t dModel, Value queries,
+                                       Value keysValues, Value kvLengths,
+                                       Value bias) {
+  Location at = loc(spec.loc);
+  int64_t headDim = resolvedHeadDim(spec, dModel);
+  bool additive = spec.scoring == Scoring::Additive;
+  int64_t scoreDim = additive && spec.additiveDim ? spec.additiveDim : headDim;
+  int64_t qWidth = spec.heads * scoreDim, kWidth = spec.kvHeads * scoreDim;
+  int64_t vWidth = spec.kvHeads * headDim, outWidth = spec.heads * headDim;
+  bool packed = !additive && spec.kvHeads == spec.heads && qWidth == dModel;
+
+  Value q, k, v;
+  if (packed) {
+    // nn.MultiheadAttention: one [3 * d, d] weight and [3 * d] bias.
+    Value w = param(prefix + "in_proj_weight", {3 * dModel, dModel}, at);
+    Value b = spec.projectionBias
+                  ? param(prefix + "in_proj_bias", {3 * dModel}, at)
+                  : Value();
+    auto project = [&](Value input, int64_t part) {
+      Value bias = b ? sliceRows(b, part * dModel, dModel, at) : Value();
+      return linear(input, sliceRows(w, part * dModel, dModel, at), bias, at);
+    };
+    q = project(queries, 0);
+    k = project(keysValues, 1);
+    v = project(keysValues, 2);
+  } else {
+    q = linearParams(queries, prefix + "q_proj.", qWidth, dModel,
+                     spec.projectionBias, at);
+    k = linearParams(keysValues, prefix + "k_proj.", kWidth, dModel,
+                     spec.projectionBias, at);
+    v = linearParams(keysValues, prefix + "v_proj.", vWidth, dModel,
+                     spec.projectionBias, at);
+  }
+  Value scoreWeight =
+      additive ? param(prefix + "score_weight", {spec.heads, scoreDim}, at)
+               : Value();
+  AttentionResult result =
+      core(spec, headDim, q, k, v, kvLengths, bias, scoreWeight);
+  result.output = linearParams(result.output, prefix + "out_proj.", dModel,
+                               outWidth, spec.projectionBias, at);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+Value MLIRGenImpl::encoderLayer(const std::string &prefix,
+                                const LayerSpec &layer, int64_t dModel, Value x,
+                                Value lengths, SmallVectorImpl<Value> &probs) {
+  Location at = loc(layer.loc);
+  const AttentionSpec &self = *layer.selfAttention;
+  Value selfLengths = self.mask.keyPadding ? lengths : Value();
+  auto attend = [&](Value input) {
+    AttentionResult r = multiHead(prefix + "self_attn.", self, dModel, input,
+                                  input, selfLengths, Value());
+    if (r.probs) {
+      probs.push_back(r.probs);
+      probNames.push_back(prefix + "self_attn.probs");
+    }
+    return r.output;
+  };
+  double eps = layer.normEps;
+  if (layer.norm == NormPlacement::Pre) {
+    x = add(x, attend(layerNorm(x, prefix + "norm1.", dModel, eps, at)), at);
+    return add(x,
+               feedForward(layerNorm(x, prefix + "norm2.", dModel, eps, at),
+                           prefix, layer.feedForward, dModel, at),
+               at);
+  }
+  x = layerNorm(add(x, attend(x), at), prefix + "norm1.", dModel, eps, at);
+  return layerNorm(
+      add(x, feedForward(x, prefix, layer.feedForward, dModel, at), at),
+      prefix + "norm2.", dModel, eps, at);
+}
+
+Value MLIRGenImpl::decoderLayer(const std::string &prefix,
+                                const LayerSpec &layer, int64_t dModel, Value x,
+                                Value lengths, Value memory,
+                                Value memoryLengths,
+                                SmallVectorImpl<Value> &probs) {
+  Location at = loc(layer.loc);
+  double eps = layer.normEps;
+  auto collect = [&](AttentionResult r, const std::string &name) {
+    if (r.probs) {
+      probs.push_back(r.probs);
+      probNames.push_back(name);
+    }
+    return r.output;
+  };
+  const AttentionSpec &self = *layer.selfAttention;
+  auto selfAttend = [&](Value input) {
+    return collect(multiHead(prefix + "self_attn.", self, dModel, input, input,
+                             self.mask.keyPadding ? lengths : Value(), Value()),
+                   prefix + "self_attn.probs");
+  };
+  auto crossAttend = [&](Value input) {
+    const AttentionSpec &cross = *layer.crossAttention;
+    return collect(
+        multiHead(prefix + "multihead_attn.", cross, dModel, input, memory,
+                  cross.mask.keyPadding ? memoryLengths : Value(), Value()),
+        prefix + "multihead_attn.probs");
+  };
+  auto ffn = [&](Value input) {
+    return feedForward(input, prefix, layer.feedForward, dModel, at);
+  };
+  // norm1 guards self-attention; norm2 cross-attention (if any); the last
+  // norm the feed-forward block, as in nn.TransformerDecoderLayer.
+  std::string ffnNorm = layer.crossAttention ? "norm3." : "norm2.";
+  if (layer.norm == NormPlacement::Pre) {
+    x = add(x, selfAttend(layerNorm(x, prefix + "norm1.", dModel, eps, at)),
+            at);
+    if (layer.crossAttention)
+      x = add(x, crossAttend(layerNorm(x, prefix + "norm2.", dModel, eps, at)),
+              at);
+    return add(x, ffn(layerNorm(x, prefix + ffnNorm, dModel, eps, at)), at);
+  }
+  x = layerNorm(add(x, selfAttend(x), at), prefix + "norm1.", dModel, eps, at);
+  if (layer.crossAttention)
+    x = layerNorm(add(x, crossAttend(x), at), prefix + "norm2.", dModel, eps,
+                  at);
+  return layerNorm(add(x, ffn(x), at), prefix + ffnNorm, dModel, eps, at);
+}
+
+//===----------------------------------------------------------------------===//
+// Functions
+//===----------------------------------------------------------------------===//
+
+FuncOp MLIRGenImpl::beginFunction(const std::string &name,
+                                  ArrayRef<Type> inputs,
+                                  ArrayRef<std::string> argNames, Location at) {
+  builder.setInsertionPointToEnd(module.getBody());
+  auto function =
+      builder.create<FuncOp>(at, name, builder.getFunctionType(inputs, {}));
+  SmallVector<Attribute> names;
+  for (const std::string &argName : argNames)
+    names.push_back(builder.getStringAttr(argName));
+  function->setAttr("attn.arg_names", builder.getArrayAttr(names));
+  builder.setInsertionPointToStart(function.addEntryBlock());
+  return function;
+}
+
+void MLIRGenImpl::endFunction(FuncOp function, ArrayRef<Value> results,
+                              ArrayRef<std::string> resultNames, Location at) {
+  builder.create<ReturnOp>(at, results);
+  SmallVector<Type> types;
+  for (Value v : results)
+    types.push_back(v.getType());
+  function.setType(
+      builder.getFunctionType(function.getType().getInputs(), types));
+  SmallVector<Attribute> names;
+  for (const std::string &name : resultNames)
+    names.push_back(builder.getStringAttr(name));
+  function->setAttr("attn.result_names", builder.getArrayAttr(names));
+}
+
+void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
+  Location at = loc(spec.loc);
+  bool withProjections = spec.dModel != 0;
+  int64_t headDim =
+      withProjections ? resolvedHeadDim(spec, spec.dModel) : spec.headDim;
+  bool additive = spec.scoring == Scoring::Additive;
+  int64_t scoreDim = additive && spec.additiveDim ? spec.additiveDim : headDim;
+  bool cross = spec.source == AttentionSource::Cross;
+
+  SmallVector<Type> inputs;
+  std::vector<std::string> names;
+  if (withProjections) {
+    inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.dModel}));
+    names.push_back("x");
+    if (cross) {
+      inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.dModel}));
+      names.push_back("memory");
+    }
+  } else {
+    inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.heads * scoreDim}));
+    inputs.push_back(
+        tensor({kUnknownDim, kUnknownDim, spec.kvHeads * scoreDim}));
+    inputs.push_back(
+        tensor({kUnknownDim, kUnknownDim, spec.kvHeads * headDim}));
+    names.insert(names.end(), {"query", "key", "value"});
+  }
+  if (spec.mask.keyPadding) {
+    inputs.push_back(indexTensor({kUnknownDim}));
+    names.push_back("kv_lengths");
+  }
+  if (spec.hasScoreMod(ScoreModKind::Bias)) {
+    inputs.push_back(
+        tensor({kUnknownDim, kUnknownDim, kUnknownDim, kUnknownDim}));
+    names.push_back("bias");
+  }
+
+  FuncOp function = beginFunction(spec.name, inputs, names, at);
+  Block &entry = function.front();
+  unsigned next = 0;
+  AttentionResult result;
+  if (withProjections) {
+    Value x = entry.getArgument(next++);
+    Value kv = cross ? entry.getArgument(next++) : x;
+    Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
+    Value bias = spec.hasScoreMod(ScoreModKind::Bias)
+                     ? entry.getArgument(next++)
+                     : Value();
+    result =
+        multiHead(spec.name + ".", spec, spec.dModel, x, kv, lengths, bias);
+  } else {
+    Value q = entry.getArgument(0), k = entry.getArgument(1),
+          v = entry.getArgument(2);
+    next = 3;
+    Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
+    Value bias = spec.hasScoreMod(ScoreModKind::Bias)
+                     ? entry.getArgument(next++)
+                     : Value();
+    Value scoreWeight = additive ? param(spec.name + ".score_weight",
+                                         {spec.heads, scoreDim}, at)
+                                 : Value();
+    result = core(spec, headDim, q, k, v, lengths, bias, scoreWeight);
+  }
+  SmallVector<Value> results{result.output};
+  std::vector<std::string> resultNames{"output"};
+  if (result.probs) {
+    results.push_back(result.probs);
+    resultNames.push_back("probs");
+  }
+  endFunction(function, results, resultNames, at);
+}
+
+void MLIRGenImpl::emitModel(const ModelSpec &model) {
+  Location at = loc(model.loc);
+  int64_t d = model.dModel;
+  auto tokens = indexTensor({kUnknownDim, kUnknownDim});
+  auto lengths = indexTensor({kUnknownDim});
+  auto positions = model.positions == Positions::Sinusoidal
+                       ? attn::Positions::Sinusoidal
+                       : attn::Positions::None;
+  auto embed = [&](Value ids, const std::string &name, int64_t vocab) {
+    Value table = param(name, {vocab, d}, at);
+    return builder.create<attn::EmbeddingOp>(
+        at, unranked(), ids, table, builder.getF64FloatAttr(model.embedScale),
+        attn::PositionsAttr::get(builder.getContext(), positions));
+  };
+
+  if (model.encoder) {
+    const LayerSpec &layer = *model.encoder->layer;
+    FuncOp function = beginFunction(model.name + "_encode", {tokens, lengths},
+                                    {"src_tokens", "src_lengths"}, at);
+    probNames.clear();
+    SmallVector<Value> probs;
+    Value x =
+        embed(function.getArgument(0), "src_embed.weight", model.srcVocab);
+    for (int64_t i = 0; i < model.encoder->count; ++i)
+      x = encoderLayer("encoder.layers." + std::to_string(i) + ".", layer, d, x,
+                       function.getArgument(1), probs);
+    if (model.finalNorm)
+      x = layerNorm(x, "encoder.norm.", d, layer.normEps, at);
+    SmallVector<Value> results{x};
+    results.append(probs.begin(), probs.end());
+    std::vector<std::string> names{"memory"};
+    names.insert(names.end(), probNames.begin(), probNames.end());
+    endFunction(function, results, names, at);
+  }
+
+  if (model.decoder) {
+    const LayerSpec &layer = *model.decoder->layer;
+    SmallVector<Type> inputs{tokens, lengths};
+    std::vector<std::string> names{"tgt_tokens", "tgt_lengths"};
+    if (model.encoder) {
+      inputs.push_back(tensor({kUnknownDim, kUnknownDim, d}));
+      inputs.push_back(lengths);
+      names.insert(names.end(), {"memory", "src_lengths"});
+    }
+    FuncOp function = beginFunction(model.name + "_decode", inputs, names, at);
+    probNames.clear();
+    SmallVector<Value> probs;
+    Value memory = model.encoder ? function.getArgument(2) : Value();
+    Value memoryLengths = model.encoder ? function.getArgument(3) : Value();
+    Value y =
+        embed(function.getArgument(0), "tgt_embed.weight", model.tgtVocab);
+    for (int64_t i = 0; i < model.decoder->count; ++i)
+      y = decoderLayer("decoder.layers." + std::to_string(i) + ".", layer, d, y,
+                       function.getArgument(1), memory, memoryLengths, probs);
+    if (model.finalNorm)
+      y = layerNorm(y, "decoder.norm.", d, layer.normEps, at);
+    Value logits =
+        linearParams(y, "generator.", model.tgtVocab, d, model.outputBias, at);
+    std::vector<std::string> resultNames{"logits"};
+    if (model.output == ModelOutput::Probs) {
+      logits = builder.create<attn::SoftmaxOp>(at, unranked(), logits);
+      resultNames[0] = "probs";
+    }
+    SmallVector<Value> results{logits};
+    results.append(probs.begin(), probs.end());
+    resultNames.insert(resultNames.end(), probNames.begin(), probNames.end());
+    endFunction(function, results, resultNames, at);
+  }
+}
+
+OwningOpRef<ModuleOp> MLIRGenImpl::generate() {
+  module = ModuleOp::create(builder.getUnknownLoc(), StringRef(unit.name));
+  SmallVector<Attribute> targets;
+  for (const TargetSpec &target : unit.targets)
+    targets.push_back(builder.getStringAttr(target.halideTarget));
+  module->setAttr("attn.targets", builder.getArrayAttr(targets));
+  module->setAttr("attn.dtype", TypeAttr::get(element));
+
+  for (const auto &attention : unit.attentions)
+    if (attention->dModel || attention->headDim)
+      emitAttentionFunction(*attention);
+  for (const auto &model : unit.models)
+    emitModel(*model);
+
+  if (failed(verify(module))) {
+    module->erase();
+    return nullptr;
+  }
+  return module;
+}
+
+OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
+                                     const CompileUnit &unit,
+                                     const llvm::SourceMgr &sourceMgr) {
+  context.getOrLoadDialect<attn::AttnDialect>();
+  context.getOrLoadDialect<arith::ArithmeticDialect>();
+  context.getOrLoadDialect<StandardOpsDialect>();
+  return MLIRGenImpl(context, unit, sourceMgr).generate();
+}

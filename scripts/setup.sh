@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package attnc needs, idempotently.
+#
+#   scripts/setup.sh          packages for building attnc and running its tests
+#   scripts/setup.sh --bench  also the benchmark peers (OpenBLAS, PyTorch, ONNX)
+#
+# Packages already installed are skipped, so a second run costs one dpkg query.
+# Facts behind the list: ../shared/TOOLCHAIN.md (mlir-14-tools carries
+# mlir-tblgen; lit ships inside llvm-14-tools).
+set -euo pipefail
+
+core=(
+  build-essential cmake ninja-build python3 git
+  llvm-14-dev llvm-14-tools libmlir-14-dev mlir-14-tools
+  libhalide14-0-dev libgtest-dev
+  nlohmann-json3-dev # safetensors headers, manifests, tuning database
+  libpng-dev         # attention heatmaps in examples/dates
+)
+bench=(
+  libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof
+  python3-torch python3-numpy python3-onnx     # peers and golden data
+  nodejs npm                                   # onnxruntime-node
+)
+
+want=("${core[@]}")
+[[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#want[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+  --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
