@@ -9,6 +9,7 @@
 #include "attnc/Frontend/AST.h"
 
 #include "llvm/Support/Casting.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 
 using namespace attnc;
@@ -122,7 +123,7 @@ private:
     if (auto *e = llvm::dyn_cast<IntExpr>(&expr)) {
       line(depth) << "Int " << e->value;
     } else if (auto *e = llvm::dyn_cast<FloatExpr>(&expr)) {
-      line(depth) << "Float " << e->value;
+      line(depth) << "Float " << llvm::format("%g", e->value);
     } else if (auto *e = llvm::dyn_cast<BoolExpr>(&expr)) {
       line(depth) << "Bool " << (e->value ? "true" : "false");
     } else if (auto *e = llvm::dyn_cast<NameExpr>(&expr)) {

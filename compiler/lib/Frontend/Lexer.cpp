@@ -226,7 +226,7 @@ Token Lexer::lexIdentifier(const char *start) {
 }
 
 Token Lexer::lexNumber(const char *start) {
-  bool isFloat = false;
+  bool isFloat = *start == '.'; // `.5`: next() consumed the point.
   auto digits = [&] {
     while (cur < end && std::isdigit(static_cast<unsigned char>(*cur)))
       ++cur;

@@ -113,7 +113,7 @@ std::unique_ptr<CompileUnit> Sema::run(const Module &module) {
     }
   }
   for (const auto &layer : unit->layers)
-    if (!usedLayers.count(layer.get()))
+    if (!diags.errorCount() && !usedLayers.count(layer.get()))
       diags.warning(layer->loc,
                     (layer->isDecoder ? "decoder_layer '" : "encoder_layer '") +
                         layer->name + "' is not used by any model");
@@ -162,7 +162,7 @@ void Sema::readTargetsAndDtype(const Module &module) {
     if (decl.kind == Decl::Kind::Target) {
       sawTarget = true;
       for (const TargetItem &item : decl.targets) {
-        TargetSpec target{item.text, item.text, item.loc};
+        TargetSpec target{item.text, item.text, item.loc, item.isRawString};
         if (!item.isRawString) {
           target.halideTarget = halideTargetFor(item.text).str();
           if (target.halideTarget.empty()) {
@@ -208,11 +208,10 @@ void Sema::readTargetsAndDtype(const Module &module) {
     }
   }
   if (!sawTarget)
-    unit->targets.push_back({"host", "host", llvm::SMLoc()});
+    unit->targets.push_back({"host", "host", llvm::SMLoc(), false});
   if (unit->dtype == ElementType::F16) {
     for (const TargetSpec &target : unit->targets) {
-      if (target.name == "cuda" || target.name == "arm64" ||
-          target.name != target.halideTarget)
+      if (target.name == "cuda" || target.name == "arm64" || target.isRawString)
         continue;
       diags.error(dtypeDecl->nameLoc,
                   "dtype f16 needs half-precision arithmetic, which target '" +
@@ -318,6 +317,12 @@ void Sema::readScoring(FieldSet &fields, const Field &field,
     fields.fail();
   }
   for (const CallArg &arg : call->args) {
+    if (!isDot && arg.name == "scale") {
+      diags.error(arg.loc, "additive scoring takes no scale; its scores are "
+                           "w . tanh(q + k), and its only argument is dim");
+      fields.fail();
+      return;
+    }
     if (arg.name != param) {
       diags.error(arg.loc, "'" + call->callee + "' takes one named argument, " +
                                param + " = ...");

@@ -14,6 +14,7 @@
 #include "llvm/Support/Casting.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace attnc;
 using namespace attnc::sema;
@@ -23,10 +24,9 @@ std::string Value::describe() const {
   case Kind::Int:
     return "integer " + std::to_string(i);
   case Kind::Float: {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << "number " << f;
-    return os.str();
+    char text[64];
+    std::snprintf(text, sizeof(text), "number %g", f);
+    return text;
   }
   case Kind::Bool:
     return b ? "true" : "false";

@@ -39,8 +39,8 @@ std::string sema::joinChoices(llvm::ArrayRef<llvm::StringRef> choices) {
 }
 
 std::string sema::describeBlock(BlockKind kind) {
-  return (kind == BlockKind::Attention ? "an " : "a ") + spell(kind).str() +
-         " block";
+  bool vowel = kind == BlockKind::Attention || kind == BlockKind::EncoderLayer;
+  return (vowel ? "an " : "a ") + spell(kind).str() + " block";
 }
 
 FieldSet::FieldSet(SemaContext &ctx, const Decl &decl,

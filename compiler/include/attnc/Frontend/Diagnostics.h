@@ -1,8 +1,10 @@
 //===- Diagnostics.h - Located messages for the front end -------*- C++ -*-===//
 //
-// Every front-end message is printed through llvm::SourceMgr, which gives the
-// `file:line:col: error: message` form followed by the source line and a
-// caret. The engine counts errors so drivers can exit with status 1.
+// Every front-end message has the form `file:line:col: error: message`
+// (columns count bytes, as in clang), followed by the source line and a caret
+// under the offending character; unlike llvm::SourceMgr, the caret is kept on
+// lines with non-ASCII text. The engine counts errors so drivers can exit
+// with status 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,9 +40,7 @@ public:
 
 private:
   void print(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
-             const llvm::Twine &message) {
-    sourceMgr.PrintMessage(os, loc, kind, message);
-  }
+             const llvm::Twine &message);
 
   const llvm::SourceMgr &sourceMgr;
   llvm::raw_ostream &os;

@@ -38,6 +38,7 @@ struct TargetSpec {
   std::string name;
   std::string halideTarget;
   llvm::SMLoc loc;
+  bool isRawString = false; ///< Written as a quoted Halide target string.
 };
 
 /// One step of the ordered score modifiers, applied after scoring.

@@ -1,0 +1,126 @@
+//===- SemaTest.cpp - Checked specs from .attn sources --------------------===//
+
+#include "FrontendTestUtil.h"
+
+#include "gtest/gtest.h"
+
+using namespace attnc;
+using attnc::test::Snippet;
+
+namespace {
+
+TEST(Sema, AttentionDefaults) {
+  Snippet snippet("attention a { heads = 8; head_dim = 64; }");
+  auto unit = snippet.analyze();
+  ASSERT_TRUE(unit) << snippet.output();
+  const AttentionSpec &a = *unit->attentions.at(0);
+  EXPECT_EQ(a.heads, 8);
+  EXPECT_EQ(a.kvHeads, 8) << "kv_heads defaults to heads";
+  EXPECT_EQ(a.scoring, Scoring::Dot);
+  EXPECT_FALSE(a.scale.has_value());
+  EXPECT_EQ(a.emptyRows, EmptyRowPolicy::Zero);
+  EXPECT_EQ(a.probs, ProbsOutput::None);
+  EXPECT_FALSE(a.mask.causal || a.mask.keyPadding || a.mask.window ||
+               a.mask.predicate);
+  EXPECT_TRUE(a.projectionBias);
+  ASSERT_EQ(unit->targets.size(), 1u);
+  EXPECT_EQ(unit->targets[0].halideTarget, "host");
+  EXPECT_EQ(unit->dtype, ElementType::F32);
+}
+
+TEST(Sema, ConstantsFoldWithPromotion) {
+  Snippet snippet("const d = 512;\nconst h = 8;\n"
+                  "attention a { heads = h; head_dim = d / h; "
+                  "scoring = dot(scale = 1 / sqrt(d / h)); }");
+  auto unit = snippet.analyze();
+  ASSERT_TRUE(unit) << snippet.output();
+  EXPECT_EQ(unit->attentions[0]->headDim, 64);
+  EXPECT_DOUBLE_EQ(*unit->attentions[0]->scale, 0.125);
+  EXPECT_EQ(unit->intConstants.at("d"), 512);
+}
+
+TEST(Sema, MasksIntersect) {
+  Snippet snippet("attention a { heads = 2; head_dim = 8; "
+                  "mask = causal & key_padding & window(128); }");
+  auto unit = snippet.analyze();
+  ASSERT_TRUE(unit) << snippet.output();
+  const MaskSpec &mask = unit->attentions[0]->mask;
+  EXPECT_TRUE(mask.causal);
+  EXPECT_TRUE(mask.keyPadding);
+  EXPECT_EQ(mask.window, 128);
+}
+
+TEST(Sema, ScoreModifiersKeepTheirOrder) {
+  Snippet snippet("attention a { heads = 2; head_dim = 8; "
+                  "score_mod = [alibi, softcap(30), bias]; }");
+  auto unit = snippet.analyze();
+  ASSERT_TRUE(unit) << snippet.output();
+  const auto &mods = unit->attentions[0]->scoreMods;
+  ASSERT_EQ(mods.size(), 3u);
+  EXPECT_EQ(mods[0].kind, ScoreModKind::Alibi);
+  EXPECT_EQ(mods[1].kind, ScoreModKind::Softcap);
+  EXPECT_DOUBLE_EQ(mods[1].softcap, 30.0);
+  EXPECT_EQ(mods[2].kind, ScoreModKind::Bias);
+}
+
+TEST(Sema, LayersAndModelsResolveReferences) {
+  Snippet snippet(R"(
+    model m { d_model = 64; src_vocab = 10; tgt_vocab = 12;
+              encoder = enc * 3; decoder = dec * 2; }
+    encoder_layer enc { self_attention = s; feed_forward = ffn(128, gelu); }
+    decoder_layer dec { self_attention = s; cross_attention = c;
+                        feed_forward = ffn(128, relu, bias = false);
+                        norm = pre; }
+    attention s { heads = 4; }
+    attention c { heads = 4; source = cross; }
+  )");
+  auto unit = snippet.analyze();
+  ASSERT_TRUE(unit) << snippet.output();
+  const ModelSpec &m = *unit->models.at(0);
+  ASSERT_TRUE(m.encoder && m.decoder);
+  EXPECT_EQ(m.encoder->count, 3);
+  EXPECT_EQ(m.decoder->count, 2);
+  EXPECT_EQ(m.encoder->layer->feedForward.activation, Activation::GELU);
+  EXPECT_FALSE(m.decoder->layer->feedForward.bias);
+  EXPECT_EQ(m.decoder->layer->norm, NormPlacement::Pre);
+  EXPECT_EQ(m.decoder->layer->crossAttention->name, "c");
+  EXPECT_EQ(resolvedHeadDim(*m.encoder->layer->selfAttention, m.dModel), 16);
+}
+
+TEST(Sema, ReportsEveryIndependentError) {
+  Snippet snippet("attention a { heads = 0; head_dim = 8; }\n"
+                  "attention b { heads = 4; kv_heads = 3; head_dim = 8; }\n");
+  EXPECT_FALSE(snippet.analyze());
+  std::string out = snippet.output();
+  EXPECT_NE(out.find("test.attn:1:23: error: field 'heads' must be a positive "
+                     "integer, got integer 0"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("test.attn:2:37: error: kv_heads (3) must divide heads "
+                     "(4)"),
+            std::string::npos)
+      << out;
+}
+
+TEST(Sema, F16NeedsHalfPrecisionTargets) {
+  Snippet ok("target cuda, arm64;\ndtype f16;");
+  EXPECT_TRUE(ok.analyze()) << ok.output();
+  Snippet bad("target cuda, x86_64_avx2;\ndtype f16;");
+  EXPECT_FALSE(bad.analyze());
+  EXPECT_EQ(bad.firstLine(),
+            "test.attn:2:7: error: dtype f16 needs half-precision arithmetic, "
+            "which target 'x86_64_avx2' lacks; use f32, or targets arm64 and "
+            "cuda");
+}
+
+TEST(Sema, FailedBlocksDoNotCascade) {
+  Snippet snippet("attention a { heads = -1; }\n"
+                  "encoder_layer l { self_attention = a; "
+                  "feed_forward = ffn(8, relu); }\n");
+  EXPECT_FALSE(snippet.analyze());
+  std::string out = snippet.output();
+  EXPECT_EQ(out.find("error:"), out.rfind("error:")) << "one error only:\n"
+                                                     << out;
+}
+
+} // namespace
