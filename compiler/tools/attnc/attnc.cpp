@@ -3,16 +3,19 @@
 // attnc [compile] <input.attn|input.mlir> [--emit=<stage>] [-o <out>]
 //
 // Runs the pipeline up to the requested stage of the ordered ladder
-//   ast < mlir < mlir-opt
-// and prints that stage. `.mlir` input enters at the mlir stage. Every
-// problem with the input is reported with its location and makes attnc exit
-// with status 1; attnc never aborts on bad input.
+//   ast < mlir < mlir-opt < halide-stmt < asm < lib
+// and prints or writes that stage. `attnc compile` defaults to lib (objects,
+// headers, runtime and manifest in the -o folder); plain `attnc` to
+// mlir-opt. `.mlir` input enters at the mlir stage. Every problem with the
+// input is reported with its location and makes attnc exit with status 1;
+// attnc never aborts on bad input.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
+#include "attnc/Lowering/Emit.h"
 #include "attnc/MLIRGen/MLIRGen.h"
 #include "attnc/Transforms/Passes.h"
 
@@ -28,6 +31,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cctype>
 #include <cstring>
 
 namespace cl = llvm::cl;
@@ -35,7 +39,7 @@ using namespace attnc;
 
 namespace {
 
-enum class Stage { AST, MLIR, MLIROpt };
+enum class Stage { AST, MLIR, MLIROpt, HalideStmt, Assembly, Lib };
 
 cl::OptionCategory category("attnc options");
 
@@ -49,13 +53,38 @@ cl::opt<std::string> outputFilename("o",
                                     cl::cat(category));
 
 cl::opt<Stage> emit(
-    "emit", cl::desc("The pipeline stage to stop at and print"),
-    cl::init(Stage::MLIROpt),
-    cl::values(clEnumValN(Stage::AST, "ast", "the parsed syntax tree"),
-               clEnumValN(Stage::MLIR, "mlir", "attn IR straight from MLIRGen"),
-               clEnumValN(Stage::MLIROpt, "mlir-opt",
-                          "attn IR after the default pipeline (default)")),
+    "emit", cl::desc("The pipeline stage to stop at and print or write"),
+    cl::values(
+        clEnumValN(Stage::AST, "ast", "the parsed syntax tree"),
+        clEnumValN(Stage::MLIR, "mlir", "attn IR straight from MLIRGen"),
+        clEnumValN(Stage::MLIROpt, "mlir-opt",
+                   "attn IR after the default pipeline (default of attnc)"),
+        clEnumValN(Stage::HalideStmt, "halide-stmt",
+                   "Halide IR of every kernel, first target"),
+        clEnumValN(Stage::Assembly, "asm",
+                   "assembly of every kernel, first target"),
+        clEnumValN(Stage::Lib, "lib",
+                   "kernel objects, headers, Halide runtime and manifest.json "
+                   "in the -o folder (default of attnc compile)")),
     cl::cat(category));
+
+cl::opt<std::string>
+    unitName("unit",
+             cl::desc("Name of the unit, which prefixes every generated symbol "
+                      "(default: the input file's stem)"),
+             cl::value_desc("identifier"), cl::cat(category));
+
+cl::opt<unsigned> jobs("jobs",
+                       cl::desc("Kernels compiled at once (default: one per "
+                                "core)"),
+                       cl::init(0), cl::cat(category));
+
+cl::opt<bool> keepStmt("stmt",
+                       cl::desc("With --emit=lib, also write <kernel>.stmt"),
+                       cl::cat(category));
+cl::opt<bool> keepAssembly("asm",
+                           cl::desc("With --emit=lib, also write <kernel>.s"),
+                           cl::cat(category));
 
 cl::list<std::string> targets(
     "target", cl::CommaSeparated,
@@ -87,9 +116,10 @@ int applyTargetOverride(mlir::ModuleOp module) {
 }
 
 int run(int argc, char **argv) {
-  // `attnc compile ...` is the same as `attnc ...`.
+  // `attnc compile ...` is `attnc --emit=lib ...` unless --emit says more.
   std::vector<char *> args(argv, argv + argc);
-  if (args.size() > 1 && std::strcmp(args[1], "compile") == 0)
+  bool compileCommand = args.size() > 1 && std::strcmp(args[1], "compile") == 0;
+  if (compileCommand)
     args.erase(args.begin() + 1);
 
   mlir::registerAsmPrinterCLOptions();
@@ -102,9 +132,15 @@ int run(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           int(args.size()), args.data(),
           "attnc: an ahead-of-time compiler for attention\n\n"
-          "  attnc [compile] model.attn [--emit=ast|mlir|mlir-opt] [-o out]\n",
+          "  attnc compile model.attn [--target=...] -o out/   kernels + "
+          "manifest\n"
+          "  attnc model.attn [--emit=ast|mlir|mlir-opt|halide-stmt|asm]\n",
           &llvm::errs()))
     return 1;
+  if (emit.getNumOccurrences() == 0)
+    emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
+  if (emit == Stage::Lib && outputFilename == "-")
+    return fail("--emit=lib writes a folder; name it with -o");
 
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -124,9 +160,12 @@ int run(int argc, char **argv) {
   context.getOrLoadDialect<mlir::StandardOpsDialect>();
   mlir::SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
 
-  auto output = mlir::openOutputFile(outputFilename, &error);
-  if (!output)
-    return fail(error);
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  if (emit != Stage::Lib) {
+    output = mlir::openOutputFile(outputFilename, &error);
+    if (!output)
+      return fail(error);
+  }
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isMLIR) {
@@ -152,18 +191,50 @@ int run(int argc, char **argv) {
   }
   if (int status = applyTargetOverride(*module))
     return status;
-
-  if (emit >= Stage::MLIROpt) {
-    mlir::PassManager pm(&context);
-    mlir::applyPassManagerCLOptions(pm);
-    buildDefaultPipeline(pm);
-    if (mlir::failed(pm.run(*module)))
-      return 1;
+  if (!unitName.empty()) {
+    bool valid = !std::isdigit(static_cast<unsigned char>(unitName[0]));
+    for (char c : unitName)
+      valid =
+          valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!valid)
+      return fail("--unit must be a C identifier, got '" + unitName + "'");
+    module->setName(unitName);
   }
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+
+  auto printModule = [&] {
+    module->print(output->os());
+    output->os() << "\n";
+    output->keep();
+    return 0;
+  };
+  if (emit == Stage::MLIR)
+    return printModule();
+  mlir::PassManager pm(&context);
+  mlir::applyPassManagerCLOptions(pm);
+  buildDefaultPipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return 1;
+  if (emit == Stage::MLIROpt)
+    return printModule();
+  if (emit == Stage::HalideStmt || emit == Stage::Assembly) {
+    if (mlir::failed(emitForReview(*module,
+                                   emit == Stage::HalideStmt
+                                       ? ReviewOutput::Stmt
+                                       : ReviewOutput::Assembly,
+                                   output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
+  EmitOptions options;
+  options.outputDir = outputFilename;
+  options.emitStmt = keepStmt;
+  options.emitAssembly = keepAssembly;
+  options.jobs = jobs;
+  options.progress = [](const std::string &line) {
+    llvm::errs() << "attnc: " << line << "\n";
+  };
+  return mlir::failed(emitLibraries(*module, options)) ? 1 : 0;
 }
 
 } // namespace

@@ -1,0 +1,140 @@
+//===- Algorithms.h - The Halide algorithm of each kernel family -*- C++
+//-*-===//
+//
+// Each build function turns a kernel spec into Halide Funcs: the math only,
+// no schedule. The returned struct exposes the input parameters (in the
+// order of the generated function's arguments), the output, and every
+// intermediate Func, Var and RDom a schedule (schedules/) may place.
+//
+// Dimensions are listed innermost first, as Halide does: a PyTorch tensor
+// [rows, width] is `x(c, row)`. Row-wise kernels take 2-D buffers; the
+// runtime views [batch, length, width] activations as [batch * length,
+// width]. Arithmetic is in f32 whatever the storage type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_LOWERING_ALGORITHMS_H
+#define ATTNC_LOWERING_ALGORITHMS_H
+
+#include "attnc/Lowering/KernelSpec.h"
+
+#include "Halide.h"
+
+#include <vector>
+
+namespace attnc {
+namespace kernels {
+
+/// The Halide type of a storage dtype.
+Halide::Type halideType(DType dtype);
+
+/// What every family's algorithm provides to the emitter.
+struct Algorithm {
+  std::vector<Halide::Argument> arguments; ///< Inputs, in call order.
+  std::vector<Halide::Func> outputs;       ///< Outputs, in call order.
+};
+
+/// y(n, m) = act(bias(n) + sum_k x(k, m) * w(k, n)), w in PyTorch layout.
+struct LinearAlgorithm : Algorithm {
+  Halide::ImageParam input, weight, bias;
+  Halide::Func product; ///< (n, m): bias plus the reduction over k.
+  Halide::Func output;  ///< (n, m): the activation of product.
+  Halide::Var n{"n"}, m{"m"};
+  Halide::RDom k;
+  LinearSpec spec;
+};
+LinearAlgorithm buildLinear(const LinearSpec &spec, DType dtype);
+
+/// y(c, m) = (s - mean) * rsqrt(var + eps) * gamma(c) + beta(c), s = x + r.
+struct LayerNormAlgorithm : Algorithm {
+  Halide::ImageParam input, residual, gamma, beta;
+  Halide::Func sum;      ///< (c, m): input plus residual, in f32.
+  Halide::Func mean;     ///< (m)
+  Halide::Func variance; ///< (m)
+  Halide::Func output;   ///< (c, m)
+  Halide::Var c{"c"}, m{"m"};
+  Halide::RDom r;
+  LayerNormSpec spec;
+};
+LayerNormAlgorithm buildLayerNorm(const LayerNormSpec &spec, DType dtype);
+
+/// y(c, m) = exp(x(c, m) - max_c x) / sum_c exp(...).
+struct SoftmaxAlgorithm : Algorithm {
+  Halide::ImageParam input;
+  Halide::Func maximum, exponent, total, output;
+  Halide::Var c{"c"}, m{"m"};
+  Halide::RDom r;
+  SoftmaxSpec spec;
+};
+SoftmaxAlgorithm buildSoftmax(const SoftmaxSpec &spec, DType dtype);
+
+/// y(c, t, b) = table(c, tokens(t, b)) * scale + pe(c, t + position_offset).
+/// Token ids are clamped into the table; the runtime rejects bad ids first.
+struct EmbeddingAlgorithm : Algorithm {
+  Halide::ImageParam tokens, table;
+  Halide::Param<int32_t> positionOffset{"position_offset"};
+  Halide::Func output;
+  Halide::Var c{"c"}, t{"t"}, b{"b"};
+  EmbeddingSpec spec;
+};
+EmbeddingAlgorithm buildEmbedding(const EmbeddingSpec &spec, DType dtype);
+
+/// y(c, m) = a(c, m) + b(c, m).
+struct AddAlgorithm : Algorithm {
+  Halide::ImageParam lhs, rhs;
+  Halide::Func output;
+  Halide::Var c{"c"}, m{"m"};
+  AddSpec spec;
+};
+AddAlgorithm buildAdd(const AddSpec &spec, DType dtype);
+
+/// Fused ("flash-style") attention: see AttentionAlgorithm.cpp. The
+/// algorithm is written over explicit query tiles (q = qt * qTile + qi) and
+/// key blocks (k = kb * kBlock + j), which is what lets each tile visit only
+/// the key blocks its mask leaves visible; qTile and kBlock therefore come
+/// from the schedule parameters.
+struct AttentionAlgorithm : Algorithm {
+  Halide::ImageParam query, key, value, kvLengths, bias, scoreWeight;
+  int qTile = 64, kBlock = 64;
+
+  Halide::Func qTiled;     ///< (qi, d, qt, h, b): Q transposed and pre-scaled.
+  Halide::Func ranges;     ///< (qt, b): key-block ranges of the stages.
+  Halide::Func state;      ///< (qi, qt, h, b): Tuple(acc_0..acc_{Dv-1}, m, l).
+  Halide::Func valueMean;  ///< (d, h, b): mean of V, for empty_rows uniform.
+  Halide::Func finished;   ///< (qi, d, qt, h, b): normalized output tile.
+  Halide::Func output;     ///< (c, q, b)
+  Halide::Func probs;      ///< (k, q, h, b) per head, or (k, q, b) head mean.
+  Halide::Func headProbs;  ///< (k, q, h, b), the per-head probabilities.
+  Halide::Func probsScore; ///< (k, q, h, b): the recomputed scores.
+  Halide::Func probsTotal; ///< (k, q, b): sum over heads (head_mean only).
+  Halide::RDom probsD, probsHeads;
+
+  /// The Funcs of one key block, one set per update stage of `state`.
+  struct Block {
+    std::string name;
+    bool masked = false;
+    int stage = 0;       ///< state.update(stage) folds these in.
+    Halide::RDom blocks; ///< Over key blocks, restricted to the stage.
+    Halide::RDom rd, rj; ///< Head-dim and in-block key reductions.
+    Halide::Func keyBlock, valueBlock; ///< (d, j, kb, h, b) staged K / V.
+    Halide::Func scoreSum; ///< (qi, j, qt, kb, h, b): the reduction of S.
+    Halide::Func score;    ///< Scores (log2 domain), masked if masked.
+    Halide::Func blockMax; ///< (qi, qt, kb, h, b)
+    Halide::Func p;        ///< exp2(score - blockMax), 0 where masked.
+    Halide::Func blockSum; ///< sum_j p
+    Halide::Func pvSum;    ///< (qi, d, qt, kb, h, b): the reduction of P V.
+    Halide::Func pv;
+  };
+  std::vector<Block> blocks;
+
+  Halide::Var c{"c"}, q{"q"}, b{"b"}, h{"h"}, qi{"qi"}, qt{"qt"}, d{"d"},
+      j{"j"}, kb{"kb"}, k{"k"};
+  AttentionSpec spec;
+};
+AttentionAlgorithm buildAttention(const AttentionSpec &spec, DType dtype,
+                                  int qTile, int kBlock);
+
+} // namespace kernels
+} // namespace attnc
+
+#endif // ATTNC_LOWERING_ALGORITHMS_H

@@ -1,0 +1,160 @@
+//===- KernelSpec.h - What one generated kernel computes --------*- C++ -*-===//
+//
+// A kernel spec is the static part of one op: the family and every attribute
+// and static size that changes the generated code. Dynamic sizes (batch,
+// lengths, rows) are run-time arguments, so one spec serves every shape.
+// Specs are plain data, with no MLIR or Halide types: the lowering builds
+// them from ops, the tuner and the tests build them directly, and
+// `canonical()` (hashed into the kernel name) identifies them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_LOWERING_KERNELSPEC_H
+#define ATTNC_LOWERING_KERNELSPEC_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace attnc {
+namespace kernels {
+
+enum class DType { F32, F16 };
+enum class Activation { None, ReLU, GELU };
+
+/// A mask predicate over (batch, head, query, key) as an expression tree.
+struct Predicate {
+  enum class Op {
+    Var,   ///< index 0..3: batch, head, query, key
+    Const, ///< integer or boolean constant
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Min,
+    Max, ///< integers (Div/Rem truncate)
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge, ///< integers to condition
+    And,
+    Or,
+    Xor, ///< conditions
+  };
+  Op op = Op::Const;
+  int64_t value = 0; ///< Var: the index; Const: the value.
+  std::vector<std::shared_ptr<const Predicate>> operands;
+
+  /// A stable textual form, e.g. "(or (le k q) (lt k 16))".
+  std::string canonical() const;
+};
+
+/// y = act(x W^T + b) with x: [rows, in], W: [out, in] (PyTorch layout).
+struct LinearSpec {
+  int64_t in = 0, out = 0;
+  bool bias = true;
+  Activation activation = Activation::None;
+};
+
+/// y = layer_norm(x + residual) * gamma + beta over the innermost `width`.
+struct LayerNormSpec {
+  int64_t width = 0;
+  bool residual = false;
+  double epsilon = 1e-5;
+};
+
+/// Numerically stable softmax over the innermost `width`.
+struct SoftmaxSpec {
+  int64_t width = 0;
+};
+
+/// y = table[token] * scale (+ sinusoidal position of token index + offset).
+struct EmbeddingSpec {
+  int64_t vocab = 0, width = 0;
+  double scale = 1.0;
+  bool sinusoidal = true;
+};
+
+/// Elementwise a + b over [rows, width].
+struct AddSpec {
+  int64_t width = 0;
+};
+
+enum class ScoreMod { Softcap, Alibi, Bias };
+enum class EmptyRows { Zero, Uniform };
+enum class Probs { None, PerHead, HeadMean };
+
+/// Fused multi-head attention over q: [batch, q_len, heads * headDim],
+/// k: [batch, kv_len, kvHeads * headDim], v: [batch, kv_len, kvHeads *
+/// valueDim]. See the attn.attention op for the semantics.
+struct AttentionSpec {
+  int64_t heads = 1, kvHeads = 1, headDim = 64, valueDim = 64;
+  bool additive = false; ///< Bahdanau scoring with a [heads, headDim] weight.
+  double scale = 0.125;  ///< Dot scoring only.
+  bool causal = false;
+  int64_t window = 0; ///< 0: no window; else |q - k| < window.
+  bool keyPadding = false;
+  std::vector<ScoreMod> scoreMods; ///< Applied in order.
+  double softcap = 0;
+  std::shared_ptr<const Predicate> predicate; ///< Or null.
+  EmptyRows emptyRows = EmptyRows::Zero;
+  Probs probs = Probs::None;
+
+  bool has(ScoreMod mod) const {
+    for (ScoreMod m : scoreMods)
+      if (m == mod)
+        return true;
+    return false;
+  }
+};
+
+/// One dimension of a kernel argument: a static extent or a symbol that
+/// stays dynamic ("rows", "batch", "q_len", "kv_len", ...).
+struct Dim {
+  int64_t extent = -1; ///< -1 when dynamic.
+  std::string symbol;  ///< Set when dynamic.
+};
+
+/// One argument of a generated kernel function, in PyTorch order
+/// (outermost dimension first).
+struct ArgumentSig {
+  std::string name;
+  enum class Kind { Input, Scalar, Output } kind = Kind::Input;
+  std::string dtype; ///< "f32", "f16", "i32".
+  std::vector<Dim> dims;
+};
+
+using FamilySpec = std::variant<LinearSpec, LayerNormSpec, SoftmaxSpec,
+                                EmbeddingSpec, AddSpec, AttentionSpec>;
+
+/// One kernel: its family spec and element type.
+struct KernelSpec {
+  FamilySpec family;
+  DType dtype = DType::F32;
+
+  /// "linear", "attention", ... (the schedule and tuning key).
+  std::string familyName() const;
+  /// Every attribute in a stable order; equal specs have equal strings.
+  std::string canonical() const;
+  /// `<family>_<readable sizes and flags>_<dtype>_<8 hex digits of
+  /// canonical()>`, a C identifier (see docs/kernels.md for the grammar).
+  std::string name() const;
+  /// The generated function's arguments: inputs in the op's operand order,
+  /// then scalars, then outputs.
+  std::vector<ArgumentSig> signature() const;
+
+  /// Every field as a JSON object (what manifest.json stores per kernel).
+  std::string toJSON() const;
+  /// Parses toJSON()'s output; throws std::invalid_argument on bad input.
+  static KernelSpec fromJSON(const std::string &json);
+};
+
+} // namespace kernels
+} // namespace attnc
+
+#endif // ATTNC_LOWERING_KERNELSPEC_H

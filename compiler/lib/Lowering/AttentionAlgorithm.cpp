@@ -1,0 +1,429 @@
+//===- AttentionAlgorithm.cpp - Fused attention as a Halide algorithm -----===//
+//
+// Online-softmax attention that never materializes the q_len x kv_len score
+// matrix (unless the probabilities are asked for as an output):
+//
+// * Queries come in tiles of qTile; `qTiled` holds a tile transposed
+//   (queries innermost, so they vectorize) and pre-scaled by scale * log2(e),
+//   so scores live in the log2 domain and exp becomes exp2. With score
+//   modifiers, which are defined on natural-log scores, the log2(e) factor
+//   is applied after them instead.
+// * Keys come in blocks of kBlock. For each block: scores S (a reduction
+//   over the head dimension; for additive scoring w . tanh(q + k)), score
+//   modifiers, the mask (only in masked stages), the block max, P =
+//   exp2(S - max), its sum, and P V.
+// * `state` is one Tuple per query: Dv accumulators, the running max m and
+//   the running sum l. Each update stage folds its blocks in with a
+//   split-K style merge (m' = max(m, bm); acc' = acc * 2^(m - m') + pv *
+//   2^(bm - m')). The block Funcs use the block's own max because a Func
+//   computed inside state's update cannot read state.
+// * Three update stages: "full" blocks, which every query of the tile sees
+//   entirely (no mask code at all), and "left" / "right" blocks at the edges
+//   of the visible range, which apply the elementwise mask. The ranges are
+//   computed per tile in `ranges`; the stages' RDoms are `where`-restricted
+//   to them, which Halide turns into loop bounds, so fully masked blocks are
+//   never visited. A predicate mask has no "full" blocks.
+// * Rows with no visible key have l = 0 and output zeros (or the mean of V
+//   under empty_rows = uniform); "minus infinity" is a finite -1e30 and exp2
+//   clamps its input at -127, so no NaN or denormal can appear.
+//
+// Exponentials use exp2 by range reduction and a degree-6 polynomial of 2^f
+// on [-0.5, 0.5] (relative error about 1e-7).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Lowering/Algorithms.h"
+
+#include <cmath>
+#include <stdexcept>
+
+using namespace Halide;
+using namespace attnc::kernels;
+
+namespace {
+
+const float kMinusInfinity = -1e30f;
+const float kLog2E = 1.4426950408889634f;
+
+/// 2^x for x <= 0 (clamped at -127, which gives exactly 0).
+Expr exp2Polynomial(Expr x) {
+  x = max(x, -127.0f);
+  Expr n = round(x);
+  Expr f = x - n; // [-0.5, 0.5]
+  const int degree = 6;
+  std::vector<float> coefficients(degree + 1);
+  double term = 1.0;
+  for (int i = 0; i <= degree; ++i) {
+    coefficients[i] = float(term); // (ln 2)^i / i!
+    term *= std::log(2.0) / double(i + 1);
+  }
+  Expr p = coefficients[degree];
+  for (int i = degree - 1; i >= 0; --i)
+    p = p * f + coefficients[i];
+  return p * reinterpret(Float(32), (cast<int>(n) + 127) << 23);
+}
+
+/// ALiBi slopes of `heads` heads (Press et al., also for head counts that
+/// are not powers of two).
+std::vector<float> alibiSlopes(int64_t heads) {
+  auto powerOfTwo = [](int64_t n) {
+    std::vector<float> slopes;
+    for (int64_t i = 1; i <= n; ++i)
+      slopes.push_back(float(std::pow(2.0, -8.0 * double(i) / double(n))));
+    return slopes;
+  };
+  int64_t n = 1;
+  while (n * 2 <= heads)
+    n *= 2;
+  std::vector<float> slopes = powerOfTwo(n);
+  std::vector<float> extra = powerOfTwo(2 * n);
+  for (int64_t i = 0; int64_t(slopes.size()) < heads; i += 2)
+    slopes.push_back(extra[i]);
+  return slopes;
+}
+
+/// A mask predicate as a Halide condition (/ and % truncate, as in C).
+Expr predicateExpr(const Predicate &p, const std::vector<Expr> &vars) {
+  using Op = Predicate::Op;
+  if (p.op == Op::Var)
+    return vars[p.value];
+  if (p.op == Op::Const)
+    return Expr(int32_t(p.value));
+  Expr x = predicateExpr(*p.operands[0], vars);
+  Expr y = predicateExpr(*p.operands[1], vars);
+  auto asBool = [](Expr e) { return e.type().is_bool() ? e : e != 0; };
+  switch (p.op) {
+  case Op::Add:
+    return x + y;
+  case Op::Sub:
+    return x - y;
+  case Op::Mul:
+    return x * y;
+  case Op::Div:
+    return select(y == 0, 0, div_round_to_zero(x, y));
+  case Op::Rem:
+    return select(y == 0, 0, mod_round_to_zero(x, y));
+  case Op::Min:
+    return min(x, y);
+  case Op::Max:
+    return max(x, y);
+  case Op::Eq:
+    return x == y;
+  case Op::Ne:
+    return x != y;
+  case Op::Lt:
+    return x < y;
+  case Op::Le:
+    return x <= y;
+  case Op::Gt:
+    return x > y;
+  case Op::Ge:
+    return x >= y;
+  case Op::And:
+    return asBool(x) && asBool(y);
+  case Op::Or:
+    return asBool(x) || asBool(y);
+  case Op::Xor:
+    return asBool(x) != asBool(y);
+  default:
+    break;
+  }
+  throw std::invalid_argument("bad predicate");
+}
+
+} // namespace
+
+AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
+                                                  DType dtype, int qTile,
+                                                  int kBlock) {
+  AttentionAlgorithm a;
+  a.spec = spec;
+  a.qTile = qTile;
+  a.kBlock = kBlock;
+  const int H = int(spec.heads), D = int(spec.headDim), Dv = int(spec.valueDim);
+  if (spec.kvHeads <= 0 || H % spec.kvHeads)
+    throw std::invalid_argument("kv_heads must divide heads");
+  const int group = H / int(spec.kvHeads);
+  const int Tq = qTile, Tk = kBlock;
+  const bool additive = spec.additive;
+  const bool mods = !spec.scoreMods.empty();
+  Type type = halideType(dtype);
+
+  // ---- Inputs: [batch, length, heads * dim], channel stride 1. ----
+  a.query = ImageParam(type, 3, "query");
+  a.key = ImageParam(type, 3, "key");
+  a.value = ImageParam(type, 3, "value");
+  a.query.dim(0).set_bounds(0, H * D).set_stride(1);
+  a.key.dim(0).set_bounds(0, int(spec.kvHeads) * D).set_stride(1);
+  a.value.dim(0).set_bounds(0, int(spec.kvHeads) * Dv).set_stride(1);
+  for (ImageParam *param : {&a.query, &a.key, &a.value}) {
+    param->dim(1).set_min(0);
+    param->dim(2).set_min(0);
+  }
+  a.arguments = {a.query, a.key, a.value};
+  if (spec.keyPadding) {
+    a.kvLengths = ImageParam(Int(32), 1, "kv_lengths");
+    a.kvLengths.dim(0).set_min(0);
+    a.arguments.push_back(a.kvLengths);
+  }
+  if (spec.has(ScoreMod::Bias)) {
+    a.bias = ImageParam(type, 4, "bias"); // (k, q, h, b)
+    for (int i = 0; i < 4; ++i)
+      a.bias.dim(i).set_min(0);
+    a.arguments.push_back(a.bias);
+  }
+  if (additive) {
+    a.scoreWeight = ImageParam(type, 2, "score_weight"); // (d, h)
+    a.scoreWeight.dim(0).set_bounds(0, D);
+    a.scoreWeight.dim(1).set_bounds(0, H);
+    a.arguments.push_back(a.scoreWeight);
+  }
+
+  Var &c = a.c, &q = a.q, &b = a.b, &h = a.h, &qi = a.qi, &qt = a.qt, &d = a.d,
+      &j = a.j, &kb = a.kb;
+  Expr qLen = a.query.dim(1).extent();
+  Expr kvLen = a.key.dim(1).extent();
+  Expr numBlocks = (kvLen + Tk - 1) / Tk;
+  auto f32 = [](Expr e) { return cast<float>(e); };
+
+  auto visibleKeys = [&](Expr batch) -> Expr {
+    return spec.keyPadding ? clamp(a.kvLengths(batch), 0, kvLen) : kvLen;
+  };
+  // The elementwise mask, evaluated only in masked stages.
+  auto visible = [&](Expr qq, Expr kk, Expr batch, Expr head) -> Expr {
+    Expr keep = kk < visibleKeys(batch);
+    if (spec.causal)
+      keep = keep && kk <= qq;
+    if (spec.window)
+      keep = keep && qq - kk < int(spec.window) && kk - qq < int(spec.window);
+    if (spec.predicate)
+      keep = keep && predicateExpr(*spec.predicate, {batch, head, qq, kk});
+    return keep;
+  };
+
+  // ---- Block ranges of one query tile (functions of qt and b). ----
+  {
+    Expr qLo = qt * Tq, qHi = min(qLo + Tq, qLen) - 1;
+    Expr end = visibleKeys(b), begin = 0;         // keys some query may see
+    Expr fullEnd = visibleKeys(b), fullBegin = 0; // keys every query sees
+    if (spec.causal) {
+      end = min(end, qHi + 1);
+      fullEnd = min(fullEnd, qLo + 1);
+    }
+    if (spec.window) {
+      int w = int(spec.window);
+      end = min(end, qHi + w);
+      begin = max(0, qLo - w + 1);
+      fullEnd = min(fullEnd, qLo + w);
+      fullBegin = max(0, qHi - w + 1);
+    }
+    Expr lo = begin / Tk, hi = (end + Tk - 1) / Tk - 1;
+    Expr fullLo = max((fullBegin + Tk - 1) / Tk, lo);
+    Expr fullHi = min(fullEnd / Tk - 1, hi);
+    if (spec.predicate) { // Every block needs the elementwise predicate.
+      fullLo = lo;
+      fullHi = lo - 1;
+    }
+    a.ranges = Func("ranges");
+    a.ranges(qt, b) = Tuple(fullLo, fullHi, lo, min(fullLo, hi + 1) - 1,
+                            max(fullHi + 1, max(fullLo, lo)), hi);
+  }
+
+  // ---- The query tile, transposed and pre-scaled. ----
+  float queryScale =
+      additive ? 1.0f : float(spec.scale) * (mods ? 1.0f : kLog2E);
+  Expr qRow = min(qt * Tq + qi, qLen - 1);
+  a.qTiled = Func("q_tiled");
+  a.qTiled(qi, d, qt, h, b) = f32(a.query(h * D + d, qRow, b)) * queryScale;
+
+  // ---- The online-softmax state. ----
+  a.state = Func("state");
+  {
+    std::vector<Expr> init(Dv, 0.0f);
+    init.push_back(kMinusInfinity);
+    init.push_back(0.0f);
+    a.state(qi, qt, h, b) = Tuple(init);
+  }
+
+  struct StageRange {
+    const char *name;
+    bool masked;
+    int lo, hi; // indices into ranges' Tuple
+  };
+  std::vector<StageRange> stages = {{"full", false, 0, 1}};
+  if (spec.window)
+    stages.push_back({"left", true, 2, 3});
+  stages.push_back({"right", true, 4, 5});
+
+  std::vector<float> slopes = spec.has(ScoreMod::Alibi)
+                                  ? alibiSlopes(spec.heads)
+                                  : std::vector<float>();
+  const Expr kvHead = h / group;
+  for (size_t stage = 0; stage < stages.size(); ++stage) {
+    const StageRange &range = stages[stage];
+    AttentionAlgorithm::Block block;
+    block.name = range.name;
+    block.masked = range.masked;
+    block.stage = int(stage);
+    block.blocks = RDom(0, numBlocks, std::string("r_") + range.name);
+    block.blocks.where(block.blocks.x >= a.ranges(qt, b)[range.lo]);
+    block.blocks.where(block.blocks.x <= a.ranges(qt, b)[range.hi]);
+    auto F = [&](const char *name) {
+      return Func(std::string(range.name) + "_" + name);
+    };
+    block.keyBlock = F("k");
+    block.valueBlock = F("v");
+    block.scoreSum = F("score_sum");
+    block.score = F("score");
+    block.blockMax = F("block_max");
+    block.p = F("p");
+    block.blockSum = F("block_sum");
+    block.pvSum = F("pv_sum");
+    block.pv = F("pv");
+    block.rd = RDom(0, D, std::string("rd_") + range.name);
+    block.rj = RDom(0, Tk, std::string("rj_") + range.name);
+
+    Expr key = kb * Tk + j;
+    // Unmasked blocks are in range by construction; the promise only informs
+    // bounds inference. Masked blocks may run past the end and clamp.
+    Expr keyRow = range.masked ? clamp(key, 0, kvLen - 1)
+                               : unsafe_promise_clamped(key, 0, kvLen - 1);
+    Expr queryIndex = qt * Tq + qi;
+    block.keyBlock(d, j, kb, h, b) = f32(a.key(kvHead * D + d, keyRow, b));
+    block.valueBlock(d, j, kb, h, b) = f32(a.value(kvHead * Dv + d, keyRow, b));
+
+    block.scoreSum(qi, j, qt, kb, h, b) = 0.0f;
+    RVar rd = block.rd.x;
+    if (additive)
+      block.scoreSum(qi, j, qt, kb, h, b) +=
+          f32(a.scoreWeight(rd, h)) *
+          tanh(a.qTiled(qi, rd, qt, h, b) + block.keyBlock(rd, j, kb, h, b));
+    else
+      block.scoreSum(qi, j, qt, kb, h, b) +=
+          a.qTiled(qi, rd, qt, h, b) * block.keyBlock(rd, j, kb, h, b);
+    Expr s = block.scoreSum(qi, j, qt, kb, h, b);
+    if (mods || additive) {
+      // Natural-log scores: modifiers in order, then to log2.
+      for (ScoreMod mod : spec.scoreMods) {
+        if (mod == ScoreMod::Softcap)
+          s = float(spec.softcap) * tanh(s / float(spec.softcap));
+        if (mod == ScoreMod::Alibi) {
+          std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
+          Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
+          s -= slope * f32(abs(min(queryIndex, qLen - 1) - key));
+        }
+        if (mod == ScoreMod::Bias)
+          s += f32(a.bias(keyRow, min(queryIndex, qLen - 1), h, b));
+      }
+      s *= kLog2E;
+    }
+    Expr keep = visible(queryIndex, key, b, h);
+    block.score(qi, j, qt, kb, h, b) =
+        range.masked ? select(keep, s, kMinusInfinity) : s;
+
+    RVar rj = block.rj.x;
+    block.blockMax(qi, qt, kb, h, b) = kMinusInfinity;
+    block.blockMax(qi, qt, kb, h, b) = max(block.blockMax(qi, qt, kb, h, b),
+                                           block.score(qi, rj, qt, kb, h, b));
+    Expr e = exp2Polynomial(block.score(qi, j, qt, kb, h, b) -
+                            block.blockMax(qi, qt, kb, h, b));
+    block.p(qi, j, qt, kb, h, b) = range.masked ? select(keep, e, 0.0f) : e;
+    block.blockSum(qi, qt, kb, h, b) = 0.0f;
+    block.blockSum(qi, qt, kb, h, b) += block.p(qi, rj, qt, kb, h, b);
+    block.pvSum(qi, d, qt, kb, h, b) = 0.0f;
+    block.pvSum(qi, d, qt, kb, h, b) +=
+        block.p(qi, rj, qt, kb, h, b) * block.valueBlock(d, rj, kb, h, b);
+    block.pv(qi, d, qt, kb, h, b) = block.pvSum(qi, d, qt, kb, h, b);
+
+    // Merge this block into the state.
+    RVar r = block.blocks.x;
+    Tuple old = a.state(qi, qt, h, b);
+    Expr m = old[Dv], l = old[Dv + 1];
+    Expr bm = block.blockMax(qi, qt, r, h, b);
+    Expr newMax = max(m, bm);
+    Expr alpha = exp2Polynomial(m - newMax), beta = exp2Polynomial(bm - newMax);
+    std::vector<Expr> merged;
+    for (int i = 0; i < Dv; ++i)
+      merged.push_back(old[i] * alpha + block.pv(qi, i, qt, r, h, b) * beta);
+    merged.push_back(newMax);
+    merged.push_back(l * alpha + block.blockSum(qi, qt, r, h, b) * beta);
+    a.state(qi, qt, h, b) = Tuple(merged);
+    a.blocks.push_back(block);
+  }
+
+  // ---- Normalize; rows with no visible key follow the policy. ----
+  Tuple final = a.state(qi, qt, h, b);
+  Expr l = final[Dv + 1];
+  std::vector<Expr> accumulators;
+  for (int i = 0; i < Dv; ++i)
+    accumulators.push_back(final[i]);
+  Expr empty = 0.0f;
+  if (spec.emptyRows == EmptyRows::Uniform) {
+    RDom all(0, kvLen, "all_keys");
+    a.valueMean = Func("value_mean");
+    a.valueMean(d, h, b) = 0.0f;
+    a.valueMean(d, h, b) += f32(a.value(kvHead * Dv + d, all, b)) / f32(kvLen);
+    empty = a.valueMean(d, h, b);
+  }
+  a.finished = Func("finished");
+  a.finished(qi, d, qt, h, b) =
+      select(l > 0.0f, mux(d, accumulators) / l, empty);
+  a.output = Func("output");
+  a.output(c, q, b) = cast(type, a.finished(q % Tq, c % Dv, q / Tq, c / Dv, b));
+  a.output.output_buffer().dim(0).set_bounds(0, H * Dv);
+  a.output.output_buffer().dim(1).set_min(0);
+  a.output.output_buffer().dim(2).set_min(0);
+  a.outputs = {a.output};
+
+  // ---- Probabilities, from the final row max and sum. ----
+  if (spec.probs != Probs::None) {
+    Var &k = a.k;
+    a.probsD = RDom(0, D, "probs_d");
+    RVar rd = a.probsD.x;
+    Func &score = a.probsScore;
+    score = Func("probs_score");
+    score(k, q, h, b) = 0.0f;
+    Expr qv = f32(a.query(h * D + rd, q, b)) * queryScale;
+    Expr kv = f32(a.key(kvHead * D + rd, k, b));
+    if (additive)
+      score(k, q, h, b) += f32(a.scoreWeight(rd, h)) * tanh(qv + kv);
+    else
+      score(k, q, h, b) += qv * kv;
+    Expr s = score(k, q, h, b);
+    if (mods || additive) {
+      for (ScoreMod mod : spec.scoreMods) {
+        if (mod == ScoreMod::Softcap)
+          s = float(spec.softcap) * tanh(s / float(spec.softcap));
+        if (mod == ScoreMod::Alibi) {
+          std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
+          Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
+          s -= slope * f32(abs(q - k));
+        }
+        if (mod == ScoreMod::Bias)
+          s += f32(a.bias(k, q, h, b));
+      }
+      s *= kLog2E;
+    }
+    Tuple row = a.state(q % Tq, q / Tq, h, b);
+    Expr rowMax = row[Dv], rowSum = row[Dv + 1];
+    Expr uniform =
+        spec.emptyRows == EmptyRows::Uniform ? 1.0f / f32(kvLen) : Expr(0.0f);
+    a.headProbs = Func("head_probs");
+    a.headProbs(k, q, h, b) = select(
+        rowSum > 0.0f,
+        select(visible(q, k, b, h), exp2Polynomial(s - rowMax) / rowSum, 0.0f),
+        uniform);
+    a.probs = Func("probs");
+    if (spec.probs == Probs::PerHead) {
+      a.probs(k, q, h, b) = cast(type, a.headProbs(k, q, h, b));
+    } else {
+      a.probsHeads = RDom(0, H, "heads");
+      a.probsTotal = Func("probs_total");
+      a.probsTotal(k, q, b) = 0.0f;
+      a.probsTotal(k, q, b) += a.headProbs(k, q, a.probsHeads.x, b);
+      a.probs(k, q, b) = cast(type, a.probsTotal(k, q, b) / float(H));
+    }
+    a.outputs.push_back(a.probs);
+  }
+  return a;
+}

@@ -1,0 +1,592 @@
+//===- Emit.cpp - Ahead-of-time kernels, runtime and manifest -------------===//
+//
+// Collects the unique kernels of a module (ops with equal specs share one),
+// compiles each for every target and shape class with Halide, writes one
+// standalone Halide runtime per target, and records everything the runtime
+// and the build need in manifest.json, including each function's program:
+// its values (with shapes, -1 where dynamic) and its steps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Lowering/Emit.h"
+#include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Lowering/OpToKernel.h"
+#include "attnc/Schedules/Build.h"
+#include "attnc/Schedules/Schedules.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+using namespace mlir;
+using namespace attnc;
+using nlohmann::json;
+namespace k = attnc::kernels;
+namespace s = attnc::schedules;
+
+namespace {
+
+/// Every kernel of a module, and which op runs which.
+struct KernelTable {
+  std::map<std::string, k::KernelSpec> specs; ///< By name, sorted.
+  llvm::DenseMap<Operation *, std::string> opKernel;
+};
+
+FailureOr<KernelTable> collectKernels(ModuleOp module) {
+  KernelTable table;
+  bool ok = true;
+  module.walk([&](FuncOp function) {
+    for (Operation &op : function.getBody().getOps()) {
+      FailureOr<std::optional<k::KernelSpec>> spec = kernelSpecOf(&op);
+      if (failed(spec)) {
+        ok = false;
+        continue;
+      }
+      if (!*spec)
+        continue;
+      std::string name = (*spec)->name();
+      table.specs.emplace(name, **spec);
+      table.opKernel[&op] = name;
+    }
+  });
+  if (!ok)
+    return failure();
+  return table;
+}
+
+std::vector<std::string> targetsOf(ModuleOp module) {
+  std::vector<std::string> targets;
+  if (auto list = module->getAttrOfType<ArrayAttr>("attn.targets"))
+    for (Attribute attr : list)
+      targets.push_back(attr.cast<StringAttr>().getValue().str());
+  if (targets.empty())
+    targets.push_back("host");
+  return targets;
+}
+
+FailureOr<Halide::Target> parseTarget(ModuleOp module,
+                                      const std::string &text) {
+  if (text == "host")
+    return Halide::get_host_target();
+  if (!Halide::Target::validate_target_string(text)) {
+    module.emitError() << "'" << text << "' is not a valid Halide target";
+    return failure();
+  }
+  return Halide::Target(text);
+}
+
+std::string unitName(ModuleOp module) {
+  if (Optional<StringRef> name = module.getName())
+    return name->str();
+  return "attnc";
+}
+
+json signatureJSON(const k::KernelSpec &spec) {
+  json args = json::array();
+  for (const k::ArgumentSig &arg : spec.signature()) {
+    json dims = json::array();
+    for (const k::Dim &dim : arg.dims)
+      dims.push_back(dim.extent >= 0 ? json(dim.extent) : json(dim.symbol));
+    const char *kind = arg.kind == k::ArgumentSig::Kind::Input    ? "input"
+                       : arg.kind == k::ArgumentSig::Kind::Scalar ? "scalar"
+                                                                  : "output";
+    args.push_back({{"name", arg.name},
+                    {"kind", kind},
+                    {"dtype", arg.dtype},
+                    {"dims", dims}});
+  }
+  return args;
+}
+
+std::string typeName(Type element) {
+  if (element.isF32())
+    return "f32";
+  if (element.isF16())
+    return "f16";
+  if (element.isInteger(32))
+    return "i32";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << element;
+  return os.str();
+}
+
+std::string locationText(Location loc) {
+  if (auto file = loc.dyn_cast<FileLineColLoc>())
+    return (llvm::sys::path::filename(file.getFilename().getValue()) + ":" +
+            llvm::Twine(file.getLine()) + ":" + llvm::Twine(file.getColumn()))
+        .str();
+  return "";
+}
+
+/// The program of one function, for the runtime.
+json programJSON(FuncOp function, const KernelTable &table) {
+  llvm::DenseMap<Value, int> ids;
+  json values = json::array();
+  auto define = [&](Value value) {
+    int id = int(ids.size());
+    ids[value] = id;
+    auto type = value.getType().cast<ShapedType>();
+    json shape = json::array();
+    for (int64_t d : type.getShape())
+      shape.push_back(d == ShapedType::kDynamicSize ? -1 : d);
+    values.push_back({{"id", id},
+                      {"dtype", typeName(type.getElementType())},
+                      {"shape", shape}});
+    return id;
+  };
+  json inputs = json::array(), outputs = json::array(), steps = json::array();
+  auto argNames = function->getAttrOfType<ArrayAttr>("attn.arg_names");
+  auto resultNames = function->getAttrOfType<ArrayAttr>("attn.result_names");
+  for (BlockArgument arg : function.getArguments()) {
+    std::string name =
+        argNames && arg.getArgNumber() < argNames.size()
+            ? argNames[arg.getArgNumber()].cast<StringAttr>().getValue().str()
+            : "arg" + std::to_string(arg.getArgNumber());
+    inputs.push_back({{"name", name}, {"value", define(arg)}});
+  }
+  for (Operation &op : function.getBody().getOps()) {
+    if (auto ret = dyn_cast<ReturnOp>(op)) {
+      for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+        std::string name =
+            resultNames && i < resultNames.size()
+                ? resultNames[i].cast<StringAttr>().getValue().str()
+                : "result" + std::to_string(i);
+        outputs.push_back({{"name", name}, {"value", ids[ret.getOperand(i)]}});
+      }
+      continue;
+    }
+    json step = {{"op", op.getName().stripDialect().str()}};
+    json operands = json::array();
+    for (Value operand : op.getOperands())
+      operands.push_back(ids[operand]);
+    step["operands"] = operands;
+    if (auto param = dyn_cast<attn::ParamOp>(op))
+      step["name"] = param.getName().str();
+    if (auto slice = dyn_cast<attn::SliceOp>(op))
+      step["slice"] = {{"axis", slice.getAxisAttr().getInt()},
+                       {"offset", slice.getOffsetAttr().getInt()},
+                       {"size", slice.getSizeAttr().getInt()}};
+    if (auto concat = dyn_cast<attn::ConcatOp>(op))
+      step["axis"] = concat.getAxisAttr().getInt();
+    auto kernel = table.opKernel.find(&op);
+    if (kernel != table.opKernel.end())
+      step["kernel"] = kernel->second;
+    if (auto attention = dyn_cast<attn::AttentionOp>(op))
+      step["causal"] = attention.getCausal();
+    json results = json::array();
+    for (Value result : op.getResults())
+      results.push_back(define(result));
+    step["results"] = results;
+    std::string where = locationText(op.getLoc());
+    if (!where.empty())
+      step["loc"] = where;
+    steps.push_back(step);
+  }
+  return {{"name", function.getName().str()},
+          {"inputs", inputs},
+          {"outputs", outputs},
+          {"values", values},
+          {"steps", steps}};
+}
+
+std::pair<s::ScheduleParams, bool> paramsFor(const EmitOptions &options,
+                                             const k::KernelSpec &spec,
+                                             const std::string &halideTarget,
+                                             const Halide::Target &target) {
+  if (options.params)
+    return options.params(spec, halideTarget);
+  return {s::defaultParams(spec.familyName(), s::classify(target)), false};
+}
+
+/// One kernel function to compile.
+struct CompileJob {
+  k::KernelSpec spec;
+  s::ScheduleParams params;
+  Halide::Target target;
+  std::string shapeClass, function;
+  std::map<Halide::OutputFileType, std::string> outputs;
+};
+
+/// Builds and compiles one job in this process; returns an error or "".
+std::string compileHere(const CompileJob &job) {
+  try {
+    s::BuiltKernel built =
+        s::buildKernel(job.spec, job.params, job.target, job.shapeClass);
+    built.pipeline.compile_to(
+        job.outputs, built.arguments, job.function,
+        job.target.with_feature(Halide::Target::NoRuntime));
+    return "";
+  } catch (const Halide::Error &error) {
+    return std::string("Halide: ") + error.what();
+  } catch (const std::exception &error) {
+    return error.what();
+  }
+}
+
+/// Runs every job in a child process, at most `jobs` at once. Returns the
+/// error of each job ("" on success).
+std::vector<std::string>
+compileInChildren(const std::vector<CompileJob> &all, unsigned jobs,
+                  const std::function<void(const std::string &)> &progress) {
+  std::vector<std::string> errors(all.size());
+  std::map<pid_t, size_t> running;
+  auto reap = [&] {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid <= 0)
+      return;
+    size_t i = running[pid];
+    running.erase(pid);
+    std::string path = all[i].outputs.begin()->second + ".error";
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::remove(path.c_str());
+    errors[i] = text.str();
+    if (errors[i].empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      errors[i] = WIFSIGNALED(status) ? "the compiler died with signal " +
+                                            std::to_string(WTERMSIG(status))
+                                      : "the compiler exited with status " +
+                                            std::to_string(WEXITSTATUS(status));
+  };
+  for (size_t i = 0; i < all.size(); ++i) {
+    while (running.size() >= jobs)
+      reap();
+    if (progress)
+      progress("[" + std::to_string(i + 1) + "/" + std::to_string(all.size()) +
+               "] " + all[i].function);
+    llvm::outs().flush();
+    llvm::errs().flush();
+    pid_t pid = fork();
+    if (pid == 0) {
+      std::string error = compileHere(all[i]);
+      if (!error.empty()) {
+        std::ofstream out(all[i].outputs.begin()->second + ".error");
+        out << error;
+      }
+      _exit(error.empty() ? 0 : 1);
+    }
+    if (pid < 0) {
+      errors[i] = compileHere(all[i]); // No fork: compile here instead.
+      continue;
+    }
+    running[pid] = i;
+  }
+  while (!running.empty())
+    reap();
+  return errors;
+}
+
+/// `text` as a C string literal, one source line per line of text.
+std::string cString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n\"\n    \"";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// The C source of the registry of one target (see runtime/.../registry.h).
+std::string registrySource(const std::string &unit, const json &target,
+                           const json &manifest, const std::string &text) {
+  std::string tag = target["tag"];
+  std::string decls, entries;
+  int count = 0;
+  for (const auto &[kernel, info] : manifest["kernels"].items()) {
+    if (!info["targets"].contains(tag))
+      continue;
+    for (const json &function : info["targets"][tag]["functions"]) {
+      std::string symbol = function["symbol"];
+      decls += "extern int " + symbol + "_argv(void **args);\n";
+      decls += "extern const struct halide_filter_metadata_t *" + symbol +
+               "_metadata(void);\n";
+      std::string shapeClass, dimension, max = "0";
+      if (function.contains("shape_class")) {
+        shapeClass = function["shape_class"]["name"];
+        dimension = function["shape_class"]["dimension"];
+        max = std::to_string(function["shape_class"]["max"].get<int64_t>());
+      }
+      entries += "  {\"" + kernel + "\", \"" + shapeClass + "\", \"" +
+                 dimension + "\", " + max + ", \"" + symbol + "\", " + symbol +
+                 "_argv, " + symbol + "_metadata},\n";
+      ++count;
+    }
+  }
+  std::string halideTarget = target["halide_target"];
+  return "/* Generated by attnc for unit '" + unit + "', target " + tag +
+         ". Do not edit. */\n"
+         "#include \"attnc/registry.h\"\n\n" +
+         decls + "\nstatic const attnc_kernel_entry entries[] = {\n" + entries +
+         "  {0, 0, 0, 0, 0, 0, 0}};\n\n"
+         "static const char manifest[] =\n    " +
+         cString(text) +
+         ";\n\n"
+         "const attnc_registry " +
+         unit + "_registry__" + tag + " = {\"" + unit + "\", \"" + tag +
+         "\", \"" + halideTarget + "\", entries, " + std::to_string(count) +
+         ", manifest};\n";
+}
+
+/// Packs `objects` into the archive `path` (deterministic, GNU format).
+std::string writeArchive(const std::string &path,
+                         const std::vector<std::string> &objects) {
+  std::vector<llvm::NewArchiveMember> members;
+  for (const std::string &object : objects) {
+    llvm::Expected<llvm::NewArchiveMember> member =
+        llvm::NewArchiveMember::getFile(object, /*Deterministic=*/true);
+    if (!member)
+      return llvm::toString(member.takeError());
+    members.push_back(std::move(*member));
+  }
+  if (llvm::Error error = llvm::writeArchive(
+          path, members, /*WriteSymtab=*/true, llvm::object::Archive::K_GNU,
+          /*Deterministic=*/true, /*Thin=*/false))
+    return llvm::toString(std::move(error));
+  return "";
+}
+
+bool writeText(const std::string &path, const std::string &text) {
+  std::ofstream out(path);
+  out << text;
+  return bool(out);
+}
+
+} // namespace
+
+std::string attnc::targetTag(const std::string &halideTarget) {
+  if (halideTarget == "host")
+    return "host";
+  if (!Halide::Target::validate_target_string(halideTarget)) {
+    std::string tag = halideTarget;
+    for (char &c : tag)
+      if (!isalnum(static_cast<unsigned char>(c)))
+        c = '_';
+    return tag;
+  }
+  Halide::Target target(halideTarget);
+  switch (s::classify(target)) {
+  case s::TargetClass::CUDA:
+    return "cuda";
+  case s::TargetClass::ARM64:
+    return "arm64";
+  case s::TargetClass::X86AVX512:
+    return "avx512";
+  case s::TargetClass::X86AVX2:
+    return "avx2";
+  case s::TargetClass::Generic:
+    break;
+  }
+  std::string tag = halideTarget;
+  for (char &c : tag)
+    if (!isalnum(static_cast<unsigned char>(c)))
+      c = '_';
+  return tag;
+}
+
+std::string attnc::kernelFunctionName(const std::string &unit,
+                                      const k::KernelSpec &spec,
+                                      const std::string &shapeClass,
+                                      const std::string &tag) {
+  std::string name = unit + "_" + spec.name();
+  if (!shapeClass.empty())
+    name += "_" + shapeClass;
+  return name + "__" + tag;
+}
+
+LogicalResult attnc::emitLibraries(ModuleOp module,
+                                   const EmitOptions &options) {
+  FailureOr<KernelTable> table = collectKernels(module);
+  if (failed(table))
+    return failure();
+  std::string unit = unitName(module);
+  std::vector<std::string> targets = targetsOf(module);
+
+  json manifest = {
+      {"format", "attnc-manifest"}, {"version", 1}, {"unit", unit}};
+  json targetList = json::array();
+  json kernels = json::object();
+  for (const auto &[name, spec] : table->specs)
+    kernels[name] = {{"family", spec.familyName()},
+                     {"spec", json::parse(spec.toJSON())},
+                     {"canonical", spec.canonical()},
+                     {"arguments", signatureJSON(spec)},
+                     {"targets", json::object()}};
+
+  unsigned jobs = options.jobs
+                      ? options.jobs
+                      : std::max(1u, std::thread::hardware_concurrency());
+  for (const std::string &targetText : targets) {
+    FailureOr<Halide::Target> target = parseTarget(module, targetText);
+    if (failed(target))
+      return failure();
+    std::string tag = targetTag(targetText);
+    std::string dir = options.outputDir + "/" + tag;
+    if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+      module.emitError() << "cannot create '" << dir << "': " << ec.message();
+      return failure();
+    }
+    std::vector<CompileJob> work;
+    std::vector<std::string> objects;
+    for (const auto &[name, spec] : table->specs) {
+      auto [params, tuned] = paramsFor(options, spec, targetText, *target);
+      json functions = json::array();
+      for (const s::ShapeClass &shape :
+           s::shapeClassesOf(spec.familyName(), params)) {
+        std::string function = kernelFunctionName(unit, spec, shape.name, tag);
+        std::string base = dir + "/" + function;
+        CompileJob job{spec,
+                       params,
+                       *target,
+                       shape.name,
+                       function,
+                       {{Halide::OutputFileType::object, base + ".o"},
+                        {Halide::OutputFileType::c_header, base + ".h"}}};
+        if (options.emitStmt)
+          job.outputs[Halide::OutputFileType::stmt] = base + ".stmt";
+        if (options.emitAssembly)
+          job.outputs[Halide::OutputFileType::assembly] = base + ".s";
+        work.push_back(std::move(job));
+        objects.push_back(base + ".o");
+        json entry = {{"symbol", function},
+                      {"object", tag + "/" + function + ".o"},
+                      {"header", tag + "/" + function + ".h"}};
+        if (!shape.name.empty())
+          entry["shape_class"] = {{"name", shape.name},
+                                  {"dimension", shape.dimension},
+                                  {"max", shape.maxExtent}};
+        functions.push_back(entry);
+      }
+      kernels[name]["targets"][tag] = {{"functions", functions},
+                                       {"params", json::parse(params.toJSON())},
+                                       {"tuned", tuned}};
+    }
+    std::vector<std::string> errors =
+        compileInChildren(work, jobs, options.progress);
+    bool ok = true;
+    for (size_t i = 0; i < work.size(); ++i)
+      if (!errors[i].empty()) {
+        module.emitError() << "cannot compile kernel " << work[i].function
+                           << " (" << work[i].spec.canonical() << ") for "
+                           << targetText << ": " << errors[i];
+        ok = false;
+      }
+    if (!ok)
+      return failure();
+    std::string runtime = dir + "/halide_runtime.o";
+    try {
+      Halide::compile_standalone_runtime(runtime, *target);
+    } catch (const Halide::Error &error) {
+      module.emitError() << "Halide failed to compile its runtime for "
+                         << targetText << ": " << error.what();
+      return failure();
+    }
+    objects.push_back(runtime);
+    std::string archive = dir + "/lib" + unit + "_kernels.a";
+    std::string archiveError = writeArchive(archive, objects);
+    if (!archiveError.empty()) {
+      module.emitError() << "cannot write " << archive << ": " << archiveError;
+      return failure();
+    }
+    targetList.push_back({{"tag", tag},
+                          {"halide_target", target->to_string()},
+                          {"runtime", tag + "/halide_runtime.o"},
+                          {"archive", tag + "/lib" + unit + "_kernels.a"},
+                          {"registry", tag + "/" + unit + "_registry.c"}});
+  }
+  manifest["targets"] = targetList;
+  manifest["kernels"] = kernels;
+  json functions = json::array();
+  module.walk([&](FuncOp function) {
+    functions.push_back(programJSON(function, *table));
+  });
+  manifest["functions"] = functions;
+  std::string manifestText = manifest.dump(2) + "\n";
+  if (!writeText(options.outputDir + "/manifest.json", manifestText)) {
+    module.emitError() << "cannot write " << options.outputDir
+                       << "/manifest.json";
+    return failure();
+  }
+  for (const json &target : manifest["targets"]) {
+    std::string tag = target["tag"];
+    std::string path =
+        options.outputDir + "/" + tag + "/" + unit + "_registry.c";
+    if (!writeText(path,
+                   registrySource(unit, target, manifest, manifestText))) {
+      module.emitError() << "cannot write " << path;
+      return failure();
+    }
+  }
+  return success();
+}
+
+LogicalResult attnc::emitForReview(ModuleOp module, ReviewOutput what,
+                                   llvm::raw_ostream &os) {
+  FailureOr<KernelTable> table = collectKernels(module);
+  if (failed(table))
+    return failure();
+  std::string targetText = targetsOf(module).front();
+  FailureOr<Halide::Target> target = parseTarget(module, targetText);
+  if (failed(target))
+    return failure();
+  std::string unit = unitName(module);
+  std::string tag = targetTag(targetText);
+  llvm::SmallString<128> tmp;
+  auto fileType = what == ReviewOutput::Stmt ? Halide::OutputFileType::stmt
+                                             : Halide::OutputFileType::assembly;
+  if (llvm::sys::fs::createTemporaryFile("attnc", "review", tmp)) {
+    module.emitError("cannot create a temporary file");
+    return failure();
+  }
+  for (const auto &[name, spec] : table->specs) {
+    s::ScheduleParams params =
+        s::defaultParams(spec.familyName(), s::classify(*target));
+    for (const s::ShapeClass &shape :
+         s::shapeClassesOf(spec.familyName(), params)) {
+      std::string function = kernelFunctionName(unit, spec, shape.name, tag);
+      try {
+        s::BuiltKernel built =
+            s::buildKernel(spec, params, *target, shape.name);
+        built.pipeline.compile_to(
+            {{fileType, tmp.str().str()}}, built.arguments, function,
+            target->with_feature(Halide::Target::NoRuntime));
+      } catch (const std::exception &error) {
+        module.emitError() << "cannot lower kernel " << function << ": "
+                           << error.what();
+        return failure();
+      }
+      std::ifstream in(tmp.str().str());
+      std::stringstream text;
+      text << in.rdbuf();
+      os << "// ===== " << function << " (" << spec.canonical() << ")\n"
+         << text.str() << "\n";
+    }
+  }
+  llvm::sys::fs::remove(tmp);
+  return success();
+}

@@ -1,0 +1,279 @@
+//===- KernelSpec.cpp - Canonical forms and names of kernel specs ---------===//
+//
+// canonical() lists every attribute in a fixed order with full precision, so
+// two specs produce the same string exactly when they would generate the
+// same code. name() adds a readable summary in front of its FNV-1a hash.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Lowering/KernelSpec.h"
+
+#include <cstdio>
+
+using namespace attnc::kernels;
+
+namespace {
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
+}
+
+const char *dtypeName(DType dtype) {
+  return dtype == DType::F16 ? "f16" : "f32";
+}
+
+const char *activationName(Activation activation) {
+  switch (activation) {
+  case Activation::None:
+    return "none";
+  case Activation::ReLU:
+    return "relu";
+  case Activation::GELU:
+    return "gelu";
+  }
+  return "?";
+}
+
+const char *scoreModName(ScoreMod mod) {
+  switch (mod) {
+  case ScoreMod::Softcap:
+    return "softcap";
+  case ScoreMod::Alibi:
+    return "alibi";
+  case ScoreMod::Bias:
+    return "bias";
+  }
+  return "?";
+}
+
+uint32_t fnv1a(const std::string &text) {
+  uint32_t hash = 2166136261u;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+template <class... Fs> struct Overloaded : Fs... { using Fs::operator()...; };
+template <class... Fs> Overloaded(Fs...) -> Overloaded<Fs...>;
+
+} // namespace
+
+std::string Predicate::canonical() const {
+  static const char *names[] = {"var", "const", "add", "sub", "mul", "div",
+                                "rem", "min",   "max", "eq",  "ne",  "lt",
+                                "le",  "gt",    "ge",  "and", "or",  "xor"};
+  if (op == Op::Var) {
+    static const char *vars[] = {"b", "h", "q", "k"};
+    return value >= 0 && value < 4 ? vars[value] : "?";
+  }
+  if (op == Op::Const)
+    return std::to_string(value);
+  std::string text = std::string("(") + names[int(op)];
+  for (const auto &operand : operands)
+    text += " " + operand->canonical();
+  return text + ")";
+}
+
+std::string KernelSpec::familyName() const {
+  return std::visit(Overloaded{
+                        [](const LinearSpec &) { return "linear"; },
+                        [](const LayerNormSpec &) { return "layernorm"; },
+                        [](const SoftmaxSpec &) { return "softmax"; },
+                        [](const EmbeddingSpec &) { return "embedding"; },
+                        [](const AddSpec &) { return "add"; },
+                        [](const AttentionSpec &) { return "attention"; },
+                    },
+                    family);
+}
+
+std::string KernelSpec::canonical() const {
+  std::string text = familyName() + " dtype=" + dtypeName(dtype);
+  std::visit(Overloaded{
+                 [&](const LinearSpec &s) {
+                   text += " in=" + std::to_string(s.in) +
+                           " out=" + std::to_string(s.out) +
+                           " bias=" + std::to_string(s.bias) +
+                           " act=" + activationName(s.activation);
+                 },
+                 [&](const LayerNormSpec &s) {
+                   text += " width=" + std::to_string(s.width) +
+                           " residual=" + std::to_string(s.residual) +
+                           " eps=" + number(s.epsilon);
+                 },
+                 [&](const SoftmaxSpec &s) {
+                   text += " width=" + std::to_string(s.width);
+                 },
+                 [&](const EmbeddingSpec &s) {
+                   text += " vocab=" + std::to_string(s.vocab) +
+                           " width=" + std::to_string(s.width) +
+                           " scale=" + number(s.scale) +
+                           " sinusoidal=" + std::to_string(s.sinusoidal);
+                 },
+                 [&](const AddSpec &s) {
+                   text += " width=" + std::to_string(s.width);
+                 },
+                 [&](const AttentionSpec &s) {
+                   text += " heads=" + std::to_string(s.heads) +
+                           " kv_heads=" + std::to_string(s.kvHeads) +
+                           " head_dim=" + std::to_string(s.headDim) +
+                           " value_dim=" + std::to_string(s.valueDim) +
+                           " scoring=" + (s.additive ? "additive" : "dot") +
+                           " scale=" + (s.additive ? "-" : number(s.scale)) +
+                           " causal=" + std::to_string(s.causal) +
+                           " window=" + std::to_string(s.window) +
+                           " key_padding=" + std::to_string(s.keyPadding) +
+                           " mods=";
+                   for (ScoreMod mod : s.scoreMods)
+                     text += std::string(scoreModName(mod)) + ",";
+                   text += " softcap=" + number(s.softcap) + " predicate=" +
+                           (s.predicate ? s.predicate->canonical() : "-") +
+                           " empty_rows=" + std::to_string(int(s.emptyRows)) +
+                           " probs=" + std::to_string(int(s.probs));
+                 },
+             },
+             family);
+  return text;
+}
+
+std::string KernelSpec::name() const {
+  std::string readable = familyName();
+  std::visit(
+      Overloaded{
+          [&](const LinearSpec &s) {
+            readable +=
+                "_" + std::to_string(s.in) + "x" + std::to_string(s.out);
+            if (s.bias)
+              readable += "_bias";
+            if (s.activation != Activation::None)
+              readable += std::string("_") + activationName(s.activation);
+          },
+          [&](const LayerNormSpec &s) {
+            readable += "_" + std::to_string(s.width);
+            if (s.residual)
+              readable += "_residual";
+          },
+          [&](const SoftmaxSpec &s) {
+            readable += "_" + std::to_string(s.width);
+          },
+          [&](const EmbeddingSpec &s) {
+            readable +=
+                "_" + std::to_string(s.vocab) + "x" + std::to_string(s.width);
+            if (s.sinusoidal)
+              readable += "_sinusoidal";
+          },
+          [&](const AddSpec &s) { readable += "_" + std::to_string(s.width); },
+          [&](const AttentionSpec &s) {
+            readable += "_h" + std::to_string(s.heads) + "kv" +
+                        std::to_string(s.kvHeads) + "d" +
+                        std::to_string(s.headDim);
+            if (s.valueDim != s.headDim)
+              readable += "v" + std::to_string(s.valueDim);
+            if (s.additive)
+              readable += "_additive";
+            if (s.causal)
+              readable += "_causal";
+            if (s.window)
+              readable += "_window" + std::to_string(s.window);
+            if (s.keyPadding)
+              readable += "_padded";
+            if (s.predicate)
+              readable += "_predicate";
+            for (ScoreMod mod : s.scoreMods)
+              readable += std::string("_") + scoreModName(mod);
+            if (s.probs == Probs::PerHead)
+              readable += "_probs";
+            if (s.probs == Probs::HeadMean)
+              readable += "_meanprobs";
+            if (s.emptyRows == EmptyRows::Uniform)
+              readable += "_uniform";
+          },
+      },
+      family);
+  char hash[16];
+  std::snprintf(hash, sizeof(hash), "%08x", fnv1a(canonical()));
+  return readable + "_" + dtypeName(dtype) + "_" + hash;
+}
+
+std::vector<ArgumentSig> KernelSpec::signature() const {
+  using Kind = ArgumentSig::Kind;
+  std::string t = dtypeName(dtype);
+  auto fixed = [](int64_t extent) { return Dim{extent, ""}; };
+  auto symbolic = [](const char *symbol) { return Dim{-1, symbol}; };
+  std::vector<ArgumentSig> args;
+  auto add = [&](const char *name, Kind kind, std::string type,
+                 std::vector<Dim> dims) {
+    args.push_back({name, kind, std::move(type), std::move(dims)});
+  };
+  std::visit(
+      Overloaded{
+          [&](const LinearSpec &s) {
+            add("input", Kind::Input, t, {symbolic("rows"), fixed(s.in)});
+            add("weight", Kind::Input, t, {fixed(s.out), fixed(s.in)});
+            if (s.bias)
+              add("bias", Kind::Input, t, {fixed(s.out)});
+            add("output", Kind::Output, t, {symbolic("rows"), fixed(s.out)});
+          },
+          [&](const LayerNormSpec &s) {
+            add("input", Kind::Input, t, {symbolic("rows"), fixed(s.width)});
+            if (s.residual)
+              add("residual", Kind::Input, t,
+                  {symbolic("rows"), fixed(s.width)});
+            add("gamma", Kind::Input, t, {fixed(s.width)});
+            add("beta", Kind::Input, t, {fixed(s.width)});
+            add("output", Kind::Output, t, {symbolic("rows"), fixed(s.width)});
+          },
+          [&](const SoftmaxSpec &s) {
+            add("input", Kind::Input, t, {symbolic("rows"), fixed(s.width)});
+            add("output", Kind::Output, t, {symbolic("rows"), fixed(s.width)});
+          },
+          [&](const EmbeddingSpec &s) {
+            add("tokens", Kind::Input, "i32",
+                {symbolic("batch"), symbolic("length")});
+            add("table", Kind::Input, t, {fixed(s.vocab), fixed(s.width)});
+            add("position_offset", Kind::Scalar, "i32", {});
+            add("output", Kind::Output, t,
+                {symbolic("batch"), symbolic("length"), fixed(s.width)});
+          },
+          [&](const AddSpec &s) {
+            add("lhs", Kind::Input, t, {symbolic("rows"), fixed(s.width)});
+            add("rhs", Kind::Input, t, {symbolic("rows"), fixed(s.width)});
+            add("output", Kind::Output, t, {symbolic("rows"), fixed(s.width)});
+          },
+          [&](const AttentionSpec &s) {
+            add("query", Kind::Input, t,
+                {symbolic("batch"), symbolic("q_len"),
+                 fixed(s.heads * s.headDim)});
+            add("key", Kind::Input, t,
+                {symbolic("batch"), symbolic("kv_len"),
+                 fixed(s.kvHeads * s.headDim)});
+            add("value", Kind::Input, t,
+                {symbolic("batch"), symbolic("kv_len"),
+                 fixed(s.kvHeads * s.valueDim)});
+            if (s.keyPadding)
+              add("kv_lengths", Kind::Input, "i32", {symbolic("batch")});
+            if (s.has(ScoreMod::Bias))
+              add("bias", Kind::Input, t,
+                  {symbolic("batch"), fixed(s.heads), symbolic("q_len"),
+                   symbolic("kv_len")});
+            if (s.additive)
+              add("score_weight", Kind::Input, t,
+                  {fixed(s.heads), fixed(s.headDim)});
+            add("output", Kind::Output, t,
+                {symbolic("batch"), symbolic("q_len"),
+                 fixed(s.heads * s.valueDim)});
+            if (s.probs == Probs::PerHead)
+              add("probs", Kind::Output, t,
+                  {symbolic("batch"), fixed(s.heads), symbolic("q_len"),
+                   symbolic("kv_len")});
+            if (s.probs == Probs::HeadMean)
+              add("probs", Kind::Output, t,
+                  {symbolic("batch"), symbolic("q_len"), symbolic("kv_len")});
+          },
+      },
+      family);
+  return args;
+}

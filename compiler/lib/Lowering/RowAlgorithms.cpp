@@ -1,0 +1,193 @@
+//===- RowAlgorithms.cpp - Linear, layer norm, softmax, embedding, add ----===//
+//
+// The algorithms of the kernel families that work row by row. Each one also
+// declares the static sizes of its inputs (set_bounds), so Halide checks
+// every buffer the caller passes and the schedules can rely on them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Lowering/Algorithms.h"
+
+#include <cmath>
+
+using namespace Halide;
+using namespace attnc::kernels;
+
+Type attnc::kernels::halideType(DType dtype) {
+  return dtype == DType::F16 ? Float(16) : Float(32);
+}
+
+namespace {
+
+/// Declares that dimension `dim` of `param` is [0, extent).
+void fixExtent(ImageParam &param, int dim, int64_t extent) {
+  param.dim(dim).set_bounds(0, int(extent));
+}
+
+/// Declares that dimension 0 of `param` is dense (stride 1).
+void denseRows(ImageParam &param) { param.dim(0).set_stride(1); }
+
+Expr activate(Expr x, Activation activation) {
+  switch (activation) {
+  case Activation::None:
+    return x;
+  case Activation::ReLU:
+    return max(x, 0.0f);
+  case Activation::GELU:
+    return 0.5f * x * (1.0f + erf(x * float(M_SQRT1_2)));
+  }
+  return x;
+}
+
+} // namespace
+
+LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
+                                            DType dtype) {
+  LinearAlgorithm a;
+  a.spec = spec;
+  Type type = halideType(dtype);
+  a.input = ImageParam(type, 2, "input");
+  a.weight = ImageParam(type, 2, "weight");
+  fixExtent(a.input, 0, spec.in);
+  fixExtent(a.weight, 0, spec.in);
+  fixExtent(a.weight, 1, spec.out);
+  denseRows(a.input);
+  denseRows(a.weight);
+  a.k = RDom(0, int(spec.in), "k");
+  a.arguments = {a.input, a.weight};
+
+  a.product = Func("product");
+  if (spec.bias) {
+    a.bias = ImageParam(type, 1, "bias");
+    fixExtent(a.bias, 0, spec.out);
+    a.arguments.push_back(a.bias);
+    a.product(a.n, a.m) = cast<float>(a.bias(a.n));
+  } else {
+    a.product(a.n, a.m) = 0.0f;
+  }
+  a.product(a.n, a.m) +=
+      cast<float>(a.input(a.k, a.m)) * cast<float>(a.weight(a.k, a.n));
+
+  a.output = Func("output");
+  a.output(a.n, a.m) =
+      cast(type, activate(a.product(a.n, a.m), spec.activation));
+  a.outputs = {a.output};
+  return a;
+}
+
+LayerNormAlgorithm attnc::kernels::buildLayerNorm(const LayerNormSpec &spec,
+                                                  DType dtype) {
+  LayerNormAlgorithm a;
+  a.spec = spec;
+  Type type = halideType(dtype);
+  int64_t width = spec.width;
+  a.input = ImageParam(type, 2, "input");
+  fixExtent(a.input, 0, width);
+  denseRows(a.input);
+  a.arguments = {a.input};
+  a.sum = Func("sum");
+  if (spec.residual) {
+    a.residual = ImageParam(type, 2, "residual");
+    fixExtent(a.residual, 0, width);
+    denseRows(a.residual);
+    a.arguments.push_back(a.residual);
+    a.sum(a.c, a.m) =
+        cast<float>(a.input(a.c, a.m)) + cast<float>(a.residual(a.c, a.m));
+  } else {
+    a.sum(a.c, a.m) = cast<float>(a.input(a.c, a.m));
+  }
+  a.gamma = ImageParam(type, 1, "gamma");
+  a.beta = ImageParam(type, 1, "beta");
+  fixExtent(a.gamma, 0, width);
+  fixExtent(a.beta, 0, width);
+  a.arguments.push_back(a.gamma);
+  a.arguments.push_back(a.beta);
+
+  a.r = RDom(0, int(width), "r");
+  float inverseWidth = 1.0f / float(width);
+  a.mean = Func("mean");
+  a.mean(a.m) = 0.0f;
+  a.mean(a.m) += a.sum(a.r, a.m) * inverseWidth;
+  a.variance = Func("variance");
+  a.variance(a.m) = 0.0f;
+  Expr centered = a.sum(a.r, a.m) - a.mean(a.m);
+  a.variance(a.m) += centered * centered * inverseWidth;
+
+  a.output = Func("output");
+  Expr normalized = (a.sum(a.c, a.m) - a.mean(a.m)) /
+                    sqrt(a.variance(a.m) + float(spec.epsilon));
+  a.output(a.c, a.m) = cast(type, normalized * cast<float>(a.gamma(a.c)) +
+                                      cast<float>(a.beta(a.c)));
+  a.outputs = {a.output};
+  return a;
+}
+
+SoftmaxAlgorithm attnc::kernels::buildSoftmax(const SoftmaxSpec &spec,
+                                              DType dtype) {
+  SoftmaxAlgorithm a;
+  a.spec = spec;
+  Type type = halideType(dtype);
+  a.input = ImageParam(type, 2, "input");
+  fixExtent(a.input, 0, spec.width);
+  denseRows(a.input);
+  a.arguments = {a.input};
+  a.r = RDom(0, int(spec.width), "r");
+  a.maximum = Func("maximum");
+  a.maximum(a.m) = Float(32).min();
+  a.maximum(a.m) = max(a.maximum(a.m), cast<float>(a.input(a.r, a.m)));
+  a.exponent = Func("exponent");
+  a.exponent(a.c, a.m) = exp(cast<float>(a.input(a.c, a.m)) - a.maximum(a.m));
+  a.total = Func("total");
+  a.total(a.m) = 0.0f;
+  a.total(a.m) += a.exponent(a.r, a.m);
+  a.output = Func("output");
+  a.output(a.c, a.m) = cast(type, a.exponent(a.c, a.m) / a.total(a.m));
+  a.outputs = {a.output};
+  return a;
+}
+
+EmbeddingAlgorithm attnc::kernels::buildEmbedding(const EmbeddingSpec &spec,
+                                                  DType dtype) {
+  EmbeddingAlgorithm a;
+  a.spec = spec;
+  Type type = halideType(dtype);
+  a.tokens = ImageParam(Int(32), 2, "tokens");
+  a.table = ImageParam(type, 2, "table");
+  fixExtent(a.table, 0, spec.width);
+  fixExtent(a.table, 1, spec.vocab);
+  denseRows(a.table);
+  a.arguments = {a.tokens, a.table, a.positionOffset};
+
+  Expr token = clamp(a.tokens(a.t, a.b), 0, int(spec.vocab) - 1);
+  Expr value = cast<float>(a.table(a.c, token)) * float(spec.scale);
+  if (spec.sinusoidal) {
+    // pe(pos, 2i) = sin(pos / 10000^(2i/d)), pe(pos, 2i+1) = cos(...).
+    Expr pair = a.c / 2;
+    Expr frequency = exp(cast<float>(pair) *
+                         (-2.0f * std::log(10000.0f) / float(spec.width)));
+    Expr angle = cast<float>(a.t + a.positionOffset) * frequency;
+    value += select(a.c % 2 == 0, sin(angle), cos(angle));
+  }
+  a.output = Func("output");
+  a.output(a.c, a.t, a.b) = cast(type, value);
+  a.outputs = {a.output};
+  return a;
+}
+
+AddAlgorithm attnc::kernels::buildAdd(const AddSpec &spec, DType dtype) {
+  AddAlgorithm a;
+  a.spec = spec;
+  Type type = halideType(dtype);
+  a.lhs = ImageParam(type, 2, "lhs");
+  a.rhs = ImageParam(type, 2, "rhs");
+  fixExtent(a.lhs, 0, spec.width);
+  fixExtent(a.rhs, 0, spec.width);
+  denseRows(a.lhs);
+  denseRows(a.rhs);
+  a.arguments = {a.lhs, a.rhs};
+  a.output = Func("output");
+  a.output(a.c, a.m) =
+      cast(type, cast<float>(a.lhs(a.c, a.m)) + cast<float>(a.rhs(a.c, a.m)));
+  a.outputs = {a.output};
+  return a;
+}

@@ -1,0 +1,56 @@
+//===- Schedules.h - Where each kernel family's loops go --------*- C++ -*-===//
+//
+// One apply function per kernel family. Each reads its knobs from
+// ScheduleParams and dispatches on the target: CPU schedules are in
+// schedules/cpu, GPU schedules in schedules/gpu. They never change what is
+// computed, only how.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_SCHEDULES_SCHEDULES_H
+#define ATTNC_SCHEDULES_SCHEDULES_H
+
+#include "attnc/Lowering/Algorithms.h"
+#include "attnc/Schedules/Params.h"
+
+#include "Halide.h"
+
+namespace attnc {
+namespace schedules {
+
+/// The defaults class of a Halide target.
+TargetClass classify(const Halide::Target &target);
+
+/// A variant of a kernel, compiled as a function of its own, that is tuned
+/// for a bounded extent of one dynamic dimension. Every variant computes
+/// the same thing for any shape; the runtime picks the first one whose
+/// bound the call satisfies.
+struct ShapeClass {
+  std::string name;      ///< Function-name suffix; "" for the general one.
+  std::string dimension; ///< "rows", "q_len", ... ("" for the general one).
+  int64_t maxExtent = 0; ///< Inclusive bound (unused for the general one).
+};
+
+/// The shape classes of `family` under `params`, most specific first and
+/// the general one last.
+std::vector<ShapeClass> shapeClassesOf(const std::string &family,
+                                       const ScheduleParams &params);
+
+void scheduleLinear(kernels::LinearAlgorithm &a, const ScheduleParams &p,
+                    const Halide::Target &target,
+                    const std::string &shapeClass);
+void scheduleLayerNorm(kernels::LayerNormAlgorithm &a, const ScheduleParams &p,
+                       const Halide::Target &target);
+void scheduleSoftmax(kernels::SoftmaxAlgorithm &a, const ScheduleParams &p,
+                     const Halide::Target &target);
+void scheduleEmbedding(kernels::EmbeddingAlgorithm &a, const ScheduleParams &p,
+                       const Halide::Target &target);
+void scheduleAdd(kernels::AddAlgorithm &a, const ScheduleParams &p,
+                 const Halide::Target &target);
+void scheduleAttention(kernels::AttentionAlgorithm &a, const ScheduleParams &p,
+                       const Halide::Target &target);
+
+} // namespace schedules
+} // namespace attnc
+
+#endif // ATTNC_SCHEDULES_SCHEDULES_H

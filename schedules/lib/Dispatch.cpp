@@ -1,0 +1,80 @@
+//===- Dispatch.cpp - From a family and a target to its schedule ----------===//
+//
+// The one place that maps targets to defaults classes and families to their
+// schedule functions. GPU targets get the schedules in schedules/gpu.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Schedules/Schedules.h"
+
+using namespace Halide;
+using namespace attnc::kernels;
+
+namespace attnc::schedules {
+
+void scheduleLinearCpu(LinearAlgorithm &a, const ScheduleParams &p,
+                       const std::string &shapeClass);
+void scheduleLayerNormCpu(LayerNormAlgorithm &a, const ScheduleParams &p);
+void scheduleSoftmaxCpu(SoftmaxAlgorithm &a, const ScheduleParams &p);
+void scheduleEmbeddingCpu(EmbeddingAlgorithm &a, const ScheduleParams &p);
+void scheduleAddCpu(AddAlgorithm &a, const ScheduleParams &p);
+void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p);
+
+TargetClass classify(const Target &target) {
+  if (target.has_gpu_feature())
+    return TargetClass::CUDA;
+  if (target.arch == Target::ARM && target.bits == 64)
+    return TargetClass::ARM64;
+  if (target.arch == Target::X86 && target.has_feature(Target::AVX512))
+    return TargetClass::X86AVX512;
+  if (target.arch == Target::X86 && target.has_feature(Target::AVX2))
+    return TargetClass::X86AVX2;
+  return TargetClass::Generic;
+}
+
+std::vector<ShapeClass> shapeClassesOf(const std::string &family,
+                                       const ScheduleParams &params) {
+  std::vector<ShapeClass> classes;
+  if (family == "linear" && params.get("gemv_rows") > 0)
+    classes.push_back({"gemv", "rows", params.get("gemv_rows")});
+  classes.push_back({"", "", 0});
+  return classes;
+}
+
+void scheduleLinear(LinearAlgorithm &a, const ScheduleParams &p,
+                    const Target &target, const std::string &shapeClass) {
+  (void)target;
+  scheduleLinearCpu(a, p, shapeClass);
+}
+
+void scheduleLayerNorm(LayerNormAlgorithm &a, const ScheduleParams &p,
+                       const Target &target) {
+  (void)target;
+  scheduleLayerNormCpu(a, p);
+}
+
+void scheduleSoftmax(SoftmaxAlgorithm &a, const ScheduleParams &p,
+                     const Target &target) {
+  (void)target;
+  scheduleSoftmaxCpu(a, p);
+}
+
+void scheduleEmbedding(EmbeddingAlgorithm &a, const ScheduleParams &p,
+                       const Target &target) {
+  (void)target;
+  scheduleEmbeddingCpu(a, p);
+}
+
+void scheduleAdd(AddAlgorithm &a, const ScheduleParams &p,
+                 const Target &target) {
+  (void)target;
+  scheduleAddCpu(a, p);
+}
+
+void scheduleAttention(AttentionAlgorithm &a, const ScheduleParams &p,
+                       const Target &target) {
+  (void)target;
+  scheduleAttentionCpu(a, p);
+}
+
+} // namespace attnc::schedules

@@ -1,0 +1,185 @@
+//===- Params.cpp - Knobs, defaults and their JSON form -------------------===//
+//
+// The knob lists below are the search space of the tuner; defaults.json
+// (embedded at build time as kDefaultsJSON) holds the values the schedules
+// start from on each target class, with the machine and speed they were
+// measured on.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Schedules/Params.h"
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+using namespace attnc::schedules;
+using nlohmann::json;
+
+namespace attnc::schedules {
+extern const char *const kDefaultsJSON; // DefaultsData.cpp, generated.
+}
+
+namespace {
+
+const std::vector<Knob> kRowKnobs = {
+    {"vector", "vector width in elements", {4, 8, 16}},
+    {"rows_per_task", "rows each parallel task processes", {1, 4, 16, 64}},
+};
+
+const std::map<std::string, std::vector<Knob>> &allKnobs() {
+  static const std::map<std::string, std::vector<Knob>> knobs = {
+      {"linear",
+       {
+           {"vector", "vector width in floats", {4, 8, 16}},
+           {"tile_n",
+            "register tile: output columns (a multiple of vector)",
+            {8, 16, 24, 32, 48, 64}},
+           {"tile_m", "register tile: output rows", {1, 2, 3, 4, 6, 8}},
+           {"block_n",
+            "cache block: columns of the packed weight panel",
+            {32, 64, 96, 128, 192, 256, 512}},
+           {"block_m",
+            "cache block: rows sharing one weight panel",
+            {16, 32, 64, 128, 256}},
+           {"gemv_rows",
+            "at or below this many rows, use the GEMV schedule",
+            {0, 1, 2, 4, 8}},
+           {"gemv_block_n",
+            "GEMV: output columns per parallel task",
+            {16, 32, 64, 128, 256}},
+           {"gemv_lanes",
+            "GEMV: partial sums per weight row (rfactor)",
+            {4, 8, 16}},
+           {"gemv_unroll_n",
+            "GEMV: weight rows streamed together",
+            {1, 2, 4, 8}},
+           {"gemv_unroll_k", "GEMV: reduction steps unrolled", {1, 2, 4}},
+           {"parallel", "1: split the work across threads", {0, 1}},
+       }},
+      {"attention",
+       {
+           {"q_tile",
+            "queries per tile (a multiple of vector)",
+            {16, 32, 64, 128}},
+           {"k_block",
+            "keys per block of the online softmax",
+            {16, 32, 64, 128}},
+           {"vector", "vector width in floats", {4, 8, 16}},
+           {"s_reg_q",
+            "S = Q K^T register tile: queries (vectorized)",
+            {8, 16, 24, 32}},
+           {"s_reg_k",
+            "S = Q K^T register tile: keys (broadcast)",
+            {2, 4, 6, 8}},
+           {"pv_reg_q",
+            "P V register tile: queries (vectorized)",
+            {8, 16, 24, 32}},
+           {"pv_reg_d",
+            "P V register tile: value dims (broadcast)",
+            {2, 4, 6, 8}},
+           {"d_unroll", "unroll of the head-dim reduction of S", {1, 2, 4}},
+           {"k_unroll", "unroll of the key reduction of P V", {1, 2, 4}},
+           {"softmax_unroll", "query vectors per max/exp/sum step", {1, 2}},
+           {"copy_k", "1: stage each K block densely", {0, 1}},
+           {"copy_v", "1: stage each V block densely", {0, 1}},
+           {"prefetch_kv",
+            "prefetch K/V this many blocks ahead (0: off)",
+            {0, 1, 2}},
+           {"heads_inner",
+            "1: consecutive tasks are heads, 0: query tiles",
+            {0, 1}},
+           {"transpose_tiles",
+            "1: store the output in vector x vector blocks",
+            {0, 1}},
+           {"parallel", "1: split the work across threads", {0, 1}},
+       }},
+      {"layernorm", kRowKnobs},
+      {"softmax", kRowKnobs},
+      {"embedding", kRowKnobs},
+      {"add", kRowKnobs},
+  };
+  return knobs;
+}
+
+const json &defaults() {
+  static const json parsed = json::parse(kDefaultsJSON);
+  return parsed;
+}
+
+} // namespace
+
+const std::vector<Knob> &attnc::schedules::knobsOf(const std::string &family) {
+  static const std::vector<Knob> none;
+  auto it = allKnobs().find(family);
+  return it == allKnobs().end() ? none : it->second;
+}
+
+const char *attnc::schedules::targetClassName(TargetClass targetClass) {
+  switch (targetClass) {
+  case TargetClass::X86AVX2:
+    return "x86-avx2";
+  case TargetClass::X86AVX512:
+    return "x86-avx512";
+  case TargetClass::ARM64:
+    return "arm64";
+  case TargetClass::CUDA:
+    return "cuda";
+  case TargetClass::Generic:
+    return "generic";
+  }
+  return "generic";
+}
+
+int64_t ScheduleParams::get(const std::string &knob) const {
+  auto it = values.find(knob);
+  if (it == values.end())
+    throw std::out_of_range("schedule parameter '" + knob + "' of " + family +
+                            " is not set");
+  return it->second;
+}
+
+std::string ScheduleParams::toJSON() const {
+  json object = json::object();
+  for (const auto &[name, value] : values)
+    object[name] = value;
+  return object.dump();
+}
+
+ScheduleParams ScheduleParams::fromJSON(const std::string &family,
+                                        const std::string &text) {
+  json object = json::parse(text);
+  if (!object.is_object())
+    throw std::invalid_argument("schedule parameters of " + family +
+                                " must be a JSON object");
+  ScheduleParams params(family, {});
+  const std::vector<Knob> &knobs = knobsOf(family);
+  for (const auto &[name, value] : object.items()) {
+    bool known = false;
+    for (const Knob &knob : knobs)
+      known |= knob.name == name;
+    if (!known)
+      throw std::invalid_argument("unknown schedule parameter '" + name +
+                                  "' for " + family);
+    if (!value.is_number_integer())
+      throw std::invalid_argument("schedule parameter '" + name + "' of " +
+                                  family + " must be an integer");
+    params.set(name, value.get<int64_t>());
+  }
+  return params;
+}
+
+ScheduleParams attnc::schedules::defaultParams(const std::string &family,
+                                               TargetClass targetClass) {
+  const json &all = defaults();
+  const char *className = targetClassName(targetClass);
+  if (!all.contains(className) || !all[className].contains(family))
+    className = "generic";
+  ScheduleParams params(family, {});
+  for (const auto &[name, value] : all[className][family].items())
+    if (name[0] != '_') // "_comment" and friends
+      params.set(name, value.get<int64_t>());
+  for (const Knob &knob : knobsOf(family))
+    params.get(knob.name); // Throws if defaults.json misses a knob.
+  return params;
+}

@@ -1,0 +1,172 @@
+//===- AttentionKernelTest.cpp - Fused attention against the reference ----===//
+//
+// Every attention kernel of attention.attn (and of layers.attn) on a matrix
+// of run-time shapes: self-attention at lengths 1, 7, 64, 129 and 1000,
+// cross attention with q_len != kv_len, batch 3 with different key lengths
+// (including 0: rows with no visible key), inputs that are channel slices
+// of one packed QKV tensor, and logits of magnitude 1e4. Tolerance: relative
+// error (KernelHarness.h) below 1e-4 for outputs and probabilities, or, for
+// large logits, below 2 * FLT_EPSILON * max |logit|: an fp32 logit L carries
+// an absolute rounding error near FLT_EPSILON * L (5e-4 at 1e4), which exp
+// turns into a relative error of that size in any fp32 implementation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../reference/Reference.h"
+#include "KernelHarness.h"
+
+#include "gtest/gtest.h"
+
+#include <cfloat>
+#include <cmath>
+#include <variant>
+
+extern "C" const attnc_registry attention_registry__host;
+extern "C" const attnc_registry layers_registry__host;
+
+using namespace attnc;
+using namespace attnc::kernels;
+using namespace attnc::test;
+
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+struct Shape {
+  int64_t batch, qLen, kvLen;
+  std::vector<int32_t> kvLengths; ///< Empty: kvLen for every batch.
+  float magnitude = 1.0f;         ///< Inputs uniform in +-magnitude.
+  bool packed = false;            ///< q, k, v slices of one QKV tensor.
+};
+
+std::vector<Shape> shapes() {
+  std::vector<Shape> all;
+  for (int64_t length : {1, 7, 64, 129, 1000})
+    all.push_back({1, length, length, {}});
+  all.push_back({1, 65, 200, {}});         // cross: q_len < kv_len
+  all.push_back({1, 130, 33, {}});         // cross: q_len > kv_len
+  all.push_back({3, 70, 70, {70, 33, 0}}); // per-sequence lengths, one empty
+  all.push_back({2, 9, 128, {}, 1.0f, true});
+  return all;
+}
+
+/// Runs one kernel on one shape and compares with the reference.
+void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
+           const Shape &shape, uint32_t seed) {
+  int64_t B = shape.batch, Lq = shape.qLen, Lk = shape.kvLen;
+  int64_t qW = s.heads * s.headDim, kW = s.kvHeads * s.headDim,
+          vW = s.kvHeads * s.valueDim;
+  float mag = shape.magnitude;
+  std::vector<float> q = randomTensor(B * Lq * qW, seed, -mag, mag);
+  std::vector<float> k = randomTensor(B * Lk * kW, seed + 1, -mag, mag);
+  std::vector<float> v = randomTensor(B * Lk * vW, seed + 2);
+  reference::AttentionExtras extras;
+  extras.kvLengths = shape.kvLengths;
+  if (extras.kvLengths.empty())
+    extras.kvLengths.assign(B, int32_t(Lk));
+  if (s.has(ScoreMod::Bias))
+    extras.bias = randomTensor(B * s.heads * Lq * Lk, seed + 3, -2, 2);
+  if (s.additive)
+    extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
+  reference::AttentionResult expected =
+      reference::attention(s, q, k, v, B, Lq, Lk, extras);
+
+  // Inputs: dense, or views into one packed [B, L, qW + kW + vW] tensor.
+  std::vector<float> packed;
+  std::vector<TensorArg> inputs;
+  if (shape.packed && Lq == Lk) {
+    int64_t width = qW + kW + vW;
+    packed.resize(B * Lq * width);
+    for (int64_t row = 0; row < B * Lq; ++row) {
+      std::copy_n(&q[row * qW], qW, &packed[row * width]);
+      std::copy_n(&k[row * kW], kW, &packed[row * width + qW]);
+      std::copy_n(&v[row * vW], vW, &packed[row * width + qW + kW]);
+    }
+    for (auto [offset, channels] :
+         {std::pair<int64_t, int64_t>{0, qW}, {qW, kW}, {qW + kW, vW}}) {
+      TensorArg view{packed.data() + offset, nullptr, {B, Lq, channels}};
+      view.rowStride = width;
+      inputs.push_back(view);
+    }
+  } else {
+    inputs = {{q.data(), nullptr, {B, Lq, qW}},
+              {k.data(), nullptr, {B, Lk, kW}},
+              {v.data(), nullptr, {B, Lk, vW}}};
+  }
+  if (s.keyPadding)
+    inputs.push_back({nullptr, extras.kvLengths.data(), {B}});
+  if (s.has(ScoreMod::Bias))
+    inputs.push_back({extras.bias.data(), nullptr, {B, s.heads, Lq, Lk}});
+  if (s.additive)
+    inputs.push_back(
+        {extras.scoreWeight.data(), nullptr, {s.heads, s.headDim}});
+
+  std::vector<float> out(B * Lq * s.heads * s.valueDim, NAN);
+  std::vector<TensorArg> outputs = {
+      {out.data(), nullptr, {B, Lq, s.heads * s.valueDim}}};
+  std::vector<float> probs(expected.probs.size(), NAN);
+  if (s.probs == Probs::PerHead)
+    outputs.push_back({probs.data(), nullptr, {B, s.heads, Lq, Lk}});
+  if (s.probs == Probs::HeadMean)
+    outputs.push_back({probs.data(), nullptr, {B, Lq, Lk}});
+
+  ASSERT_EQ(KernelSet::call(entry, inputs, {}, outputs), 0)
+      << lastHalideError();
+  if (shape.magnitude > 1.0f)
+    EXPECT_GT(expected.maxAbsLogit, 5e3) << "the test should reach 1e4";
+  double tolerance =
+      std::max(kTolerance, 2.0 * FLT_EPSILON * expected.maxAbsLogit);
+  EXPECT_LT(relativeError(out, expected.output), tolerance)
+      << "max |logit| " << expected.maxAbsLogit;
+  if (s.probs != Probs::None)
+    EXPECT_LT(relativeError(probs, expected.probs), tolerance) << "probs";
+}
+
+void checkRegistry(const attnc_registry &registry, int expectedKernels) {
+  KernelSet set(registry);
+  int count = 0;
+  uint32_t seed = 100;
+  for (const auto &[name, spec] : set.specs()) {
+    auto *s = std::get_if<AttentionSpec>(&spec.family);
+    if (!s)
+      continue;
+    const attnc_kernel_entry *entry = set.find(name);
+    ASSERT_NE(entry, nullptr) << name;
+    ++count;
+    for (const Shape &shape : shapes()) {
+      SCOPED_TRACE(
+          std::string(entry->symbol) + " batch " + std::to_string(shape.batch) +
+          " q_len " + std::to_string(shape.qLen) + " kv_len " +
+          std::to_string(shape.kvLen) + (shape.packed ? " packed" : ""));
+      check(*s, *entry, shape, seed += 10);
+    }
+  }
+  EXPECT_EQ(count, expectedKernels);
+}
+
+TEST(AttentionKernels, EveryVariantOfTheMatrix) {
+  checkRegistry(attention_registry__host, 10);
+}
+
+TEST(AttentionKernels, LayerModels) { checkRegistry(layers_registry__host, 1); }
+
+TEST(AttentionKernels, LargeLogitsStayFinite) {
+  KernelSet set(attention_registry__host);
+  for (const auto &[name, spec] : set.specs()) {
+    auto *s = std::get_if<AttentionSpec>(&spec.family);
+    if (!s || s->additive || s->has(ScoreMod::Softcap))
+      continue;
+    // Inputs large enough that |q . k| * scale reaches about 1e4: the
+    // largest of ~1e3 products of uniform +-m vectors is near
+    // m^2 sqrt(D) (three standard deviations).
+    float magnitude =
+        float(std::sqrt(1.5e4 / (s->scale * std::sqrt(double(s->headDim)))));
+    Shape shape{2, 33, 40, {}, magnitude};
+    if (s->keyPadding)
+      shape.kvLengths = {40, 17};
+    SCOPED_TRACE(name);
+    check(*s, *set.find(name), shape, 7);
+  }
+}
+
+} // namespace

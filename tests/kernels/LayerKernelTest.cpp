@@ -1,0 +1,191 @@
+//===- LayerKernelTest.cpp - Row-wise kernels against the reference -------===//
+//
+// Every linear, layer norm, softmax, embedding and add kernel of
+// layers.attn, in every shape class, at row counts 1, 3, 7, 64 and 129,
+// against tests/reference. Tolerance: relative error (see KernelHarness.h)
+// below 1e-4.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../reference/Reference.h"
+#include "KernelHarness.h"
+
+#include "gtest/gtest.h"
+
+#include <variant>
+
+extern "C" const attnc_registry layers_registry__host;
+
+using namespace attnc;
+using namespace attnc::kernels;
+using namespace attnc::test;
+
+namespace {
+
+const int64_t kRows[] = {1, 3, 7, 64, 129};
+constexpr double kTolerance = 1e-4;
+
+KernelSet &kernelSet() {
+  static KernelSet set(layers_registry__host);
+  return set;
+}
+
+/// Runs `check` for every shape class of every kernel of one family.
+template <class Spec, class Check> int forEachKernel(Check check) {
+  int count = 0;
+  for (const auto &[name, spec] : kernelSet().specs()) {
+    auto *family = std::get_if<Spec>(&spec.family);
+    if (!family)
+      continue;
+    for (const char *shapeClass : {"", "gemv"}) {
+      const attnc_kernel_entry *entry = kernelSet().find(name, shapeClass);
+      if (!entry)
+        continue;
+      SCOPED_TRACE(entry->symbol);
+      check(*family, *entry);
+      ++count;
+    }
+  }
+  return count;
+}
+
+TEST(LayerKernels, Linear) {
+  int count = forEachKernel<LinearSpec>(
+      [](const LinearSpec &s, const attnc_kernel_entry &entry) {
+        std::vector<float> w = randomTensor(s.out * s.in, 2);
+        std::vector<float> b = randomTensor(s.out, 3);
+        for (int64_t rows : kRows) {
+          std::vector<float> x = randomTensor(rows * s.in, 1);
+          std::vector<float> y(rows * s.out, NAN);
+          std::vector<TensorArg> inputs = {{x.data(), nullptr, {rows, s.in}},
+                                           {w.data(), nullptr, {s.out, s.in}}};
+          if (s.bias)
+            inputs.push_back({b.data(), nullptr, {s.out}});
+          ASSERT_EQ(KernelSet::call(entry, inputs, {},
+                                    {{y.data(), nullptr, {rows, s.out}}}),
+                    0);
+          EXPECT_LT(relativeError(y, reference::linear(s, x, rows, w, b)),
+                    kTolerance)
+              << "rows " << rows;
+        }
+      });
+  // linear1/linear2 of both layers, q/k/v, out_proj, the generator, with
+  // their gemv variants.
+  EXPECT_GE(count, 10);
+}
+
+TEST(LayerKernels, LayerNorm) {
+  int count = forEachKernel<LayerNormSpec>([](const LayerNormSpec &s,
+                                              const attnc_kernel_entry &entry) {
+    std::vector<float> gamma = randomTensor(s.width, 4, 0.5f, 1.5f);
+    std::vector<float> beta = randomTensor(s.width, 5);
+    for (int64_t rows : kRows) {
+      // An offset mean checks that the variance is computed centered.
+      std::vector<float> x = randomTensor(rows * s.width, 6, 99.0f, 101.0f);
+      std::vector<float> r = randomTensor(rows * s.width, 7);
+      std::vector<float> y(rows * s.width, NAN);
+      std::vector<TensorArg> inputs = {{x.data(), nullptr, {rows, s.width}}};
+      if (s.residual)
+        inputs.push_back({r.data(), nullptr, {rows, s.width}});
+      inputs.push_back({gamma.data(), nullptr, {s.width}});
+      inputs.push_back({beta.data(), nullptr, {s.width}});
+      ASSERT_EQ(KernelSet::call(entry, inputs, {},
+                                {{y.data(), nullptr, {rows, s.width}}}),
+                0);
+      std::vector<float> expected = reference::layerNorm(
+          s, x, s.residual ? &r : nullptr, rows, gamma, beta);
+      EXPECT_LT(relativeError(y, expected), kTolerance) << "rows " << rows;
+    }
+  });
+  EXPECT_GE(count, 2); // with and without a residual
+}
+
+TEST(LayerKernels, Softmax) {
+  int count = forEachKernel<SoftmaxSpec>([](const SoftmaxSpec &s,
+                                            const attnc_kernel_entry &entry) {
+    for (int64_t rows : kRows) {
+      // Logits of magnitude 1e4 must not overflow.
+      std::vector<float> x = randomTensor(rows * s.width, 8, -1e4f, 1e4f);
+      std::vector<float> y(rows * s.width, NAN);
+      ASSERT_EQ(KernelSet::call(entry, {{x.data(), nullptr, {rows, s.width}}},
+                                {}, {{y.data(), nullptr, {rows, s.width}}}),
+                0);
+      EXPECT_LT(relativeError(y, reference::softmax(s, x, rows)), kTolerance)
+          << "rows " << rows;
+    }
+  });
+  EXPECT_EQ(count, 1);
+}
+
+TEST(LayerKernels, Embedding) {
+  int count = forEachKernel<EmbeddingSpec>([](const EmbeddingSpec &s,
+                                              const attnc_kernel_entry &entry) {
+    std::vector<float> table = randomTensor(s.vocab * s.width, 9);
+    for (auto [batch, length, offset] :
+         {std::tuple<int64_t, int64_t, int32_t>{1, 1, 0},
+          {2, 7, 0},
+          {3, 64, 5},
+          {1, 1, 1000}}) {
+      std::vector<int32_t> tokens(batch * length);
+      for (size_t i = 0; i < tokens.size(); ++i)
+        tokens[i] = int32_t((i * 7 + 3) % s.vocab);
+      std::vector<float> y(batch * length * s.width, NAN);
+      ASSERT_EQ(KernelSet::call(
+                    entry,
+                    {{nullptr, tokens.data(), {batch, length}},
+                     {table.data(), nullptr, {s.vocab, s.width}}},
+                    {offset}, {{y.data(), nullptr, {batch, length, s.width}}}),
+                0);
+      EXPECT_LT(relativeError(y, reference::embedding(s, tokens, batch, length,
+                                                      table, offset)),
+                kTolerance)
+          << batch << "x" << length << " from position " << offset;
+    }
+  });
+  EXPECT_EQ(count, 2); // with and without sinusoidal positions
+}
+
+TEST(LayerKernels, Add) {
+  int count = forEachKernel<AddSpec>(
+      [](const AddSpec &s, const attnc_kernel_entry &entry) {
+        for (int64_t rows : kRows) {
+          std::vector<float> a = randomTensor(rows * s.width, 10);
+          std::vector<float> b = randomTensor(rows * s.width, 11);
+          std::vector<float> y(rows * s.width, NAN);
+          ASSERT_EQ(KernelSet::call(entry,
+                                    {{a.data(), nullptr, {rows, s.width}},
+                                     {b.data(), nullptr, {rows, s.width}}},
+                                    {}, {{y.data(), nullptr, {rows, s.width}}}),
+                    0);
+          std::vector<float> expected(a.size());
+          for (size_t i = 0; i < a.size(); ++i)
+            expected[i] = a[i] + b[i];
+          EXPECT_LT(relativeError(y, expected), kTolerance);
+        }
+      });
+  EXPECT_EQ(count, 1);
+}
+
+TEST(LayerKernels, WrongShapesAreRejected) {
+  for (const auto &[name, spec] : kernelSet().specs()) {
+    auto *s = std::get_if<LinearSpec>(&spec.family);
+    if (!s || !s->bias)
+      continue;
+    const attnc_kernel_entry *entry = kernelSet().find(name);
+    std::vector<float> x(3 * (s->in + 1)), w(s->out * s->in), b(s->out),
+        y(3 * s->out);
+    // An input one column too wide: Halide's own checks refuse it.
+    EXPECT_NE(KernelSet::call(*entry,
+                              {{x.data(), nullptr, {3, s->in + 1}},
+                               {w.data(), nullptr, {s->out, s->in}},
+                               {b.data(), nullptr, {s->out}}},
+                              {}, {{y.data(), nullptr, {3, s->out}}}),
+              0);
+    EXPECT_NE(lastHalideError().find("input"), std::string::npos)
+        << lastHalideError();
+    return;
+  }
+  FAIL() << "no linear kernel with a bias";
+}
+
+} // namespace

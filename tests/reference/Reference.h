@@ -1,0 +1,71 @@
+//===- Reference.h - Plain-loop references for every kernel family -*- C++
+//-*-===//
+//
+// The definition of what each kernel computes, written as the most direct
+// loops, with double accumulation, from the op semantics in
+// docs/dsl.md and the attn dialect, and not from the Halide algorithms.
+// Tensors are dense row-major (PyTorch layout), outermost dimension first.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TESTS_REFERENCE_REFERENCE_H
+#define ATTNC_TESTS_REFERENCE_REFERENCE_H
+
+#include "attnc/Lowering/KernelSpec.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace attnc::reference {
+
+using Tensor = std::vector<float>;
+
+/// y[m, n] = act(sum_k x[m, k] * w[n, k] + b[n]).
+Tensor linear(const kernels::LinearSpec &spec, const Tensor &x, int64_t rows,
+              const Tensor &w, const Tensor &b);
+
+/// y = layer_norm(x + residual) * gamma + beta, per row.
+Tensor layerNorm(const kernels::LayerNormSpec &spec, const Tensor &x,
+                 const Tensor *residual, int64_t rows, const Tensor &gamma,
+                 const Tensor &beta);
+
+/// Softmax of each row.
+Tensor softmax(const kernels::SoftmaxSpec &spec, const Tensor &x, int64_t rows);
+
+/// y[b, t, :] = table[tokens[b, t]] * scale + pe(t + offset).
+Tensor embedding(const kernels::EmbeddingSpec &spec,
+                 const std::vector<int32_t> &tokens, int64_t batch,
+                 int64_t length, const Tensor &table, int32_t offset);
+
+/// Inputs of attention beyond q, k, v.
+struct AttentionExtras {
+  std::vector<int32_t> kvLengths; ///< Per batch, if key padding.
+  Tensor bias;                    ///< [batch, heads, q_len, kv_len], if bias.
+  Tensor scoreWeight;             ///< [heads, head_dim], if additive.
+};
+
+/// The outputs of attention.
+struct AttentionResult {
+  Tensor output; ///< [batch, q_len, heads * value_dim]
+  Tensor probs;  ///< [batch, heads, q_len, kv_len] or [batch, q_len, kv_len]
+  double maxAbsLogit = 0; ///< Largest |score| after modifiers (natural log).
+};
+
+/// Multi-head attention as defined by the attn.attention op, computed the
+/// plain way: all scores, softmax, weighted sum.
+AttentionResult attention(const kernels::AttentionSpec &spec, const Tensor &q,
+                          const Tensor &k, const Tensor &v, int64_t batch,
+                          int64_t qLen, int64_t kvLen,
+                          const AttentionExtras &extras);
+
+/// ALiBi slope of head `h` of `heads` (the paper's recipe, also for head
+/// counts that are not powers of two).
+double alibiSlope(int64_t h, int64_t heads);
+
+/// Evaluates a mask predicate at (b, h, q, k), C semantics for / and %.
+int64_t evaluate(const kernels::Predicate &predicate, int64_t b, int64_t h,
+                 int64_t q, int64_t k);
+
+} // namespace attnc::reference
+
+#endif // ATTNC_TESTS_REFERENCE_REFERENCE_H
