@@ -1,0 +1,190 @@
+//===- AttentionBench.cpp - Fused attention against the sgemm roof --------===//
+//
+//   attnc-attention-bench [rounds] [threads...]   (default: 11 rounds, 1 2)
+//
+// B=1, H=8, D=64, fp32; self-attention L in {128, 512, 1024, 2048, 4096},
+// causal and not, and cross attention Lq=128 Lk=1024, for attnc's kernels
+// compiled for x86-64 AVX2 and for the host, next to OpenBLAS sgemm
+// (N=1024 and 2048) in the same run. Q, K and V are slices of one packed
+// [1, L, 3 * 512] tensor, as after the fused QKV projection. Every round
+// runs every case once, in order, so noise from other processes hits all
+// alike; tables report medians. GFLOP/s = 4 B H Lq Lk D / t, half of that
+// for causal (useful FLOPs only); % sgemm is relative to the better of the
+// two sgemm sizes at the same thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../tests/kernels/KernelHarness.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+
+extern "C" const attnc_registry bench_attention_avx2_registry__avx2;
+extern "C" const attnc_registry bench_attention_host_registry__host;
+extern "C" void openblas_set_num_threads(int);
+extern "C" char *openblas_get_config(void);
+
+using namespace attnc;
+using namespace attnc::test;
+
+namespace {
+
+struct Case {
+  std::string name;
+  double flops;
+  std::function<void()> run;
+  std::vector<double> seconds;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string cpuFlags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model;
+  bool avx512 = false, avx2 = false;
+  while (std::getline(in, line)) {
+    if (model.empty() && line.rfind("model name", 0) == 0)
+      model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0) {
+      avx512 = line.find("avx512f") != std::string::npos;
+      avx2 = line.find("avx2") != std::string::npos;
+      break;
+    }
+  }
+  return model + (avx512 ? ", AVX-512" : avx2 ? ", AVX2" : "");
+}
+
+/// The entry of the attention kernel with `causal` in a registry.
+const attnc_kernel_entry &findKernel(const attnc_registry &registry,
+                                     bool causal) {
+  for (int i = 0; i < registry.num_entries; ++i) {
+    std::string name = registry.entries[i].kernel;
+    if ((name.find("_causal_") != std::string::npos) == causal)
+      return registry.entries[i];
+  }
+  std::fprintf(stderr, "no %s kernel in %s\n", causal ? "causal" : "full",
+               registry.unit);
+  std::exit(1);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int rounds = argc > 1 ? std::atoi(argv[1]) : 11;
+  std::vector<int> threadCounts;
+  for (int i = 2; i < argc; ++i)
+    threadCounts.push_back(std::atoi(argv[i]));
+  if (threadCounts.empty())
+    threadCounts = {1, 2};
+  const int64_t H = 8, D = 64, W = H * D;
+
+  std::vector<Case> cases;
+  std::vector<std::vector<float>> storage;
+  storage.reserve(64);
+  for (int64_t n : {1024, 2048}) {
+    storage.push_back(randomTensor(n * n, 1));
+    storage.push_back(randomTensor(n * n, 2));
+    storage.emplace_back(n * n);
+    float *a = storage[storage.size() - 3].data(),
+          *b = storage[storage.size() - 2].data(), *c = storage.back().data();
+    cases.push_back({"OpenBLAS sgemm N=" + std::to_string(n), 2.0 * n * n * n,
+                     [=] {
+                       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                   int(n), int(n), int(n), 1.0f, a, int(n), b,
+                                   int(n), 0.0f, c, int(n));
+                     },
+                     {}});
+  }
+  struct Build {
+    const char *label;
+    const attnc_registry &registry;
+  } builds[] = {{"attnc avx2", bench_attention_avx2_registry__avx2},
+                {"attnc host", bench_attention_host_registry__host}};
+  auto addAttention = [&](const Build &build, bool causal, int64_t qLen,
+                          int64_t kvLen) {
+    const attnc_kernel_entry &entry = findKernel(build.registry, causal);
+    // Self-attention reads q, k, v from one packed tensor; cross attention
+    // from two (queries, and keys and values of the memory).
+    storage.push_back(randomTensor(qLen * 3 * W, 3));
+    float *packed = storage.back().data();
+    storage.push_back(randomTensor(kvLen * 3 * W, 4));
+    float *memory = qLen == kvLen ? packed : storage.back().data();
+    storage.emplace_back(qLen * W);
+    float *out = storage.back().data();
+    auto view = [&](float *base, int64_t offset, int64_t length) {
+      TensorArg arg{base + offset, nullptr, {1, length, W}};
+      arg.rowStride = 3 * W;
+      return arg;
+    };
+    std::vector<TensorArg> inputs = {view(packed, 0, qLen),
+                                     view(memory, W, kvLen),
+                                     view(memory, 2 * W, kvLen)};
+    std::vector<TensorArg> outputs = {{out, nullptr, {1, qLen, W}}};
+    std::string name = std::string(build.label) + " " +
+                       (qLen != kvLen ? "cross Lq=" + std::to_string(qLen) +
+                                            " Lk=" + std::to_string(kvLen)
+                                      : std::string(causal ? "causal" : "full") +
+                                            " L=" + std::to_string(qLen));
+    double flops = 4.0 * H * double(qLen) * double(kvLen) * D / (causal ? 2 : 1);
+    cases.push_back({name, flops,
+                     [=, &entry] {
+                       if (KernelSet::call(entry, inputs, {}, outputs) != 0) {
+                         std::fprintf(stderr, "%s failed: %s\n", entry.symbol,
+                                      lastHalideError().c_str());
+                         std::exit(1);
+                       }
+                     },
+                     {}});
+  };
+  for (const Build &build : builds) {
+    for (bool causal : {false, true})
+      for (int64_t length : {128, 512, 1024, 2048, 4096})
+        addAttention(build, causal, length, length);
+    addAttention(build, false, 128, 1024);
+  }
+
+  std::printf("# Fused attention, B=1 H=8 D=64 fp32, Q/K/V packed\n"
+              "# CPU: %s; OpenBLAS: %s\n# median of %d interleaved rounds\n",
+              cpuFlags().c_str(), openblas_get_config(), rounds);
+  for (int threads : threadCounts) {
+    openblas_set_num_threads(threads);
+    halide_set_num_threads(threads);
+    for (Case &c : cases) {
+      c.seconds.clear();
+      c.run(); // warm-up
+    }
+    for (int r = 0; r < rounds; ++r)
+      for (Case &c : cases) {
+        auto start = std::chrono::steady_clock::now();
+        c.run();
+        c.seconds.push_back(std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
+      }
+    double roof = 0;
+    for (Case &c : cases)
+      if (c.name.rfind("OpenBLAS", 0) == 0)
+        roof = std::max(roof, c.flops / median(c.seconds) * 1e-9);
+    std::printf("\n## %d thread%s (sgemm roof %.1f GFLOP/s)\n\n", threads,
+                threads > 1 ? "s" : "", roof);
+    std::printf("| case | median ms | GFLOP/s | %% of sgemm |\n"
+                "|---|---:|---:|---:|\n");
+    for (Case &c : cases) {
+      double seconds = median(c.seconds), gflops = c.flops / seconds * 1e-9;
+      std::printf("| %s | %.3f | %.1f | %.0f%% |\n", c.name.c_str(),
+                  seconds * 1e3, gflops, 100 * gflops / roof);
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
