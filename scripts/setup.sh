@@ -19,8 +19,10 @@ core=(
 bench=(
   libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof
   python3-torch python3-numpy python3-onnx     # peers and golden data
-  nodejs npm                                   # onnxruntime-node
 )
+# onnxruntime-node needs Node.js and npm; the machine image may ship its own
+# (whose npm conflicts with Debian's), so use those when present.
+command -v npm >/dev/null 2>&1 || bench+=(nodejs npm)
 
 want=("${core[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")

@@ -52,7 +52,7 @@ std::vector<Shape> shapes() {
 
 /// Runs one kernel on one shape and compares with the reference.
 void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
-           const Shape &shape, uint32_t seed) {
+           const Shape &shape, uint32_t seed, int32_t qOffset = 0) {
   int64_t B = shape.batch, Lq = shape.qLen, Lk = shape.kvLen;
   int64_t qW = s.heads * s.headDim, kW = s.kvHeads * s.headDim,
           vW = s.kvHeads * s.valueDim;
@@ -69,7 +69,7 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   if (s.additive)
     extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
   reference::AttentionResult expected =
-      reference::attention(s, q, k, v, B, Lq, Lk, extras);
+      reference::attention(s, q, k, v, B, Lq, Lk, extras, qOffset);
 
   // Inputs: dense, or views into one packed [B, L, qW + kW + vW] tensor.
   std::vector<float> packed;
@@ -167,6 +167,26 @@ TEST(AttentionKernels, LargeLogitsStayFinite) {
     SCOPED_TRACE(name);
     check(*s, *set.find(name), shape, 7);
   }
+}
+
+TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
+  // One query row at position t against t + 1 cached keys, as the runtime
+  // decodes with a KV cache; also a chunk of 5 rows starting at t - 4.
+  KernelSet set(attention_registry__host);
+  int count = 0;
+  for (const auto &[name, spec] : set.specs()) {
+    auto *s = std::get_if<AttentionSpec>(&spec.family);
+    if (!s)
+      continue;
+    ++count;
+    for (int32_t t : {0, 1, 63, 64, 200}) {
+      SCOPED_TRACE(name + " at step " + std::to_string(t));
+      check(*s, *set.find(name), {2, 1, t + 1, {}}, 300 + t, t);
+      if (t >= 4)
+        check(*s, *set.find(name), {1, 5, t + 1, {}}, 400 + t, t - 4);
+    }
+  }
+  EXPECT_EQ(count, 10);
 }
 
 } // namespace

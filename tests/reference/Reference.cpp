@@ -173,7 +173,7 @@ int64_t evaluate(const Predicate &p, int64_t b, int64_t h, int64_t q,
 AttentionResult attention(const AttentionSpec &s, const Tensor &q,
                           const Tensor &k, const Tensor &v, int64_t batch,
                           int64_t qLen, int64_t kvLen,
-                          const AttentionExtras &extras) {
+                          const AttentionExtras &extras, int64_t qOffset) {
   int64_t H = s.heads, D = s.headDim, Dv = s.valueDim;
   int64_t group = s.heads / s.kvHeads;
   int64_t qWidth = H * D, kWidth = s.kvHeads * D, vWidth = s.kvHeads * Dv;
@@ -209,19 +209,20 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
             if (mod == ScoreMod::Softcap)
               score = s.softcap * std::tanh(score / s.softcap);
             if (mod == ScoreMod::Alibi)
-              score -= alibiSlope(h, H) * double(std::llabs(i - j));
+              score -= alibiSlope(h, H) * double(std::llabs(i + qOffset - j));
             if (mod == ScoreMod::Bias)
               score += extras.bias[((b * H + h) * qLen + i) * kvLen + j];
           }
+          int64_t position = i + qOffset;
           bool keep = true;
           if (s.causal)
-            keep = keep && j <= i;
+            keep = keep && j <= position;
           if (s.window)
-            keep = keep && std::llabs(i - j) < s.window;
+            keep = keep && std::llabs(position - j) < s.window;
           if (s.keyPadding)
             keep = keep && j < extras.kvLengths[b];
           if (s.predicate)
-            keep = keep && evaluate(*s.predicate, b, h, i, j) != 0;
+            keep = keep && evaluate(*s.predicate, b, h, position, j) != 0;
           scores[j] = score;
           result.maxAbsLogit = std::max(result.maxAbsLogit, std::fabs(score));
           visible[j] = keep;

@@ -52,11 +52,12 @@ struct AttentionResult {
 };
 
 /// Multi-head attention as defined by the attn.attention op, computed the
-/// plain way: all scores, softmax, weighted sum.
+/// plain way: all scores, softmax, weighted sum. Query row i is at position
+/// i + qOffset for masks and ALiBi.
 AttentionResult attention(const kernels::AttentionSpec &spec, const Tensor &q,
                           const Tensor &k, const Tensor &v, int64_t batch,
                           int64_t qLen, int64_t kvLen,
-                          const AttentionExtras &extras);
+                          const AttentionExtras &extras, int64_t qOffset = 0);
 
 /// ALiBi slope of head `h` of `heads` (the paper's recipe, also for head
 /// counts that are not powers of two).

@@ -178,6 +178,8 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.scoreWeight.dim(1).set_bounds(0, H);
     a.arguments.push_back(a.scoreWeight);
   }
+  a.arguments.push_back(a.qOffset);
+  Expr offset = a.qOffset;
 
   Var &c = a.c, &q = a.q, &b = a.b, &h = a.h, &qi = a.qi, &qt = a.qt, &d = a.d,
       &j = a.j, &kb = a.kb;
@@ -203,7 +205,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
 
   // ---- Block ranges of one query tile (functions of qt and b). ----
   {
-    Expr qLo = qt * Tq, qHi = min(qLo + Tq, qLen) - 1;
+    Expr qLo = qt * Tq + offset, qHi = min(qt * Tq + Tq, qLen) - 1 + offset;
     Expr end = visibleKeys(b), begin = 0;         // keys some query may see
     Expr fullEnd = visibleKeys(b), fullBegin = 0; // keys every query sees
     if (spec.causal) {
@@ -288,7 +290,8 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     // bounds inference. Masked blocks may run past the end and clamp.
     Expr keyRow = range.masked ? clamp(key, 0, kvLen - 1)
                                : unsafe_promise_clamped(key, 0, kvLen - 1);
-    Expr queryIndex = qt * Tq + qi;
+    Expr queryRow = min(qt * Tq + qi, qLen - 1); // into q and bias
+    Expr queryIndex = qt * Tq + qi + offset;     // position, for masks
     block.keyBlock(d, j, kb, h, b) = f32(a.key(kvHead * D + d, keyRow, b));
     block.valueBlock(d, j, kb, h, b) = f32(a.value(kvHead * Dv + d, keyRow, b));
 
@@ -310,10 +313,10 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
         if (mod == ScoreMod::Alibi) {
           std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
           Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
-          s -= slope * f32(abs(min(queryIndex, qLen - 1) - key));
+          s -= slope * f32(abs(queryRow + offset - key));
         }
         if (mod == ScoreMod::Bias)
-          s += f32(a.bias(keyRow, min(queryIndex, qLen - 1), h, b));
+          s += f32(a.bias(keyRow, queryRow, h, b));
       }
       s *= kLog2E;
     }
@@ -397,7 +400,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
         if (mod == ScoreMod::Alibi) {
           std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
           Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
-          s -= slope * f32(abs(q - k));
+          s -= slope * f32(abs(q + offset - k));
         }
         if (mod == ScoreMod::Bias)
           s += f32(a.bias(k, q, h, b));

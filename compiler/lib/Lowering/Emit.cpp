@@ -196,11 +196,14 @@ json programJSON(FuncOp function, const KernelTable &table) {
       step["loc"] = where;
     steps.push_back(step);
   }
-  return {{"name", function.getName().str()},
-          {"inputs", inputs},
-          {"outputs", outputs},
-          {"values", values},
-          {"steps", steps}};
+  json program = {{"name", function.getName().str()},
+                  {"inputs", inputs},
+                  {"outputs", outputs},
+                  {"values", values},
+                  {"steps", steps}};
+  if (auto maxLen = function->getAttrOfType<IntegerAttr>("attn.max_len"))
+    program["max_len"] = maxLen.getInt();
+  return program;
 }
 
 std::pair<s::ScheduleParams, bool> paramsFor(const EmitOptions &options,

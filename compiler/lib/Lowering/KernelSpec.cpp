@@ -262,6 +262,7 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             if (s.additive)
               add("score_weight", Kind::Input, t,
                   {fixed(s.heads), fixed(s.headDim)});
+            add("q_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,
                 {symbolic("batch"), symbolic("q_len"),
                  fixed(s.heads * s.valueDim)});

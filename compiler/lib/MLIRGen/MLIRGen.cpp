@@ -477,6 +477,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     const LayerSpec &layer = *model.encoder->layer;
     FuncOp function = beginFunction(model.name + "_encode", {tokens, lengths},
                                     {"src_tokens", "src_lengths"}, at);
+    function->setAttr("attn.max_len", builder.getI64IntegerAttr(model.maxLen));
     probNames.clear();
     SmallVector<Value> probs;
     Value x =
@@ -503,6 +504,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
       names.insert(names.end(), {"memory", "src_lengths"});
     }
     FuncOp function = beginFunction(model.name + "_decode", inputs, names, at);
+    function->setAttr("attn.max_len", builder.getI64IntegerAttr(model.maxLen));
     probNames.clear();
     SmallVector<Value> probs;
     Value memory = model.encoder ? function.getArgument(2) : Value();

@@ -95,6 +95,10 @@ AddAlgorithm buildAdd(const AddSpec &spec, DType dtype);
 /// from the schedule parameters.
 struct AttentionAlgorithm : Algorithm {
   Halide::ImageParam query, key, value, kvLengths, bias, scoreWeight;
+  /// The position of query row 0 (masks and ALiBi see row i at position
+  /// i + q_offset): 0 for whole sequences, t when decoding step t against
+  /// a cache of t + 1 keys.
+  Halide::Param<int32_t> qOffset{"q_offset"};
   int qTile = 64, kBlock = 64;
 
   Halide::Func qTiled;     ///< (qi, d, qt, h, b): Q transposed and pre-scaled.

@@ -1,0 +1,165 @@
+//===- Runtime.h - Execute attnc-generated models ---------------*- C++ -*-===//
+//
+// The runtime that applications link. It needs only the kernels attnc
+// generated (through their registry) and Halide's runtime: no libHalide,
+// LLVM or MLIR. A model is prepared once from a registry and a weights file
+// (weights checked and bound, weight-only steps such as packed-projection
+// slices evaluated, buffers pooled) and then run many times:
+//
+//   attnc::Weights weights = attnc::Weights::load("model.safetensors");
+//   attnc::Model model = attnc::Model::load(transformer_registry__host,
+//   weights); attnc::Tensor memory = model.run("transformer_encode",
+//   {...})["memory"]; attnc::DecodeResult out = model.greedyDecode(src,
+//   srcLengths, options);
+//
+// Every problem with an input (missing or misshaped tensors, bad token ids,
+// sequences longer than the model's max_len, a corrupt weights file) throws
+// attnc::Error naming the tensor and the shapes; nothing aborts.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_H
+#define ATTNC_RUNTIME_H
+
+#include "attnc/registry.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+/// Every error the runtime reports.
+class Error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DType { F32, I32 };
+
+/// "f32" or "i32".
+const char *dtypeName(DType dtype);
+
+/// "[2, 7, 64]".
+std::string shapeString(const std::vector<int64_t> &shape);
+
+/// A dense, row-major tensor. Copies share their data.
+class Tensor {
+public:
+  Tensor() = default;
+  /// A zero-filled tensor.
+  Tensor(DType dtype, std::vector<int64_t> shape);
+  static Tensor f32(std::vector<int64_t> shape,
+                    const std::vector<float> &values);
+  static Tensor i32(std::vector<int64_t> shape,
+                    const std::vector<int32_t> &values);
+
+  DType dtype() const { return type; }
+  const std::vector<int64_t> &shape() const { return dims; }
+  int64_t numel() const;
+  float *f32Data();
+  const float *f32Data() const;
+  int32_t *i32Data();
+  const int32_t *i32Data() const;
+  /// "f32 [2, 7, 64]".
+  std::string describe() const;
+
+private:
+  DType type = DType::F32;
+  std::vector<int64_t> dims;
+  std::shared_ptr<std::vector<uint32_t>> data; ///< 4-byte elements.
+};
+
+/// A safetensors file (https://github.com/huggingface/safetensors format:
+/// 8-byte little-endian header length, JSON header, raw data), read whole
+/// and checked: every tensor's dtype, shape and byte range.
+class Weights {
+public:
+  /// Reads and checks `path`; throws Error naming the file and the tensor.
+  static Weights load(const std::string &path);
+
+  /// Writes f32 and i32 tensors to `path` in the same format.
+  static void save(const std::string &path,
+                   const std::vector<std::pair<std::string, Tensor>> &tensors);
+
+  bool contains(const std::string &name) const;
+  /// The tensor; throws Error if absent.
+  const Tensor &get(const std::string &name) const;
+  std::vector<std::string> names() const;
+  const std::string &path() const { return file; }
+
+private:
+  std::string file;
+  std::map<std::string, Tensor> tensors;
+};
+
+/// Options of greedy decoding.
+struct DecodeOptions {
+  int32_t bos = 1; ///< The first target token of every sequence.
+  int32_t eos = 2; ///< Decoding of a sequence stops after it.
+  int64_t maxSteps = 64;
+  /// Further outputs of the decode function to keep for every step, e.g.
+  /// "decoder.layers.1.multihead_attn.probs" for cross-attention maps.
+  std::vector<std::string> collect;
+};
+
+/// The result of greedy decoding.
+struct DecodeResult {
+  /// Per sequence: the generated tokens, without bos, ending with eos
+  /// unless maxSteps ran out first.
+  std::vector<std::vector<int32_t>> tokens;
+  /// Per collected output: one tensor per step, [batch, 1, ...].
+  std::map<std::string, std::vector<Tensor>> collected;
+};
+
+/// A prepared model: the program of every function in a registry, with its
+/// weights bound.
+class Model {
+public:
+  /// Binds `weights` to `registry`'s program. Throws Error for a missing
+  /// tensor, a tensor whose shape or dtype differs from the model's, or a
+  /// registry whose kernels do not match its manifest.
+  static Model load(const attnc_registry &registry, const Weights &weights);
+
+  /// The threads the kernels may use (Halide's thread pool, process-wide).
+  static void setThreads(int threads);
+
+  /// The functions of the model, e.g. "transformer_encode".
+  std::vector<std::string> functions() const;
+  /// The inputs a function takes, in order.
+  std::vector<std::string> inputNames(const std::string &function) const;
+  /// The outputs a function returns, in order.
+  std::vector<std::string> outputNames(const std::string &function) const;
+  /// The longest sequence a function accepts (its model's max_len).
+  int64_t maxLength(const std::string &function) const;
+
+  /// Runs a function on whole sequences. Every input of the function must be
+  /// given, with its shape and dtype; outputs are returned by name.
+  std::map<std::string, Tensor>
+  run(const std::string &function, const std::map<std::string, Tensor> &inputs);
+
+  /// Greedy decoding of an encoder-decoder model ("<model>_encode" and
+  /// "<model>_decode"; the model's name may be omitted if there is one):
+  /// encodes `srcTokens` [batch, src_len] with `srcLengths` [batch] once,
+  /// computes the cross-attention keys and values of the memory once, then
+  /// decodes one token per step against a key/value cache.
+  DecodeResult greedyDecode(const Tensor &srcTokens, const Tensor &srcLengths,
+                            const DecodeOptions &options,
+                            const std::string &model = "");
+
+  ~Model();
+  Model(Model &&) noexcept;
+  Model &operator=(Model &&) noexcept;
+
+private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace attnc
+
+#endif // ATTNC_RUNTIME_H

@@ -1,0 +1,114 @@
+//===- CApi.cpp - The runtime's C API -------------------------------------===//
+
+#include "attnc/Runtime.h"
+#include "attnc/attnc.h"
+
+#include <cstring>
+#include <memory>
+
+using namespace attnc;
+
+struct attnc_model {
+  std::unique_ptr<Model> model;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+template <class F> int guarded(F &&body) {
+  try {
+    body();
+    lastError.clear();
+    return 0;
+  } catch (const std::exception &e) {
+    lastError = e.what();
+    return 1;
+  }
+}
+
+} // namespace
+
+extern "C" const char *attnc_last_error(void) { return lastError.c_str(); }
+
+extern "C" int attnc_model_load(const attnc_registry *registry,
+                                const char *path, attnc_model **model) {
+  return guarded([&] {
+    if (!registry || !path || !model)
+      throw Error("attnc_model_load: null argument");
+    Weights weights = Weights::load(path);
+    *model = new attnc_model{
+        std::make_unique<Model>(Model::load(*registry, weights))};
+  });
+}
+
+extern "C" void attnc_model_free(attnc_model *model) { delete model; }
+
+extern "C" int attnc_set_threads(int threads) {
+  return guarded([&] { Model::setThreads(threads); });
+}
+
+extern "C" int
+attnc_model_run(attnc_model *model, const char *function, int num_inputs,
+                const char *const *input_names, const int *dtypes,
+                const int *ranks, const int64_t *const *shapes,
+                const void *const *data, int num_outputs,
+                const char *const *output_names, float *const *outputs,
+                const int64_t *output_capacity, int64_t (*output_shapes)[4]) {
+  return guarded([&] {
+    if (!model || !function)
+      throw Error("attnc_model_run: null argument");
+    std::map<std::string, Tensor> inputs;
+    for (int i = 0; i < num_inputs; ++i) {
+      std::vector<int64_t> shape(shapes[i], shapes[i] + ranks[i]);
+      Tensor tensor(dtypes[i] ? DType::I32 : DType::F32, shape);
+      void *target = dtypes[i] ? static_cast<void *>(tensor.i32Data())
+                               : static_cast<void *>(tensor.f32Data());
+      std::memcpy(target, data[i], size_t(tensor.numel()) * 4);
+      inputs.emplace(input_names[i], tensor);
+    }
+    std::map<std::string, Tensor> results = model->model->run(function, inputs);
+    for (int i = 0; i < num_outputs; ++i) {
+      auto it = results.find(output_names[i]);
+      if (it == results.end())
+        throw Error(std::string("function ") + function + " has no output '" +
+                    output_names[i] + "'");
+      const Tensor &tensor = it->second;
+      if (tensor.numel() > output_capacity[i] || tensor.shape().size() > 4)
+        throw Error(std::string("output '") + output_names[i] + "' is " +
+                    tensor.describe() + ", larger than its buffer of " +
+                    std::to_string(output_capacity[i]) + " elements");
+      std::memcpy(outputs[i], tensor.f32Data(), size_t(tensor.numel()) * 4);
+      for (size_t d = 0; d < 4; ++d)
+        output_shapes[i][d] = d < tensor.shape().size() ? tensor.shape()[d] : 0;
+    }
+  });
+}
+
+extern "C" int
+attnc_model_greedy_decode(attnc_model *model, const int32_t *src_tokens,
+                          const int32_t *src_lengths, int64_t batch,
+                          int64_t src_len, int32_t bos, int32_t eos,
+                          int64_t max_steps, int32_t *tokens, int64_t *counts) {
+  return guarded([&] {
+    if (!model || !src_tokens || !src_lengths || !tokens || !counts)
+      throw Error("attnc_model_greedy_decode: null argument");
+    Tensor src = Tensor::i32(
+        {batch, src_len},
+        std::vector<int32_t>(src_tokens, src_tokens + batch * src_len));
+    Tensor lengths = Tensor::i32(
+        {batch}, std::vector<int32_t>(src_lengths, src_lengths + batch));
+    DecodeOptions options;
+    options.bos = bos;
+    options.eos = eos;
+    options.maxSteps = max_steps;
+    DecodeResult result = model->model->greedyDecode(src, lengths, options);
+    for (int64_t b = 0; b < batch; ++b) {
+      const std::vector<int32_t> &row = result.tokens[size_t(b)];
+      counts[b] = int64_t(row.size());
+      for (int64_t t = 0; t < max_steps; ++t)
+        tokens[b * max_steps + t] =
+            t < int64_t(row.size()) ? row[size_t(t)] : eos;
+    }
+  });
+}

@@ -1,0 +1,156 @@
+//===- Executor.cpp - One step of a program -------------------------------===//
+
+#include "Executor.h"
+
+#include <cstring>
+#include <mutex>
+#include <variant>
+
+using namespace attnc;
+using namespace attnc::runtime;
+namespace k = attnc::kernels;
+
+namespace {
+
+std::mutex errorMutex;
+std::string lastHalideError;
+
+/// Halide's default handler aborts the process; record the message instead
+/// so the failing call returns its error code and becomes an attnc::Error.
+void recordHalideError(void *, const char *message) {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  lastHalideError = message;
+}
+
+const bool handlerInstalled = [] {
+  halide_set_error_handler(recordHalideError);
+  return true;
+}();
+
+std::vector<int64_t> replaceLast(std::vector<int64_t> shape, int64_t last) {
+  shape.back() = last;
+  return shape;
+}
+
+/// The result shapes of a kernel step.
+std::vector<std::vector<int64_t>> resultShapes(const k::KernelSpec &spec,
+                                               const std::vector<Storage> &in) {
+  const std::vector<int64_t> &first = in.at(0).shape;
+  if (auto *s = std::get_if<k::LinearSpec>(&spec.family))
+    return {replaceLast(first, s->out)};
+  if (auto *s = std::get_if<k::EmbeddingSpec>(&spec.family)) {
+    std::vector<int64_t> shape = first;
+    shape.push_back(s->width);
+    return {shape};
+  }
+  if (auto *s = std::get_if<k::AttentionSpec>(&spec.family)) {
+    int64_t batch = first[0], qLen = first[1], kvLen = in.at(1).shape[1];
+    std::vector<std::vector<int64_t>> shapes = {
+        {batch, qLen, s->heads * s->valueDim}};
+    if (s->probs == k::Probs::PerHead)
+      shapes.push_back({batch, s->heads, qLen, kvLen});
+    if (s->probs == k::Probs::HeadMean)
+      shapes.push_back({batch, qLen, kvLen});
+    return shapes;
+  }
+  return {first}; // layernorm, softmax, add
+}
+
+/// The entry to call: the first shape class whose bound the call meets.
+const attnc_kernel_entry &pickEntry(const Kernel &kernel,
+                                    const std::vector<Storage> &operands) {
+  for (const attnc_kernel_entry *entry : kernel.entries) {
+    if (!entry->shape_class[0])
+      return *entry;
+    if (std::strcmp(entry->dimension, "rows") == 0) {
+      const std::vector<int64_t> &shape = operands.at(0).shape;
+      int64_t rows = 1;
+      for (size_t i = 0; i + 1 < shape.size(); ++i)
+        rows *= shape[i];
+      if (rows <= entry->max_extent)
+        return *entry;
+    }
+  }
+  return *kernel.entries.back();
+}
+
+std::vector<Storage> concat(const Step &step,
+                            const std::vector<Storage> &operands,
+                            BufferPool &pool) {
+  std::vector<int64_t> shape = operands.at(0).shape;
+  int64_t axis = step.axis;
+  shape[axis] = 0;
+  for (const Storage &operand : operands)
+    shape[axis] += operand.shape[axis];
+  Storage result = Storage::allocate(pool, operands[0].dtype, shape);
+  int64_t at = 0;
+  for (const Storage &operand : operands) {
+    result.slice(axis, at, operand.shape[axis]).assign(operand);
+    at += operand.shape[axis];
+  }
+  return {result};
+}
+
+} // namespace
+
+std::vector<Storage>
+attnc::runtime::executeStep(const Program &program, const Step &step,
+                            const std::vector<Storage> &operands,
+                            const CallContext &context, BufferPool &pool) {
+  if (step.op == "slice")
+    return {operands.at(0).slice(step.axis, step.offset, step.size)};
+  if (step.op == "concat")
+    return concat(step, operands, pool);
+  if (step.kernel.empty())
+    throw Error("cannot execute " + step.describe() + ": no kernel");
+
+  const Kernel &kernel = program.kernels.at(step.kernel);
+  std::vector<k::ArgumentSig> signature = kernel.spec.signature();
+  std::vector<std::vector<int64_t>> shapes =
+      resultShapes(kernel.spec, operands);
+  std::vector<Storage> results;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    results.push_back(Storage::allocate(
+        pool, operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype,
+        shapes[i]));
+
+  size_t count = signature.size();
+  std::vector<halide_buffer_t> buffers(count);
+  std::vector<std::vector<halide_dimension_t>> dims(count);
+  std::vector<int32_t> scalars(count);
+  std::vector<Storage> dense(count); // Copies of operands that cannot merge.
+  std::vector<void *> args(count);
+  size_t nextInput = 0, nextOutput = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const k::ArgumentSig &arg = signature[i];
+    if (arg.kind == k::ArgumentSig::Kind::Scalar) {
+      scalars[i] =
+          arg.name == "q_offset" ? context.qOffset : context.positionOffset;
+      args[i] = &scalars[i];
+      continue;
+    }
+    bool isOutput = arg.kind == k::ArgumentSig::Kind::Output;
+    const Storage &value =
+        isOutput ? results.at(nextOutput++) : operands.at(nextInput++);
+    int rank = int(arg.dims.size());
+    if (!value.toHalide(rank, buffers[i], dims[i])) {
+      dense[i] = value.copy(pool);
+      dense[i].toHalide(rank, buffers[i], dims[i]);
+    }
+    args[i] = &buffers[i];
+  }
+  const attnc_kernel_entry &entry = pickEntry(kernel, operands);
+  if (entry.argv(args.data()) != 0) {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    throw Error("kernel " + std::string(entry.symbol) + " (" + step.describe() +
+                ") failed: " + lastHalideError);
+  }
+  return results;
+}
+
+std::string attnc::runtime::takeHalideError() {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  std::string message = std::move(lastHalideError);
+  lastHalideError.clear();
+  return message;
+}

@@ -1,0 +1,32 @@
+//===- Executor.h - One step of a program -----------------------*- C++ -*-===//
+//
+// Private to the runtime: executes one step of a function on run-time
+// values. Views (slice) cost nothing; concat copies; kernel steps compute
+// their result shapes from the kernel spec, take dense result buffers from
+// the pool, pick the shape class, and call the generated function through
+// its registry entry.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_EXECUTOR_H
+#define ATTNC_RUNTIME_EXECUTOR_H
+
+#include "Program.h"
+#include "Storage.h"
+
+namespace attnc::runtime {
+
+/// Run-time scalars of kernel calls.
+struct CallContext {
+  int32_t qOffset = 0;        ///< Attention: position of query row 0.
+  int32_t positionOffset = 0; ///< Embedding: position of token 0.
+};
+
+/// Executes `step` on `operands`; returns its results.
+std::vector<Storage> executeStep(const Program &program, const Step &step,
+                                 const std::vector<Storage> &operands,
+                                 const CallContext &context, BufferPool &pool);
+
+} // namespace attnc::runtime
+
+#endif // ATTNC_RUNTIME_EXECUTOR_H

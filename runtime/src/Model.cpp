@@ -1,0 +1,526 @@
+//===- Model.cpp - Prepare once, run many times ---------------------------===//
+//
+// Load: every value that depends only on weights (params, and the slices
+// and concatenations that fusion put on them) is computed once and kept.
+// Run: the remaining steps execute in order; a value's buffer returns to
+// the pool after its last use. Decode: the decode function's values are
+// split into those that depend on the encoder memory (computed once per
+// source) and those that depend on the target tokens (computed per step);
+// every attention whose keys and values are per-step keeps them in a cache
+// and attends over it with q_offset = t.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Executor.h"
+#include "attnc/Runtime.h"
+
+#include <algorithm>
+#include <climits>
+#include <set>
+#include <variant>
+
+using namespace attnc;
+using namespace attnc::runtime;
+namespace k = attnc::kernels;
+
+namespace {
+
+enum class ValueClass { Static, Invariant, PerStep };
+
+/// What load computes about one function.
+struct Prepared {
+  const Function *function = nullptr;
+  std::vector<Storage> statics; ///< Defined for static values.
+  std::vector<int> lastUse;     ///< Step index; INT_MAX for outputs.
+};
+
+/// "[?, ?, 512]" for a declared shape with dynamic dimensions.
+std::string shapePattern(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + (shape[i] < 0 ? "?" : std::to_string(shape[i]));
+  return text + "]";
+}
+
+std::string describeInputs(const Function &function) {
+  std::string names;
+  for (const auto &[name, value] : function.inputs)
+    names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
+} // namespace
+
+struct Model::Impl {
+  Program program;
+  BufferPool pool;
+  std::map<std::string, Prepared> prepared;
+
+  const Function &function(const std::string &name) const {
+    auto it = program.functions.find(name);
+    if (it == program.functions.end()) {
+      std::string names;
+      for (const auto &entry : program.functions)
+        names += (names.empty() ? "" : ", ") + entry.first;
+      throw Error("model '" + program.unit + "' has no function '" + name +
+                  "'; it has " + names);
+    }
+    return it->second;
+  }
+
+  void prepare(const Weights &weights);
+  void checkInputs(const Function &function,
+                   const std::map<std::string, Tensor> &inputs) const;
+  std::map<std::string, Tensor>
+  run(const std::string &name, const std::map<std::string, Tensor> &inputs);
+};
+
+//===----------------------------------------------------------------------===//
+// Load
+//===----------------------------------------------------------------------===//
+
+void Model::Impl::prepare(const Weights &weights) {
+  std::map<std::string, Storage> params; // Shared between functions.
+  for (const auto &[name, function] : program.functions) {
+    Prepared p;
+    p.function = &function;
+    p.statics.resize(function.values.size());
+    p.lastUse.assign(function.values.size(), -1);
+    for (size_t i = 0; i < function.steps.size(); ++i)
+      for (int operand : function.steps[i].operands)
+        p.lastUse[operand] = int(i);
+    for (const auto &output : function.outputs)
+      p.lastUse[output.second] = INT_MAX;
+
+    for (const Step &step : function.steps) {
+      if (step.op == "param") {
+        const ValueInfo &info = function.values[step.results[0]];
+        auto cached = params.find(step.paramName);
+        if (cached == params.end()) {
+          if (!weights.contains(step.paramName))
+            throw Error("weights file '" + weights.path() +
+                        "' has no tensor '" + step.paramName +
+                        "', which model '" + program.unit + "' needs as f32 " +
+                        shapeString(info.shape));
+          const Tensor &tensor = weights.get(step.paramName);
+          if (tensor.dtype() != DType::F32 || tensor.shape() != info.shape)
+            throw Error("tensor '" + step.paramName + "' in weights file '" +
+                        weights.path() + "' is " + tensor.describe() +
+                        ", but model '" + program.unit + "' needs f32 " +
+                        shapeString(info.shape));
+          cached = params.emplace(step.paramName, Storage::copyOf(pool, tensor))
+                       .first;
+        }
+        p.statics[step.results[0]] = cached->second;
+        continue;
+      }
+      bool allStatic = !step.operands.empty();
+      for (int operand : step.operands)
+        allStatic = allStatic && p.statics[operand].defined();
+      if (!allStatic)
+        continue;
+      std::vector<Storage> operands;
+      for (int operand : step.operands)
+        operands.push_back(p.statics[operand]);
+      std::vector<Storage> results =
+          executeStep(program, step, operands, CallContext(), pool);
+      for (size_t r = 0; r < results.size(); ++r)
+        p.statics[step.results[r]] =
+            results[r].dense() ? results[r] : results[r].copy(pool);
+    }
+    prepared.emplace(name, std::move(p));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+void Model::Impl::checkInputs(
+    const Function &function,
+    const std::map<std::string, Tensor> &inputs) const {
+  for (const auto &entry : inputs) {
+    bool known = false;
+    for (const auto &[name, value] : function.inputs)
+      known |= name == entry.first;
+    if (!known)
+      throw Error("function " + function.name + " has no input '" +
+                  entry.first + "'; its inputs are " +
+                  describeInputs(function));
+  }
+  int64_t batch = -1;
+  std::string batchFrom;
+  std::map<std::string, const Tensor *> byName;
+  for (const auto &[name, value] : function.inputs) {
+    auto it = inputs.find(name);
+    const ValueInfo &info = function.values[value];
+    std::string expected =
+        std::string(dtypeName(info.dtype)) + " " + shapePattern(info.shape);
+    if (it == inputs.end())
+      throw Error("function " + function.name + " needs input '" + name +
+                  "' (" + expected + ")");
+    const Tensor &tensor = it->second;
+    bool ok = tensor.dtype() == info.dtype &&
+              tensor.shape().size() == info.shape.size();
+    for (size_t d = 0; ok && d < info.shape.size(); ++d)
+      ok = info.shape[d] < 0 || info.shape[d] == tensor.shape()[d];
+    if (!ok)
+      throw Error("input '" + name + "' of " + function.name + " is " +
+                  tensor.describe() + ", expected " + expected +
+                  " (? is any size)");
+    if (batch < 0) {
+      batch = tensor.shape()[0];
+      batchFrom = name;
+    } else if (tensor.shape()[0] != batch) {
+      throw Error("input '" + name + "' of " + function.name + " is " +
+                  tensor.describe() + ", but '" + batchFrom + "' has batch " +
+                  std::to_string(batch));
+    }
+    if (function.maxLen && tensor.shape().size() >= 2 &&
+        tensor.shape()[1] > function.maxLen)
+      throw Error("input '" + name + "' of " + function.name + " holds " +
+                  std::to_string(tensor.shape()[1]) +
+                  " positions, more than the model's max_len of " +
+                  std::to_string(function.maxLen));
+    byName[name] = &tensor;
+  }
+  // Token ids must index their embedding table.
+  for (const Step &step : function.steps) {
+    if (step.op != "embedding")
+      continue;
+    int64_t vocab =
+        std::get<k::EmbeddingSpec>(program.kernels.at(step.kernel).spec.family)
+            .vocab;
+    for (const auto &[name, value] : function.inputs) {
+      if (value != step.operands[0])
+        continue;
+      const Tensor &tokens = *byName.at(name);
+      const int32_t *ids = tokens.i32Data();
+      for (int64_t i = 0; i < tokens.numel(); ++i)
+        if (ids[i] < 0 || ids[i] >= vocab)
+          throw Error(
+              "input '" + name + "' holds token id " + std::to_string(ids[i]) +
+              " at [" + std::to_string(i / tokens.shape()[1]) + ", " +
+              std::to_string(i % tokens.shape()[1]) +
+              "], outside the vocabulary [0, " + std::to_string(vocab) + ")");
+    }
+  }
+  // Lengths must fit the sequences they describe.
+  for (const auto &[name, tensor] : byName) {
+    if (name.size() < 8 || name.compare(name.size() - 8, 8, "_lengths") != 0)
+      continue;
+    std::string prefix = name.substr(0, name.size() - 8);
+    const Tensor *sequence = nullptr;
+    if (byName.count(prefix + "_tokens"))
+      sequence = byName.at(prefix + "_tokens");
+    else if (prefix == "src" && byName.count("memory"))
+      sequence = byName.at("memory");
+    if (!sequence)
+      continue;
+    int64_t length = sequence->shape()[1];
+    const int32_t *lengths = tensor->i32Data();
+    for (int64_t b = 0; b < tensor->numel(); ++b)
+      if (lengths[b] < 0 || lengths[b] > length)
+        throw Error("input '" + name + "' gives sequence " + std::to_string(b) +
+                    " length " + std::to_string(lengths[b]) + ", outside [0, " +
+                    std::to_string(length) + "] for " + sequence->describe());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Whole sequences
+//===----------------------------------------------------------------------===//
+
+std::map<std::string, Tensor>
+Model::Impl::run(const std::string &name,
+                 const std::map<std::string, Tensor> &inputs) {
+  const Function &f = function(name);
+  checkInputs(f, inputs);
+  const Prepared &p = prepared.at(name);
+  std::vector<Storage> values = p.statics;
+  for (const auto &[input, value] : f.inputs)
+    values[value] = Storage::copyOf(pool, inputs.at(input));
+  for (size_t i = 0; i < f.steps.size(); ++i) {
+    const Step &step = f.steps[i];
+    if (values[step.results[0]].defined())
+      continue; // Computed at load.
+    std::vector<Storage> operands;
+    for (int operand : step.operands)
+      operands.push_back(values[operand]);
+    std::vector<Storage> results =
+        executeStep(program, step, operands, CallContext(), pool);
+    for (size_t r = 0; r < results.size(); ++r)
+      values[step.results[r]] = results[r];
+    for (int operand : step.operands)
+      if (p.lastUse[operand] == int(i) && !p.statics[operand].defined())
+        values[operand] = Storage();
+  }
+  std::map<std::string, Tensor> outputs;
+  for (const auto &[output, value] : f.outputs)
+    outputs.emplace(output, values[value].toTensor());
+  return outputs;
+}
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A decode function, ready to run one step at a time.
+class DecodeSession {
+public:
+  DecodeSession(const Program &program, const Prepared &prepared,
+                BufferPool &pool, const std::map<std::string, Tensor> &fixed,
+                int64_t batch, int64_t capacity)
+      : program(program), f(*prepared.function), prepared(prepared), pool(pool),
+        batch(batch), capacity(capacity) {
+    classify(fixed);
+    values = prepared.statics;
+    for (const auto &[name, value] : f.inputs)
+      if (fixed.count(name))
+        values[value] = Storage::copyOf(pool, fixed.at(name));
+    // Everything that depends only on the memory, once.
+    for (const Step &step : f.steps)
+      if (classes[step.results[0]] == ValueClass::Invariant &&
+          !values[step.results[0]].defined())
+        execute(step, CallContext());
+    for (size_t i = 0; i < f.steps.size(); ++i) {
+      const Step &step = f.steps[i];
+      if (step.op != "attention" ||
+          classes[step.results[0]] != ValueClass::PerStep)
+        continue;
+      bool keysPerStep = classes[step.operands[1]] == ValueClass::PerStep;
+      if (!keysPerStep)
+        continue;
+      auto &spec = std::get<k::AttentionSpec>(
+          program.kernels.at(step.kernel).spec.family);
+      if (!spec.causal)
+        throw Error("function " + f.name + ": " + step.describe() +
+                    " attends to keys computed from the target tokens but is "
+                    "not causal, so it cannot be decoded one token at a time");
+      Cache cache;
+      cache.keys = Storage::allocate(
+          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.headDim});
+      cache.values = Storage::allocate(
+          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.valueDim});
+      caches[i] = cache;
+    }
+  }
+
+  /// Runs step t on `tokens` ([batch, 1]); returns the function's outputs.
+  std::map<std::string, Storage> step(const Tensor &tokens, int64_t t) {
+    if (t + 1 > capacity)
+      throw Error("decoding step " + std::to_string(t) +
+                  " exceeds the cache of " + std::to_string(capacity));
+    std::vector<Storage> stepValues = values;
+    for (const auto &[name, value] : f.inputs) {
+      if (classes[value] != ValueClass::PerStep)
+        continue;
+      if (name == "tgt_lengths")
+        stepValues[value] = Storage::copyOf(
+            pool,
+            Tensor::i32({batch}, std::vector<int32_t>(batch, int32_t(t + 1))));
+      else
+        stepValues[value] = Storage::copyOf(pool, tokens);
+    }
+    CallContext context;
+    context.qOffset = int32_t(t);
+    context.positionOffset = int32_t(t);
+    for (size_t i = 0; i < f.steps.size(); ++i) {
+      const Step &step = f.steps[i];
+      if (classes[step.results[0]] != ValueClass::PerStep)
+        continue;
+      std::vector<Storage> operands;
+      for (int operand : step.operands)
+        operands.push_back(stepValues[operand]);
+      auto cache = caches.find(i);
+      if (cache != caches.end()) {
+        // Append this step's keys and values; attend over all so far.
+        cache->second.keys.slice(1, t, 1).assign(operands[1]);
+        cache->second.values.slice(1, t, 1).assign(operands[2]);
+        operands[1] = cache->second.keys.prefix(1, t + 1);
+        operands[2] = cache->second.values.prefix(1, t + 1);
+      }
+      std::vector<Storage> results =
+          executeStep(program, step, operands, context, pool);
+      for (size_t r = 0; r < results.size(); ++r)
+        stepValues[step.results[r]] = results[r];
+      for (int operand : step.operands)
+        if (prepared.lastUse[operand] == int(i) &&
+            classes[operand] == ValueClass::PerStep)
+          stepValues[operand] = Storage();
+    }
+    std::map<std::string, Storage> outputs;
+    for (const auto &[name, value] : f.outputs)
+      outputs[name] = stepValues[value];
+    return outputs;
+  }
+
+private:
+  struct Cache {
+    Storage keys, values;
+  };
+
+  void classify(const std::map<std::string, Tensor> &fixed) {
+    classes.assign(f.values.size(), ValueClass::Static);
+    for (const auto &[name, value] : f.inputs)
+      classes[value] =
+          fixed.count(name) ? ValueClass::Invariant : ValueClass::PerStep;
+    for (const Step &step : f.steps) {
+      ValueClass c = ValueClass::Static;
+      if (step.op != "param")
+        for (int operand : step.operands)
+          c = std::max(c, classes[operand]);
+      for (int result : step.results)
+        classes[result] = c;
+    }
+  }
+
+  void execute(const Step &step, const CallContext &context) {
+    std::vector<Storage> operands;
+    for (int operand : step.operands)
+      operands.push_back(values[operand]);
+    std::vector<Storage> results =
+        executeStep(program, step, operands, context, pool);
+    for (size_t r = 0; r < results.size(); ++r)
+      values[step.results[r]] = results[r];
+  }
+
+  const Program &program;
+  const Function &f;
+  const Prepared &prepared;
+  BufferPool &pool;
+  int64_t batch, capacity;
+  std::vector<ValueClass> classes;
+  std::vector<Storage> values; ///< Static and invariant values.
+  std::map<size_t, Cache> caches;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+Model::Model(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Model::~Model() = default;
+Model::Model(Model &&) noexcept = default;
+Model &Model::operator=(Model &&) noexcept = default;
+
+Model Model::load(const attnc_registry &registry, const Weights &weights) {
+  auto impl = std::make_unique<Impl>();
+  impl->program = parseProgram(registry);
+  impl->prepare(weights);
+  return Model(std::move(impl));
+}
+
+void Model::setThreads(int threads) {
+  if (threads < 1)
+    throw Error("thread count must be at least 1, got " +
+                std::to_string(threads));
+  halide_set_num_threads(threads);
+}
+
+std::vector<std::string> Model::functions() const {
+  std::vector<std::string> names;
+  for (const auto &entry : impl->program.functions)
+    names.push_back(entry.first);
+  return names;
+}
+
+std::vector<std::string> Model::inputNames(const std::string &function) const {
+  std::vector<std::string> names;
+  for (const auto &input : impl->function(function).inputs)
+    names.push_back(input.first);
+  return names;
+}
+
+std::vector<std::string> Model::outputNames(const std::string &function) const {
+  std::vector<std::string> names;
+  for (const auto &output : impl->function(function).outputs)
+    names.push_back(output.first);
+  return names;
+}
+
+int64_t Model::maxLength(const std::string &function) const {
+  return impl->function(function).maxLen;
+}
+
+std::map<std::string, Tensor>
+Model::run(const std::string &function,
+           const std::map<std::string, Tensor> &inputs) {
+  return impl->run(function, inputs);
+}
+
+DecodeResult Model::greedyDecode(const Tensor &srcTokens,
+                                 const Tensor &srcLengths,
+                                 const DecodeOptions &options,
+                                 const std::string &model) {
+  std::string name = model;
+  if (name.empty()) {
+    for (const auto &entry : impl->program.functions) {
+      const std::string &f = entry.first;
+      if (f.size() > 7 && f.compare(f.size() - 7, 7, "_decode") == 0) {
+        if (!name.empty())
+          throw Error("registry '" + impl->program.unit +
+                      "' has several models; name one");
+        name = f.substr(0, f.size() - 7);
+      }
+    }
+    if (name.empty())
+      throw Error("registry '" + impl->program.unit + "' has no decoder");
+  }
+  const Function &decode = impl->function(name + "_decode");
+  if (options.maxSteps < 1)
+    throw Error("maxSteps must be at least 1");
+  if (decode.maxLen && options.maxSteps > decode.maxLen)
+    throw Error("maxSteps " + std::to_string(options.maxSteps) +
+                " exceeds the model's max_len of " +
+                std::to_string(decode.maxLen));
+  for (const std::string &collect : options.collect) {
+    bool found = false;
+    for (const auto &output : decode.outputs)
+      found |= output.first == collect;
+    if (!found)
+      throw Error("function " + decode.name + " has no output '" + collect +
+                  "' to collect");
+  }
+
+  std::map<std::string, Tensor> fixed;
+  int64_t batch = srcTokens.shape().empty() ? 0 : srcTokens.shape()[0];
+  if (impl->program.functions.count(name + "_encode")) {
+    std::map<std::string, Tensor> encoded =
+        impl->run(name + "_encode",
+                  {{"src_tokens", srcTokens}, {"src_lengths", srcLengths}});
+    fixed["memory"] = encoded.at("memory");
+    fixed["src_lengths"] = srcLengths;
+  }
+  DecodeSession session(impl->program, impl->prepared.at(decode.name),
+                        impl->pool, fixed, batch, options.maxSteps);
+
+  DecodeResult result;
+  result.tokens.assign(size_t(batch), {});
+  std::vector<int32_t> current(size_t(batch), options.bos);
+  std::vector<bool> finished(size_t(batch), false);
+  for (int64_t t = 0; t < options.maxSteps; ++t) {
+    std::map<std::string, Storage> outputs =
+        session.step(Tensor::i32({batch, 1}, current), t);
+    const Storage &logits = outputs.at(decode.outputs.front().first);
+    Tensor scores = logits.toTensor(); // [batch, 1, vocab]
+    int64_t vocab = scores.shape().back();
+    for (int64_t b = 0; b < batch; ++b) {
+      const float *row = scores.f32Data() + b * vocab;
+      int32_t best = int32_t(std::max_element(row, row + vocab) - row);
+      current[size_t(b)] = finished[size_t(b)] ? options.eos : best;
+      if (!finished[size_t(b)])
+        result.tokens[size_t(b)].push_back(best);
+      finished[size_t(b)] = finished[size_t(b)] || best == options.eos;
+    }
+    for (const std::string &collect : options.collect)
+      result.collected[collect].push_back(outputs.at(collect).toTensor());
+    if (std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }))
+      break;
+  }
+  return result;
+}

@@ -1,0 +1,89 @@
+//===- Program.cpp - The manifest's program, parsed -----------------------===//
+
+#include "Program.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace attnc;
+using namespace attnc::runtime;
+using nlohmann::json;
+
+Program attnc::runtime::parseProgram(const attnc_registry &registry) {
+  Program program;
+  json manifest;
+  try {
+    manifest = json::parse(registry.manifest_json);
+  } catch (const json::exception &e) {
+    throw Error(std::string("registry '") + registry.unit +
+                "' has a corrupt manifest: " + e.what());
+  }
+  try {
+    program.unit = manifest.at("unit");
+    for (const auto &[name, info] : manifest.at("kernels").items()) {
+      Kernel kernel;
+      kernel.name = name;
+      kernel.spec = kernels::KernelSpec::fromJSON(info.at("spec").dump());
+      // General variant last, so the first match of a call wins.
+      for (int i = 0; i < registry.num_entries; ++i)
+        if (name == registry.entries[i].kernel &&
+            registry.entries[i].shape_class[0])
+          kernel.entries.push_back(&registry.entries[i]);
+      for (int i = 0; i < registry.num_entries; ++i)
+        if (name == registry.entries[i].kernel &&
+            !registry.entries[i].shape_class[0])
+          kernel.entries.push_back(&registry.entries[i]);
+      if (kernel.entries.empty() || kernel.entries.back()->shape_class[0])
+        throw Error("registry '" + std::string(registry.unit) +
+                    "' lacks the general function of kernel " + name);
+      program.kernels.emplace(name, std::move(kernel));
+    }
+    for (const json &f : manifest.at("functions")) {
+      Function function;
+      function.name = f.at("name");
+      function.maxLen = f.value("max_len", int64_t(0));
+      for (const json &v : f.at("values")) {
+        ValueInfo value;
+        std::string dtype = v.at("dtype");
+        if (dtype != "f32" && dtype != "i32")
+          throw Error("function " + function.name + " uses dtype " + dtype +
+                      ", which this runtime does not execute");
+        value.dtype = dtype == "i32" ? DType::I32 : DType::F32;
+        value.shape = v.at("shape").get<std::vector<int64_t>>();
+        function.values.push_back(value);
+      }
+      for (const json &input : f.at("inputs"))
+        function.inputs.emplace_back(input.at("name"), input.at("value"));
+      for (const json &output : f.at("outputs"))
+        function.outputs.emplace_back(output.at("name"), output.at("value"));
+      for (const json &s : f.at("steps")) {
+        Step step;
+        step.op = s.at("op");
+        step.operands = s.at("operands").get<std::vector<int>>();
+        step.results = s.at("results").get<std::vector<int>>();
+        step.kernel = s.value("kernel", "");
+        step.paramName = s.value("name", "");
+        step.loc = s.value("loc", "");
+        if (s.contains("slice")) {
+          step.axis = s["slice"].at("axis");
+          step.offset = s["slice"].at("offset");
+          step.size = s["slice"].at("size");
+        }
+        if (s.contains("axis"))
+          step.axis = s["axis"];
+        if (!step.kernel.empty() && !program.kernels.count(step.kernel))
+          throw Error("function " + function.name + " calls kernel " +
+                      step.kernel + ", which registry '" + registry.unit +
+                      "' lacks");
+        function.steps.push_back(std::move(step));
+      }
+      program.functions.emplace(function.name, std::move(function));
+    }
+  } catch (const json::exception &e) {
+    throw Error(std::string("registry '") + registry.unit +
+                "' has a malformed manifest: " + e.what());
+  } catch (const std::invalid_argument &e) {
+    throw Error(std::string("registry '") + registry.unit +
+                "' has a malformed kernel spec: " + e.what());
+  }
+  return program;
+}

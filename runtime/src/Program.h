@@ -1,0 +1,67 @@
+//===- Program.h - The manifest's program, parsed ---------------*- C++ -*-===//
+//
+// Private to the runtime. A registry's manifest lists kernels (spec,
+// generated functions per shape class) and, per function of the module, its
+// values and steps. This is that, as C++ structures, checked against the
+// registry's entries.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_PROGRAM_H
+#define ATTNC_RUNTIME_PROGRAM_H
+
+#include "attnc/Lowering/KernelSpec.h"
+#include "attnc/Runtime.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attnc::runtime {
+
+struct ValueInfo {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape; ///< -1 where dynamic.
+};
+
+struct Step {
+  std::string op; ///< "param", "slice", "concat", "linear", "attention", ...
+  std::vector<int> operands, results;
+  std::string kernel;                     ///< For kernel steps.
+  std::string paramName;                  ///< For "param".
+  int64_t axis = 0, offset = 0, size = 0; ///< For "slice" / "concat".
+  std::string loc;                        ///< "model.attn:12:3", for messages.
+
+  /// "attention at model.attn:12:3".
+  std::string describe() const {
+    return op + (loc.empty() ? "" : " at " + loc);
+  }
+};
+
+struct Function {
+  std::string name;
+  std::vector<std::pair<std::string, int>> inputs, outputs;
+  std::vector<ValueInfo> values;
+  std::vector<Step> steps;
+  int64_t maxLen = 0; ///< 0: unbounded.
+};
+
+/// One kernel and its generated functions, most specific shape class first.
+struct Kernel {
+  std::string name;
+  kernels::KernelSpec spec;
+  std::vector<const attnc_kernel_entry *> entries;
+};
+
+struct Program {
+  std::string unit;
+  std::map<std::string, Function> functions;
+  std::map<std::string, Kernel> kernels;
+};
+
+/// Parses and checks a registry's manifest.
+Program parseProgram(const attnc_registry &registry);
+
+} // namespace attnc::runtime
+
+#endif // ATTNC_RUNTIME_PROGRAM_H

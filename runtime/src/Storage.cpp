@@ -1,0 +1,183 @@
+//===- Storage.cpp - Values at run time, and their buffers ----------------===//
+
+#include "Storage.h"
+
+#include <cstring>
+#include <functional>
+
+using namespace attnc;
+using namespace attnc::runtime;
+
+std::shared_ptr<Block> BufferPool::acquire(size_t count) {
+  std::shared_ptr<Block> best;
+  for (const std::shared_ptr<Block> &block : blocks)
+    if (block.use_count() == 1 && block->elements.size() >= count &&
+        (!best || block->elements.size() < best->elements.size()))
+      best = block;
+  if (best)
+    return best;
+  // Nothing free is large enough: grow a free block, or add one.
+  for (std::shared_ptr<Block> &block : blocks)
+    if (block.use_count() == 1) {
+      block->elements.assign(count, 0u);
+      return block;
+    }
+  blocks.push_back(std::make_shared<Block>());
+  blocks.back()->elements.assign(count, 0u);
+  return blocks.back();
+}
+
+int64_t Storage::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+bool Storage::dense() const {
+  int64_t expected = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] > 1 && strides[i] != expected)
+      return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+static std::vector<int64_t> denseStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+Storage Storage::allocate(BufferPool &pool, DType dtype,
+                          std::vector<int64_t> shape) {
+  Storage s;
+  s.dtype = dtype;
+  s.shape = std::move(shape);
+  s.strides = denseStrides(s.shape);
+  s.block = pool.acquire(size_t(std::max<int64_t>(s.numel(), 1)));
+  return s;
+}
+
+Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
+  Storage s = allocate(pool, tensor.dtype(), tensor.shape());
+  const void *source = tensor.dtype() == DType::F32
+                           ? static_cast<const void *>(tensor.f32Data())
+                           : static_cast<const void *>(tensor.i32Data());
+  if (tensor.numel())
+    std::memcpy(s.data(), source, size_t(tensor.numel()) * 4);
+  return s;
+}
+
+Storage Storage::slice(int64_t axis, int64_t from, int64_t size) const {
+  Storage s = *this;
+  s.offset += size_t(from * strides[axis]);
+  s.shape[axis] = size;
+  return s;
+}
+
+Storage Storage::prefix(int64_t axis, int64_t count) const {
+  return slice(axis, 0, count);
+}
+
+/// Calls `visit(destinationOffset, sourceOffset)` for every element.
+static void forEach(const std::vector<int64_t> &shape,
+                    const std::vector<int64_t> &a,
+                    const std::vector<int64_t> &b,
+                    const std::function<void(int64_t, int64_t)> &visit) {
+  std::vector<int64_t> index(shape.size(), 0);
+  for (int64_t d : shape)
+    if (d == 0)
+      return;
+  while (true) {
+    int64_t offsetA = 0, offsetB = 0;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      offsetA += index[i] * a[i];
+      offsetB += index[i] * b[i];
+    }
+    visit(offsetA, offsetB);
+    size_t i = shape.size();
+    while (i-- > 0) {
+      if (++index[i] < shape[i])
+        break;
+      index[i] = 0;
+      if (i == 0)
+        return;
+    }
+    if (shape.empty())
+      return;
+  }
+}
+
+void Storage::assign(const Storage &source) {
+  uint32_t *to = static_cast<uint32_t *>(data());
+  const uint32_t *from = static_cast<const uint32_t *>(source.data());
+  if (dense() && source.dense()) {
+    std::memcpy(to, from, size_t(numel()) * 4);
+    return;
+  }
+  // Rows of the innermost dimension are contiguous in both.
+  if (!shape.empty() && strides.back() == 1 && source.strides.back() == 1) {
+    std::vector<int64_t> outer(shape.begin(), shape.end() - 1);
+    std::vector<int64_t> outerTo(strides.begin(), strides.end() - 1);
+    std::vector<int64_t> outerFrom(source.strides.begin(),
+                                   source.strides.end() - 1);
+    size_t row = size_t(shape.back()) * 4;
+    forEach(outer, outerTo, outerFrom,
+            [&](int64_t a, int64_t b) { std::memcpy(to + a, from + b, row); });
+    return;
+  }
+  forEach(shape, strides, source.strides,
+          [&](int64_t a, int64_t b) { to[a] = from[b]; });
+}
+
+Storage Storage::copy(BufferPool &pool) const {
+  Storage s = allocate(pool, dtype, shape);
+  s.assign(*this);
+  return s;
+}
+
+Tensor Storage::toTensor() const {
+  Tensor tensor(dtype, shape);
+  void *target = dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
+                                     : static_cast<void *>(tensor.i32Data());
+  std::vector<int64_t> strides = denseStrides(shape);
+  uint32_t *to = static_cast<uint32_t *>(target);
+  const uint32_t *from = static_cast<const uint32_t *>(data());
+  forEach(shape, strides, this->strides,
+          [&](int64_t a, int64_t b) { to[a] = from[b]; });
+  return tensor;
+}
+
+bool Storage::toHalide(int rank, halide_buffer_t &buffer,
+                       std::vector<halide_dimension_t> &dims) const {
+  std::vector<int64_t> s = shape, st = strides;
+  // Merge leading dimensions until the rank fits.
+  while (int(s.size()) > rank) {
+    if (s[0] > 1 && s[1] > 1 && st[0] != st[1] * s[1])
+      return false;
+    int64_t stride = s[1] > 1 ? st[1] : st[0];
+    s[1] *= s[0];
+    st[1] = stride;
+    s.erase(s.begin());
+    st.erase(st.begin());
+  }
+  dims.assign(size_t(rank), halide_dimension_t());
+  for (int i = 0; i < rank; ++i) {
+    size_t outer = size_t(rank - 1 - i);
+    dims[size_t(i)] =
+        halide_dimension_t(0, int32_t(s[outer]), int32_t(st[outer]));
+  }
+  buffer = halide_buffer_t();
+  buffer.host = reinterpret_cast<uint8_t *>(data());
+  buffer.type = dtype == DType::F32 ? halide_type_t(halide_type_float, 32)
+                                    : halide_type_t(halide_type_int, 32);
+  buffer.dimensions = rank;
+  buffer.dim = dims.data();
+  return true;
+}

@@ -1,0 +1,80 @@
+//===- Storage.h - Values at run time, and their buffers --------*- C++ -*-===//
+//
+// Private to the runtime. A Storage is a strided view into a pooled block
+// of 4-byte elements: slices of a fused projection are views of its output,
+// never copies. The pool hands out blocks that no value holds any more, so
+// once a function has run at its largest shapes it allocates nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_RUNTIME_STORAGE_H
+#define ATTNC_RUNTIME_STORAGE_H
+
+#include "attnc/Runtime.h"
+
+#include "HalideRuntime.h"
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace attnc::runtime {
+
+/// A block of 4-byte elements (f32 or i32).
+struct Block {
+  std::vector<uint32_t> elements;
+};
+
+/// Reuses blocks that nothing references any more.
+class BufferPool {
+public:
+  /// A block of at least `count` elements that no value holds.
+  std::shared_ptr<Block> acquire(size_t count);
+
+private:
+  std::vector<std::shared_ptr<Block>> blocks;
+};
+
+/// A value: a strided view into a block.
+struct Storage {
+  std::shared_ptr<Block> block;
+  size_t offset = 0; ///< In elements.
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;   ///< Outermost first.
+  std::vector<int64_t> strides; ///< In elements, outermost first.
+
+  bool defined() const { return bool(block); }
+  int64_t numel() const;
+  void *data() const { return block->elements.data() + offset; }
+  bool dense() const;
+
+  /// A dense value in a new or pooled block.
+  static Storage allocate(BufferPool &pool, DType dtype,
+                          std::vector<int64_t> shape);
+  /// A dense copy of a tensor.
+  static Storage copyOf(BufferPool &pool, const Tensor &tensor);
+  /// [offset, offset + size) of dimension `axis`, without copying.
+  Storage slice(int64_t axis, int64_t from, int64_t size) const;
+  /// Dimensions [0, count) of dimension `axis` (a prefix), without copying.
+  Storage prefix(int64_t axis, int64_t count) const;
+  /// A dense copy.
+  Storage copy(BufferPool &pool) const;
+  /// Copies `source` (same shape) into this view.
+  void assign(const Storage &source);
+  /// A new tensor holding a copy.
+  Tensor toTensor() const;
+  /// The halide_buffer_t of this value with `rank` dimensions, merging
+  /// leading dimensions when the value has more (the runtime views
+  /// [batch, length, width] as [batch * length, width]). Returns false if
+  /// they cannot be merged without a copy.
+  bool toHalide(int rank, halide_buffer_t &buffer,
+                std::vector<halide_dimension_t> &dims) const;
+};
+
+/// Halide errors of kernel calls (the runtime installs a handler that
+/// records them instead of aborting).
+std::string takeHalideError();
+
+} // namespace attnc::runtime
+
+#endif // ATTNC_RUNTIME_STORAGE_H
