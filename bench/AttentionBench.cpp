@@ -97,7 +97,8 @@ int main(int argc, char **argv) {
     storage.emplace_back(n * n);
     float *a = storage[storage.size() - 3].data(),
           *b = storage[storage.size() - 2].data(), *c = storage.back().data();
-    cases.push_back({"OpenBLAS sgemm N=" + std::to_string(n), 2.0 * n * n * n,
+    cases.push_back({"OpenBLAS sgemm N=" + std::to_string(n),
+                     2.0 * n * n * n,
                      [=] {
                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                                    int(n), int(n), int(n), 1.0f, a, int(n), b,
@@ -130,15 +131,18 @@ int main(int argc, char **argv) {
                                      view(memory, W, kvLen),
                                      view(memory, 2 * W, kvLen)};
     std::vector<TensorArg> outputs = {{out, nullptr, {1, qLen, W}}};
-    std::string name = std::string(build.label) + " " +
-                       (qLen != kvLen ? "cross Lq=" + std::to_string(qLen) +
-                                            " Lk=" + std::to_string(kvLen)
-                                      : std::string(causal ? "causal" : "full") +
-                                            " L=" + std::to_string(qLen));
-    double flops = 4.0 * H * double(qLen) * double(kvLen) * D / (causal ? 2 : 1);
-    cases.push_back({name, flops,
+    std::string name =
+        std::string(build.label) + " " +
+        (qLen != kvLen ? "cross Lq=" + std::to_string(qLen) +
+                             " Lk=" + std::to_string(kvLen)
+                       : std::string(causal ? "causal" : "full") +
+                             " L=" + std::to_string(qLen));
+    double flops =
+        4.0 * H * double(qLen) * double(kvLen) * D / (causal ? 2 : 1);
+    cases.push_back({name,
+                     flops,
                      [=, &entry] {
-                       if (KernelSet::call(entry, inputs, {}, outputs) != 0) {
+                       if (KernelSet::call(entry, inputs, {0}, outputs) != 0) {
                          std::fprintf(stderr, "%s failed: %s\n", entry.symbol,
                                       lastHalideError().c_str());
                          std::exit(1);

@@ -65,6 +65,7 @@ function(attnc_add_library name)
     COMMENT "attnc: compiling ${ARG_SOURCE} for ${target_list}"
     VERBATIM)
   add_library(${name} STATIC ${registry})
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(${name} PUBLIC ${out}/${tag} ${ATTNC_REGISTRY_INCLUDE_DIR})
   target_link_libraries(${name} PUBLIC ${archive} Halide::Runtime Threads::Threads
                         ${CMAKE_DL_LIBS})

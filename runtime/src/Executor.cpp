@@ -2,7 +2,11 @@
 
 #include "Executor.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <variant>
 
@@ -26,6 +30,25 @@ const bool handlerInstalled = [] {
   halide_set_error_handler(recordHalideError);
   return true;
 }();
+
+/// ATTNC_PROFILE=1: time every kernel call and print a table at exit.
+struct Profile {
+  bool enabled = std::getenv("ATTNC_PROFILE") != nullptr;
+  std::map<std::string, std::pair<int64_t, double>> calls; ///< count, ms
+  ~Profile() {
+    if (!enabled || calls.empty())
+      return;
+    double total = 0;
+    for (const auto &entry : calls)
+      total += entry.second.second;
+    std::fprintf(stderr, "attnc profile: %.2f ms in kernels\n", total);
+    for (const auto &[symbol, entry] : calls)
+      std::fprintf(stderr, "  %9.3f ms %5.1f%% %6lld calls  %s\n", entry.second,
+                   100 * entry.second / total, (long long)entry.first,
+                   symbol.c_str());
+  }
+};
+Profile profile;
 
 std::vector<int64_t> replaceLast(std::vector<int64_t> shape, int64_t last) {
   shape.back() = last;
@@ -62,6 +85,11 @@ const attnc_kernel_entry &pickEntry(const Kernel &kernel,
   for (const attnc_kernel_entry *entry : kernel.entries) {
     if (!entry->shape_class[0])
       return *entry;
+    if (std::strcmp(entry->dimension, "q_len") == 0) {
+      if (operands.at(0).shape.at(1) <= entry->max_extent)
+        return *entry;
+      continue;
+    }
     if (std::strcmp(entry->dimension, "rows") == 0) {
       const std::vector<int64_t> &shape = operands.at(0).shape;
       int64_t rows = 1;
@@ -140,7 +168,16 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     args[i] = &buffers[i];
   }
   const attnc_kernel_entry &entry = pickEntry(kernel, operands);
-  if (entry.argv(args.data()) != 0) {
+  auto start = std::chrono::steady_clock::now();
+  int status = entry.argv(args.data());
+  if (profile.enabled) {
+    auto &slot = profile.calls[entry.symbol];
+    slot.first += 1;
+    slot.second += std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  }
+  if (status != 0) {
     std::lock_guard<std::mutex> lock(errorMutex);
     throw Error("kernel " + std::string(entry.symbol) + " (" + step.describe() +
                 ") failed: " + lastHalideError);

@@ -53,7 +53,8 @@ std::string describeInputs(const Function &function) {
 
 struct Model::Impl {
   Program program;
-  BufferPool pool;
+  BufferPool pool;        ///< Activations, reused across steps and calls.
+  BufferPool weightsPool; ///< Weights, held for the model's lifetime.
   std::map<std::string, Prepared> prepared;
 
   const Function &function(const std::string &name) const {
@@ -108,8 +109,10 @@ void Model::Impl::prepare(const Weights &weights) {
                         weights.path() + "' is " + tensor.describe() +
                         ", but model '" + program.unit + "' needs f32 " +
                         shapeString(info.shape));
-          cached = params.emplace(step.paramName, Storage::copyOf(pool, tensor))
-                       .first;
+          cached =
+              params
+                  .emplace(step.paramName, Storage::copyOf(weightsPool, tensor))
+                  .first;
         }
         p.statics[step.results[0]] = cached->second;
         continue;

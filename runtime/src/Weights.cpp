@@ -14,7 +14,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 using namespace attnc;
 using nlohmann::json;
@@ -28,11 +27,13 @@ namespace {
 } // namespace
 
 Weights Weights::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     fail(path, "cannot be opened");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  std::vector<char> bytes(size_t(in.tellg()));
+  in.seekg(0);
+  if (!in.read(bytes.data(), std::streamsize(bytes.size())))
+    fail(path, "cannot be read");
   if (bytes.size() < 8)
     fail(path, "is truncated: " + std::to_string(bytes.size()) +
                    " bytes, fewer than the 8-byte header length");

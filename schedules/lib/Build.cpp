@@ -51,9 +51,21 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     return finish(a);
   }
   if (auto *s = std::get_if<AttentionSpec>(&spec.family)) {
-    AttentionAlgorithm a = buildAttention(
-        *s, spec.dtype, int(params.get("q_tile")), int(params.get("k_block")));
-    scheduleAttention(a, params, target);
+    // The decode class (a few query rows per call) takes small query tiles
+    // and narrower vectors, so a single row does not compute a whole tile,
+    // and no dense V copy, which pays off across many queries, not one.
+    ScheduleParams effective = params;
+    if (shapeClass == "decode") {
+      effective.set("q_tile", params.get("decode_q_tile"));
+      effective.set("vector", params.get("decode_vector"));
+      effective.set("s_reg_q", params.get("decode_q_tile"));
+      effective.set("pv_reg_q", params.get("decode_q_tile"));
+      effective.set("copy_v", 0);
+    }
+    AttentionAlgorithm a =
+        buildAttention(*s, spec.dtype, int(effective.get("q_tile")),
+                       int(effective.get("k_block")));
+    scheduleAttention(a, effective, target);
     return finish(a);
   }
   throw std::invalid_argument("no kernel builder for family " +

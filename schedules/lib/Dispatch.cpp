@@ -37,6 +37,8 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
   std::vector<ShapeClass> classes;
   if (family == "linear" && params.get("gemv_rows") > 0)
     classes.push_back({"gemv", "rows", params.get("gemv_rows")});
+  if (family == "attention" && params.get("decode_q_len") > 0)
+    classes.push_back({"decode", "q_len", params.get("decode_q_len")});
   classes.push_back({"", "", 0});
   return classes;
 }

@@ -93,6 +93,12 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
             "1: store the output in vector x vector blocks",
             {0, 1}},
            {"parallel", "1: split the work across threads", {0, 1}},
+           {"decode_q_len",
+            "at or below this many query rows, use the decode variant (0: "
+            "none)",
+            {0, 1, 4, 8}},
+           {"decode_q_tile", "decode variant: queries per tile", {1, 4, 8}},
+           {"decode_vector", "decode variant: vector width", {4, 8}},
        }},
       {"layernorm", kRowKnobs},
       {"softmax", kRowKnobs},

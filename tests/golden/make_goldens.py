@@ -18,52 +18,19 @@ Padded positions are masked as attnc does; PyTorch's output at padded query
 rows is not meaningful (its fast path may zero them), so the tests compare
 valid rows only.
 """
-import math
 import os
+import sys
 
 import numpy as np
 import torch
-from torch import nn
-
-import safetensors_io
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+from attnc_torch import safetensors as safetensors_io  # noqa: E402
+from attnc_torch.models import Seq2Seq  # noqa: E402
+
 D_MODEL, HEADS, LAYERS, FFN, VOCAB = 64, 4, 2, 128, 20
 BOS, EOS, MAX_STEPS = 1, 2, 12
-
-
-def sinusoidal(length, width):
-    position = np.arange(length, dtype=np.float64)[:, None]
-    frequency = np.power(10000.0, -np.arange(0, width, 2, dtype=np.float64) / width)
-    pe = np.zeros((length, width))
-    pe[:, 0::2] = np.sin(position * frequency)
-    pe[:, 1::2] = np.cos(position * frequency)
-    return torch.tensor(pe, dtype=torch.float32)
-
-
-class Seq2Seq(nn.Transformer):
-    """nn.Transformer plus embeddings and a generator, so that its state_dict
-    names are those attnc's MLIRGen uses."""
-
-    def __init__(self):
-        super().__init__(d_model=D_MODEL, nhead=HEADS, num_encoder_layers=LAYERS,
-                         num_decoder_layers=LAYERS, dim_feedforward=FFN,
-                         dropout=0.0, batch_first=True)
-        self.src_embed = nn.Embedding(VOCAB, D_MODEL)
-        self.tgt_embed = nn.Embedding(VOCAB, D_MODEL)
-        self.generator = nn.Linear(D_MODEL, VOCAB)
-
-    def embed(self, table, tokens):
-        return table(tokens) * math.sqrt(D_MODEL) + sinusoidal(tokens.shape[1], D_MODEL)
-
-    def encode(self, src, src_pad):
-        return self.encoder(self.embed(self.src_embed, src), src_key_padding_mask=src_pad)
-
-    def decode(self, tgt, tgt_pad, memory, src_pad):
-        causal = self.generate_square_subsequent_mask(tgt.shape[1])
-        y = self.decoder(self.embed(self.tgt_embed, tgt), memory, tgt_mask=causal,
-                         tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
-        return self.generator(y)
 
 
 def padding_mask(lengths, length):
@@ -83,26 +50,9 @@ def cross_attention_maps(model, tgt, tgt_pad, memory, src_pad):
                    average_attn_weights=True)[1] for module, q, k in captured]
 
 
-def greedy(model, src, src_pad):
-    memory = model.encode(src, src_pad)
-    tokens = torch.full((src.shape[0], 1), BOS, dtype=torch.long)
-    finished = torch.zeros(src.shape[0], dtype=torch.bool)
-    out = []
-    for _ in range(MAX_STEPS):
-        no_pad = torch.zeros(tokens.shape, dtype=torch.bool)
-        logits = model.decode(tokens, no_pad, memory, src_pad)[:, -1]
-        best = torch.where(finished, torch.full_like(tokens[:, 0], EOS), logits.argmax(-1))
-        out.append(best)
-        finished |= best == EOS
-        tokens = torch.cat([tokens, best[:, None]], dim=1)
-        if finished.all():
-            break
-    return torch.stack(out, dim=1)
-
-
 def main():
     torch.manual_seed(1234)
-    model = Seq2Seq().eval()
+    model = Seq2Seq(D_MODEL, HEADS, LAYERS, FFN, VOCAB, VOCAB).eval()
     weights = {name: p.detach().numpy().astype(np.float32)
                for name, p in model.state_dict().items()}
     safetensors_io.save(os.path.join(HERE, "tiny.safetensors"), weights)
@@ -129,7 +79,8 @@ def main():
             out[f"{name}.logits"] = logits.numpy().astype(np.float32)
             for i, m in enumerate(maps):
                 out[f"{name}.cross_probs.{i}"] = m.numpy().astype(np.float32)
-            out[f"{name}.greedy"] = greedy(model, src, src_pad).numpy().astype(np.int32)
+            greedy = model.greedy(src, src_pad, BOS, EOS, MAX_STEPS)
+            out[f"{name}.greedy"] = greedy.numpy().astype(np.int32)
     safetensors_io.save(os.path.join(HERE, "tiny_cases.safetensors"), out)
     print("wrote", len(weights), "weights and", len(out), "golden tensors")
 

@@ -110,7 +110,7 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   if (s.probs == Probs::HeadMean)
     outputs.push_back({probs.data(), nullptr, {B, Lq, Lk}});
 
-  ASSERT_EQ(KernelSet::call(entry, inputs, {}, outputs), 0)
+  ASSERT_EQ(KernelSet::call(entry, inputs, {qOffset}, outputs), 0)
       << lastHalideError();
   if (shape.magnitude > 1.0f)
     EXPECT_GT(expected.maxAbsLogit, 5e3) << "the test should reach 1e4";
@@ -130,15 +130,21 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
     auto *s = std::get_if<AttentionSpec>(&spec.family);
     if (!s)
       continue;
-    const attnc_kernel_entry *entry = set.find(name);
-    ASSERT_NE(entry, nullptr) << name;
+    ASSERT_NE(set.find(name), nullptr) << name;
     ++count;
-    for (const Shape &shape : shapes()) {
-      SCOPED_TRACE(
-          std::string(entry->symbol) + " batch " + std::to_string(shape.batch) +
-          " q_len " + std::to_string(shape.qLen) + " kv_len " +
-          std::to_string(shape.kvLen) + (shape.packed ? " packed" : ""));
-      check(*s, *entry, shape, seed += 10);
+    // Every shape class must be correct for every shape.
+    for (const char *shapeClass : {"", "decode"}) {
+      const attnc_kernel_entry *entry = set.find(name, shapeClass);
+      if (!entry)
+        continue;
+      for (const Shape &shape : shapes()) {
+        SCOPED_TRACE(std::string(entry->symbol) + " batch " +
+                     std::to_string(shape.batch) + " q_len " +
+                     std::to_string(shape.qLen) + " kv_len " +
+                     std::to_string(shape.kvLen) +
+                     (shape.packed ? " packed" : ""));
+        check(*s, *entry, shape, seed += 10);
+      }
     }
   }
   EXPECT_EQ(count, expectedKernels);
@@ -171,7 +177,8 @@ TEST(AttentionKernels, LargeLogitsStayFinite) {
 
 TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
   // One query row at position t against t + 1 cached keys, as the runtime
-  // decodes with a KV cache; also a chunk of 5 rows starting at t - 4.
+  // decodes with a KV cache; also a chunk of 5 rows starting at t - 4. Both
+  // the general and the decode variant.
   KernelSet set(attention_registry__host);
   int count = 0;
   for (const auto &[name, spec] : set.specs()) {
@@ -179,11 +186,16 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
     if (!s)
       continue;
     ++count;
-    for (int32_t t : {0, 1, 63, 64, 200}) {
-      SCOPED_TRACE(name + " at step " + std::to_string(t));
-      check(*s, *set.find(name), {2, 1, t + 1, {}}, 300 + t, t);
-      if (t >= 4)
-        check(*s, *set.find(name), {1, 5, t + 1, {}}, 400 + t, t - 4);
+    for (const char *shapeClass : {"", "decode"}) {
+      const attnc_kernel_entry *entry = set.find(name, shapeClass);
+      ASSERT_NE(entry, nullptr) << name << " " << shapeClass;
+      for (int32_t t : {0, 1, 63, 64, 200}) {
+        SCOPED_TRACE(std::string(entry->symbol) + " at step " +
+                     std::to_string(t));
+        check(*s, *entry, {2, 1, t + 1, {}}, 300 + t, t);
+        if (t >= 4)
+          check(*s, *entry, {1, 5, t + 1, {}}, 400 + t, t - 4);
+      }
     }
   }
   EXPECT_EQ(count, 10);

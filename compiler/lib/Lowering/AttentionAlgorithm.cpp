@@ -412,10 +412,11 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     Expr uniform =
         spec.emptyRows == EmptyRows::Uniform ? 1.0f / f32(kvLen) : Expr(0.0f);
     a.headProbs = Func("head_probs");
-    a.headProbs(k, q, h, b) = select(
-        rowSum > 0.0f,
-        select(visible(q, k, b, h), exp2Polynomial(s - rowMax) / rowSum, 0.0f),
-        uniform);
+    a.headProbs(k, q, h, b) =
+        select(rowSum > 0.0f,
+               select(visible(q + offset, k, b, h),
+                      exp2Polynomial(s - rowMax) / rowSum, 0.0f),
+               uniform);
     a.probs = Func("probs");
     if (spec.probs == Probs::PerHead) {
       a.probs(k, q, h, b) = cast(type, a.headProbs(k, q, h, b));

@@ -96,6 +96,16 @@ private:
   std::map<std::string, Tensor> tensors;
 };
 
+/// The weights a registry's program binds: name and shape of every tensor.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+requiredWeights(const attnc_registry &registry);
+
+/// Deterministic weights for a registry, for demos and benchmarks: matrices
+/// uniform in +-1/sqrt(fan_in) (as nn.Linear's default), layer-norm gains
+/// 1 and biases small, from a fixed pseudo-random sequence.
+std::vector<std::pair<std::string, Tensor>>
+syntheticWeights(const attnc_registry &registry, uint64_t seed = 1);
+
 /// Options of greedy decoding.
 struct DecodeOptions {
   int32_t bos = 1; ///< The first target token of every sequence.
