@@ -64,13 +64,20 @@ std::string cpuFlags() {
   return model + (avx512 ? ", AVX-512" : avx2 ? ", AVX2" : "");
 }
 
-/// The entry of the attention kernel with `causal` in a registry.
-const attnc_kernel_entry &findKernel(const attnc_registry &registry,
-                                     bool causal) {
+/// The function of the attention kernel with `causal` that a call with
+/// `qLen` queries runs: as the runtime dispatches, the first shape class
+/// whose bound the call meets (decode, tuned length buckets), else the
+/// general function.
+const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
+                                     bool causal, int64_t qLen) {
   for (int i = 0; i < registry.num_entries; ++i) {
-    std::string name = registry.entries[i].kernel;
-    if ((name.find("_causal_") != std::string::npos) == causal)
-      return registry.entries[i];
+    const attnc_kernel_entry &entry = registry.entries[i];
+    std::string name = entry.kernel;
+    if ((name.find("_causal_") != std::string::npos) != causal)
+      continue;
+    if (!entry.shape_class[0] ||
+        (std::string(entry.dimension) == "q_len" && qLen <= entry.max_extent))
+      return entry;
   }
   std::fprintf(stderr, "no %s kernel in %s\n", causal ? "causal" : "full",
                registry.unit);
@@ -113,7 +120,7 @@ int main(int argc, char **argv) {
                 {"attnc host", bench_attention_host_registry__host}};
   auto addAttention = [&](const Build &build, bool causal, int64_t qLen,
                           int64_t kvLen) {
-    const attnc_kernel_entry &entry = findKernel(build.registry, causal);
+    const attnc_kernel_entry &entry = pickKernel(build.registry, causal, qLen);
     // Self-attention reads q, k, v from one packed tensor; cross attention
     // from two (queries, and keys and values of the memory).
     storage.push_back(randomTensor(qLen * 3 * W, 3));

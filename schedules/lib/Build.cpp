@@ -3,6 +3,7 @@
 #include "attnc/Schedules/Build.h"
 #include "attnc/Schedules/Schedules.h"
 
+#include <cstdlib>
 #include <variant>
 
 using namespace Halide;
@@ -16,40 +17,96 @@ template <class A> BuiltKernel finish(A &algorithm) {
   BuiltKernel built;
   built.pipeline = Pipeline(algorithm.outputs);
   built.arguments = algorithm.arguments;
+  built.images = algorithm.images;
+  built.scalars = algorithm.scalars;
+  built.outputs = algorithm.outputs;
   for (Func &output : algorithm.outputs)
     built.outputNames.push_back(output.name());
   return built;
+}
+
+/// Loads Halide's Mullapudi2016 autoscheduler plugin, once.
+void loadAutoscheduler() {
+  static const bool loaded = [] {
+    const char *path = std::getenv("ATTNC_HALIDE_AUTOSCHEDULER");
+    Halide::load_plugin(path ? path
+                             : "/usr/lib/x86_64-linux-gnu/halide14/"
+                               "libautoschedule_mullapudi2016.so");
+    return true;
+  }();
+  (void)loaded;
+}
+
+/// Schedules `a` with Mullapudi2016 instead of attnc's schedule, with
+/// estimates of 128 rows (or batch 1 and 128 positions).
+template <class A>
+void autoschedule(A &a, const KernelSpec &spec, const Target &target) {
+  loadAutoscheduler();
+  auto extentOf = [](const Dim &d) -> int {
+    if (d.extent >= 0)
+      return int(d.extent);
+    return d.symbol == "batch" ? 1 : 128;
+  };
+  size_t image = 0, output = 0;
+  for (const ArgumentSig &arg : spec.signature()) {
+    if (arg.kind == ArgumentSig::Kind::Scalar)
+      continue;
+    std::vector<int> extents;
+    for (auto d = arg.dims.rbegin(); d != arg.dims.rend(); ++d)
+      extents.push_back(extentOf(*d));
+    if (arg.kind == ArgumentSig::Kind::Input) {
+      for (size_t i = 0; i < extents.size(); ++i)
+        a.images[image].dim(int(i)).set_estimate(0, extents[i]);
+      ++image;
+    } else {
+      Region region;
+      for (int e : extents)
+        region.push_back(Range(0, e));
+      a.outputs[output++].set_estimates(region);
+    }
+  }
+  Pipeline(a.outputs).auto_schedule("Mullapudi2016", target,
+                                    MachineParams(2, 32 * 1024 * 1024, 40));
+}
+
+/// attnc's schedule, or the autoscheduler when the parameters ask for it
+/// (general variant only).
+template <class A, class Schedule>
+BuiltKernel scheduled(A a, const KernelSpec &spec, const ScheduleParams &params,
+                      const Target &target, const std::string &shapeClass,
+                      Schedule schedule) {
+  if (shapeClass.empty() && params.all().count("autoschedule") &&
+      params.get("autoschedule") != 0)
+    autoschedule(a, spec, target);
+  else
+    schedule(a);
+  return finish(a);
 }
 
 } // namespace
 
 BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
                         const Target &target, const std::string &shapeClass) {
-  if (auto *s = std::get_if<LinearSpec>(&spec.family)) {
-    LinearAlgorithm a = buildLinear(*s, spec.dtype);
-    scheduleLinear(a, params, target, shapeClass);
-    return finish(a);
-  }
-  if (auto *s = std::get_if<LayerNormSpec>(&spec.family)) {
-    LayerNormAlgorithm a = buildLayerNorm(*s, spec.dtype);
-    scheduleLayerNorm(a, params, target);
-    return finish(a);
-  }
-  if (auto *s = std::get_if<SoftmaxSpec>(&spec.family)) {
-    SoftmaxAlgorithm a = buildSoftmax(*s, spec.dtype);
-    scheduleSoftmax(a, params, target);
-    return finish(a);
-  }
-  if (auto *s = std::get_if<EmbeddingSpec>(&spec.family)) {
-    EmbeddingAlgorithm a = buildEmbedding(*s, spec.dtype);
-    scheduleEmbedding(a, params, target);
-    return finish(a);
-  }
-  if (auto *s = std::get_if<AddSpec>(&spec.family)) {
-    AddAlgorithm a = buildAdd(*s, spec.dtype);
-    scheduleAdd(a, params, target);
-    return finish(a);
-  }
+  if (auto *s = std::get_if<LinearSpec>(&spec.family))
+    return scheduled(buildLinear(*s, spec.dtype), spec, params, target,
+                     shapeClass, [&](LinearAlgorithm &a) {
+                       scheduleLinear(a, params, target, shapeClass);
+                     });
+  if (auto *s = std::get_if<LayerNormSpec>(&spec.family))
+    return scheduled(
+        buildLayerNorm(*s, spec.dtype), spec, params, target, shapeClass,
+        [&](LayerNormAlgorithm &a) { scheduleLayerNorm(a, params, target); });
+  if (auto *s = std::get_if<SoftmaxSpec>(&spec.family))
+    return scheduled(
+        buildSoftmax(*s, spec.dtype), spec, params, target, shapeClass,
+        [&](SoftmaxAlgorithm &a) { scheduleSoftmax(a, params, target); });
+  if (auto *s = std::get_if<EmbeddingSpec>(&spec.family))
+    return scheduled(
+        buildEmbedding(*s, spec.dtype), spec, params, target, shapeClass,
+        [&](EmbeddingAlgorithm &a) { scheduleEmbedding(a, params, target); });
+  if (auto *s = std::get_if<AddSpec>(&spec.family))
+    return scheduled(buildAdd(*s, spec.dtype), spec, params, target, shapeClass,
+                     [&](AddAlgorithm &a) { scheduleAdd(a, params, target); });
   if (auto *s = std::get_if<AttentionSpec>(&spec.family)) {
     // The decode class (a few query rows per call) takes small query tiles
     // and narrower vectors, so a single row does not compute a whole tile,

@@ -36,11 +36,29 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
                                        const ScheduleParams &params) {
   std::vector<ShapeClass> classes;
   if (family == "linear" && params.get("gemv_rows") > 0)
-    classes.push_back({"gemv", "rows", params.get("gemv_rows")});
+    classes.push_back({"gemv", "rows", params.get("gemv_rows"), "gemv"});
   if (family == "attention" && params.get("decode_q_len") > 0)
-    classes.push_back({"decode", "q_len", params.get("decode_q_len")});
-  classes.push_back({"", "", 0});
+    classes.push_back(
+        {"decode", "q_len", params.get("decode_q_len"), "decode"});
+  classes.push_back({"", "", 0, ""});
   return classes;
+}
+
+std::string bucketDimensionOf(const std::string &family) {
+  if (family == "attention")
+    return "q_len";
+  if (family == "linear" || family == "layernorm" || family == "softmax" ||
+      family == "add")
+    return "rows";
+  return "";
+}
+
+KernelPlan defaultPlan(const std::string &family,
+                       const ScheduleParams &params) {
+  KernelPlan plan;
+  for (const ShapeClass &shape : shapeClassesOf(family, params))
+    plan.push_back({shape, params});
+  return plan;
 }
 
 void scheduleLinear(LinearAlgorithm &a, const ScheduleParams &p,

@@ -25,6 +25,7 @@ namespace {
 const std::vector<Knob> kRowKnobs = {
     {"vector", "vector width in elements", {4, 8, 16}},
     {"rows_per_task", "rows each parallel task processes", {1, 4, 16, 64}},
+    {"autoschedule", "1: Halide's Mullapudi2016 autoscheduler instead", {0, 1}},
 };
 
 const std::map<std::string, std::vector<Knob>> &allKnobs() {
@@ -56,6 +57,9 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
             {1, 2, 4, 8}},
            {"gemv_unroll_k", "GEMV: reduction steps unrolled", {1, 2, 4}},
            {"parallel", "1: split the work across threads", {0, 1}},
+           {"autoschedule",
+            "1: Halide's Mullapudi2016 autoscheduler instead (general variant)",
+            {0, 1}},
        }},
       {"attention",
        {

@@ -12,8 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../reference/Reference.h"
 #include "KernelHarness.h"
+#include "attnc/Reference/Reference.h"
 
 #include "gtest/gtest.h"
 

@@ -160,25 +160,27 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     param->dim(1).set_min(0);
     param->dim(2).set_min(0);
   }
-  a.arguments = {a.query, a.key, a.value};
+  a.addInput(a.query);
+  a.addInput(a.key);
+  a.addInput(a.value);
   if (spec.keyPadding) {
     a.kvLengths = ImageParam(Int(32), 1, "kv_lengths");
     a.kvLengths.dim(0).set_min(0);
-    a.arguments.push_back(a.kvLengths);
+    a.addInput(a.kvLengths);
   }
   if (spec.has(ScoreMod::Bias)) {
     a.bias = ImageParam(type, 4, "bias"); // (k, q, h, b)
     for (int i = 0; i < 4; ++i)
       a.bias.dim(i).set_min(0);
-    a.arguments.push_back(a.bias);
+    a.addInput(a.bias);
   }
   if (additive) {
     a.scoreWeight = ImageParam(type, 2, "score_weight"); // (d, h)
     a.scoreWeight.dim(0).set_bounds(0, D);
     a.scoreWeight.dim(1).set_bounds(0, H);
-    a.arguments.push_back(a.scoreWeight);
+    a.addInput(a.scoreWeight);
   }
-  a.arguments.push_back(a.qOffset);
+  a.addScalar(a.qOffset);
   Expr offset = a.qOffset;
 
   Var &c = a.c, &q = a.q, &b = a.b, &h = a.h, &qi = a.qi, &qt = a.qt, &d = a.d,

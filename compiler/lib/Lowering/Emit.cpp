@@ -10,6 +10,7 @@
 
 #include "attnc/Lowering/Emit.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Lowering/KernelTable.h"
 #include "attnc/Lowering/OpToKernel.h"
 #include "attnc/Schedules/Build.h"
 #include "attnc/Schedules/Schedules.h"
@@ -206,13 +207,15 @@ json programJSON(FuncOp function, const KernelTable &table) {
   return program;
 }
 
-std::pair<s::ScheduleParams, bool> paramsFor(const EmitOptions &options,
-                                             const k::KernelSpec &spec,
-                                             const std::string &halideTarget,
-                                             const Halide::Target &target) {
+std::pair<s::KernelPlan, bool> planFor(const EmitOptions &options,
+                                       const k::KernelSpec &spec,
+                                       const std::string &halideTarget,
+                                       const Halide::Target &target) {
   if (options.params)
     return options.params(spec, halideTarget);
-  return {s::defaultParams(spec.familyName(), s::classify(target)), false};
+  std::string family = spec.familyName();
+  return {s::defaultPlan(family, s::defaultParams(family, s::classify(target))),
+          false};
 }
 
 /// One kernel function to compile.
@@ -220,7 +223,7 @@ struct CompileJob {
   k::KernelSpec spec;
   s::ScheduleParams params;
   Halide::Target target;
-  std::string shapeClass, function;
+  std::string algorithm, function;
   std::map<Halide::OutputFileType, std::string> outputs;
 };
 
@@ -228,7 +231,7 @@ struct CompileJob {
 std::string compileHere(const CompileJob &job) {
   try {
     s::BuiltKernel built =
-        s::buildKernel(job.spec, job.params, job.target, job.shapeClass);
+        s::buildKernel(job.spec, job.params, job.target, job.algorithm);
     built.pipeline.compile_to(
         job.outputs, built.arguments, job.function,
         job.target.with_feature(Halide::Target::NoRuntime));
@@ -382,6 +385,17 @@ bool writeText(const std::string &path, const std::string &text) {
 
 } // namespace
 
+FailureOr<std::vector<k::KernelSpec>>
+attnc::collectKernelSpecs(ModuleOp module) {
+  FailureOr<KernelTable> table = collectKernels(module);
+  if (failed(table))
+    return failure();
+  std::vector<k::KernelSpec> specs;
+  for (const auto &entry : table->specs)
+    specs.push_back(entry.second);
+  return specs;
+}
+
 std::string attnc::targetTag(const std::string &halideTarget) {
   if (halideTarget == "host")
     return "host";
@@ -457,16 +471,15 @@ LogicalResult attnc::emitLibraries(ModuleOp module,
     std::vector<CompileJob> work;
     std::vector<std::string> objects;
     for (const auto &[name, spec] : table->specs) {
-      auto [params, tuned] = paramsFor(options, spec, targetText, *target);
+      auto [plan, tuned] = planFor(options, spec, targetText, *target);
       json functions = json::array();
-      for (const s::ShapeClass &shape :
-           s::shapeClassesOf(spec.familyName(), params)) {
+      for (const auto &[shape, params] : plan) {
         std::string function = kernelFunctionName(unit, spec, shape.name, tag);
         std::string base = dir + "/" + function;
         CompileJob job{spec,
                        params,
                        *target,
-                       shape.name,
+                       shape.algorithm,
                        function,
                        {{Halide::OutputFileType::object, base + ".o"},
                         {Halide::OutputFileType::c_header, base + ".h"}}};
@@ -478,16 +491,18 @@ LogicalResult attnc::emitLibraries(ModuleOp module,
         objects.push_back(base + ".o");
         json entry = {{"symbol", function},
                       {"object", tag + "/" + function + ".o"},
-                      {"header", tag + "/" + function + ".h"}};
+                      {"header", tag + "/" + function + ".h"},
+                      {"params", json::parse(params.toJSON())}};
         if (!shape.name.empty())
           entry["shape_class"] = {{"name", shape.name},
                                   {"dimension", shape.dimension},
                                   {"max", shape.maxExtent}};
         functions.push_back(entry);
       }
-      kernels[name]["targets"][tag] = {{"functions", functions},
-                                       {"params", json::parse(params.toJSON())},
-                                       {"tuned", tuned}};
+      kernels[name]["targets"][tag] = {
+          {"functions", functions},
+          {"params", json::parse(plan.back().params.toJSON())},
+          {"tuned", tuned}};
     }
     std::vector<std::string> errors =
         compileInChildren(work, jobs, options.progress);
@@ -574,7 +589,7 @@ LogicalResult attnc::emitForReview(ModuleOp module, ReviewOutput what,
       std::string function = kernelFunctionName(unit, spec, shape.name, tag);
       try {
         s::BuiltKernel built =
-            s::buildKernel(spec, params, *target, shape.name);
+            s::buildKernel(spec, params, *target, shape.algorithm);
         built.pipeline.compile_to(
             {{fileType, tmp.str().str()}}, built.arguments, function,
             target->with_feature(Halide::Target::NoRuntime));

@@ -54,13 +54,14 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   denseRows(a.input);
   denseRows(a.weight);
   a.k = RDom(0, int(spec.in), "k");
-  a.arguments = {a.input, a.weight};
+  a.addInput(a.input);
+  a.addInput(a.weight);
 
   a.product = Func("product");
   if (spec.bias) {
     a.bias = ImageParam(type, 1, "bias");
     fixExtent(a.bias, 0, spec.out);
-    a.arguments.push_back(a.bias);
+    a.addInput(a.bias);
     a.product(a.n, a.m) = cast<float>(a.bias(a.n));
   } else {
     a.product(a.n, a.m) = 0.0f;
@@ -84,13 +85,13 @@ LayerNormAlgorithm attnc::kernels::buildLayerNorm(const LayerNormSpec &spec,
   a.input = ImageParam(type, 2, "input");
   fixExtent(a.input, 0, width);
   denseRows(a.input);
-  a.arguments = {a.input};
+  a.addInput(a.input);
   a.sum = Func("sum");
   if (spec.residual) {
     a.residual = ImageParam(type, 2, "residual");
     fixExtent(a.residual, 0, width);
     denseRows(a.residual);
-    a.arguments.push_back(a.residual);
+    a.addInput(a.residual);
     a.sum(a.c, a.m) =
         cast<float>(a.input(a.c, a.m)) + cast<float>(a.residual(a.c, a.m));
   } else {
@@ -100,8 +101,8 @@ LayerNormAlgorithm attnc::kernels::buildLayerNorm(const LayerNormSpec &spec,
   a.beta = ImageParam(type, 1, "beta");
   fixExtent(a.gamma, 0, width);
   fixExtent(a.beta, 0, width);
-  a.arguments.push_back(a.gamma);
-  a.arguments.push_back(a.beta);
+  a.addInput(a.gamma);
+  a.addInput(a.beta);
 
   a.r = RDom(0, int(width), "r");
   float inverseWidth = 1.0f / float(width);
@@ -130,7 +131,7 @@ SoftmaxAlgorithm attnc::kernels::buildSoftmax(const SoftmaxSpec &spec,
   a.input = ImageParam(type, 2, "input");
   fixExtent(a.input, 0, spec.width);
   denseRows(a.input);
-  a.arguments = {a.input};
+  a.addInput(a.input);
   a.r = RDom(0, int(spec.width), "r");
   a.maximum = Func("maximum");
   a.maximum(a.m) = Float(32).min();
@@ -156,7 +157,9 @@ EmbeddingAlgorithm attnc::kernels::buildEmbedding(const EmbeddingSpec &spec,
   fixExtent(a.table, 0, spec.width);
   fixExtent(a.table, 1, spec.vocab);
   denseRows(a.table);
-  a.arguments = {a.tokens, a.table, a.positionOffset};
+  a.addInput(a.tokens);
+  a.addInput(a.table);
+  a.addScalar(a.positionOffset);
 
   Expr token = clamp(a.tokens(a.t, a.b), 0, int(spec.vocab) - 1);
   Expr value = cast<float>(a.table(a.c, token)) * float(spec.scale);
@@ -184,7 +187,8 @@ AddAlgorithm attnc::kernels::buildAdd(const AddSpec &spec, DType dtype) {
   fixExtent(a.rhs, 0, spec.width);
   denseRows(a.lhs);
   denseRows(a.rhs);
-  a.arguments = {a.lhs, a.rhs};
+  a.addInput(a.lhs);
+  a.addInput(a.rhs);
   a.output = Func("output");
   a.output(a.c, a.m) =
       cast(type, cast<float>(a.lhs(a.c, a.m)) + cast<float>(a.rhs(a.c, a.m)));

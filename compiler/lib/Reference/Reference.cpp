@@ -1,6 +1,6 @@
 //===- Reference.cpp - Plain-loop references for every kernel family ------===//
 
-#include "Reference.h"
+#include "attnc/Reference/Reference.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,9 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
 // attnc [compile] <input.attn|input.mlir> [--emit=<stage>] [-o <out>]
+// attnc tune ... / attnc tuning-db ...            (Tune.cpp)
 //
-// Runs the pipeline up to the requested stage of the ordered ladder
+// Compile runs the pipeline up to the requested stage of the ordered ladder
 //   ast < mlir < mlir-opt < halide-stmt < asm < lib
 // and prints or writes that stage. `attnc compile` defaults to lib (objects,
 // headers, runtime and manifest in the -o folder); plain `attnc` to
@@ -12,27 +13,31 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Driver.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Frontend/Parser.h"
 #include "attnc/Frontend/Sema.h"
 #include "attnc/Lowering/Emit.h"
 #include "attnc/MLIRGen/MLIRGen.h"
+#include "attnc/Schedules/Schedules.h"
+#include "attnc/Schedules/TuningDB.h"
 #include "attnc/Transforms/Passes.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include "Halide.h"
+
 #include <cctype>
 #include <cstring>
+#include <set>
 
 namespace cl = llvm::cl;
 using namespace attnc;
@@ -68,11 +73,24 @@ cl::opt<Stage> emit(
                    "in the -o folder (default of attnc compile)")),
     cl::cat(category));
 
+cl::list<std::string> targets(
+    "target", cl::CommaSeparated,
+    cl::desc("Targets to generate for, overriding the file's target line: "
+             "host, x86_64_avx2, x86_64_avx512, arm64, cuda, or a Halide "
+             "target string"),
+    cl::value_desc("target,..."), cl::cat(category));
+
 cl::opt<std::string>
     unitName("unit",
              cl::desc("Name of the unit, which prefixes every generated symbol "
                       "(default: the input file's stem)"),
              cl::value_desc("identifier"), cl::cat(category));
+
+cl::opt<std::string> tuningDb(
+    "tuning-db",
+    cl::desc("Use the best parameters measured by attnc tune (kernels it "
+             "lacks get the defaults)"),
+    cl::value_desc("tuning.json"), cl::cat(category));
 
 cl::opt<unsigned> jobs("jobs",
                        cl::desc("Kernels compiled at once (default: one per "
@@ -86,18 +104,6 @@ cl::opt<bool> keepAssembly("asm",
                            cl::desc("With --emit=lib, also write <kernel>.s"),
                            cl::cat(category));
 
-cl::list<std::string> targets(
-    "target", cl::CommaSeparated,
-    cl::desc("Targets to generate for, overriding the file's target line: "
-             "host, x86_64_avx2, x86_64_avx512, arm64, cuda, or a Halide "
-             "target string"),
-    cl::value_desc("target,..."), cl::cat(category));
-
-int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "attnc") << message << "\n";
-  return 1;
-}
-
 /// Overrides the module's target list with --target, if given.
 int applyTargetOverride(mlir::ModuleOp module) {
   if (targets.empty())
@@ -107,88 +113,115 @@ int applyTargetOverride(mlir::ModuleOp module) {
   for (const std::string &name : targets) {
     std::string halide = halideTargetFor(name).str();
     if (halide.empty() && name.find('-') == std::string::npos)
-      return fail("unknown target '" + name + "'; expected " +
-                  knownTargetNames() + ", or a Halide target string");
+      return driver::fail("unknown target '" + name + "'; expected " +
+                          knownTargetNames() + ", or a Halide target string");
     attrs.push_back(builder.getStringAttr(halide.empty() ? name : halide));
   }
   module->setAttr("attn.targets", builder.getArrayAttr(attrs));
   return 0;
 }
 
-int run(int argc, char **argv) {
-  // `attnc compile ...` is `attnc --emit=lib ...` unless --emit says more.
-  std::vector<char *> args(argv, argv + argc);
-  bool compileCommand = args.size() > 1 && std::strcmp(args[1], "compile") == 0;
-  if (compileCommand)
-    args.erase(args.begin() + 1);
-
-  mlir::registerAsmPrinterCLOptions();
-  mlir::registerMLIRContextCLOptions();
-  mlir::registerPassManagerCLOptions();
-  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "attnc " ATTNC_VERSION " (MLIR 14, Halide 14)\n";
-  });
-  cl::HideUnrelatedOptions(category);
-  if (!cl::ParseCommandLineOptions(
-          int(args.size()), args.data(),
-          "attnc: an ahead-of-time compiler for attention\n\n"
-          "  attnc compile model.attn [--target=...] -o out/   kernels + "
-          "manifest\n"
-          "  attnc model.attn [--emit=ast|mlir|mlir-opt|halide-stmt|asm]\n",
-          &llvm::errs()))
-    return 1;
-  if (emit.getNumOccurrences() == 0)
-    emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
-  if (emit == Stage::Lib && outputFilename == "-")
-    return fail("--emit=lib writes a folder; name it with -o");
-
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      mlir::openInputFile(inputFilename, &error);
-  if (!input)
-    return fail(error);
-  bool isMLIR = llvm::StringRef(inputFilename).endswith(".mlir");
-  if (isMLIR && emit == Stage::AST)
-    return fail("--emit=ast needs a .attn input; '" + inputFilename +
-                "' is MLIR");
-
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-  mlir::MLIRContext context;
+void loadDialects(mlir::MLIRContext &context) {
   context.getOrLoadDialect<attn::AttnDialect>();
   context.getOrLoadDialect<mlir::arith::ArithmeticDialect>();
   context.getOrLoadDialect<mlir::StandardOpsDialect>();
-  mlir::SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
+}
 
+/// Reads `path` into a module before any pass; for .attn, runs the front
+/// end. With `astOut`, stops after parsing and hands the AST over.
+mlir::OwningOpRef<mlir::ModuleOp> readModule(const std::string &path,
+                                             mlir::MLIRContext &context,
+                                             llvm::SourceMgr &sourceMgr,
+                                             std::unique_ptr<Module> *astOut) {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(path, &error);
+  if (!input) {
+    driver::fail(error);
+    return nullptr;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  loadDialects(context);
+  if (llvm::StringRef(path).endswith(".mlir"))
+    return mlir::parseSourceFile(sourceMgr, &context);
+  Diagnostics diags(sourceMgr, llvm::errs());
+  std::unique_ptr<Module> ast = parseModule(sourceMgr.getMainFileID(), diags);
+  if (!ast)
+    return nullptr;
+  if (astOut) {
+    *astOut = std::move(ast);
+    return nullptr;
+  }
+  std::unique_ptr<CompileUnit> unit = analyze(*ast, diags);
+  if (!unit)
+    return nullptr;
+  return mlirGen(context, *unit, sourceMgr);
+}
+
+mlir::LogicalResult optimize(mlir::ModuleOp module) {
+  mlir::PassManager pm(module.getContext());
+  mlir::applyPassManagerCLOptions(pm);
+  buildDefaultPipeline(pm);
+  return pm.run(module);
+}
+
+/// Plans from the tuning database when it has measurements for a kernel,
+/// else the defaults, with a notice.
+ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db) {
+  std::string machine = schedules::machineFingerprint();
+  return [db, machine](const kernels::KernelSpec &spec,
+                       const std::string &targetText) {
+    Halide::Target target = targetText == "host" ? Halide::get_host_target()
+                                                 : Halide::Target(targetText);
+    std::string family = spec.familyName();
+    auto [plan, tuned] = schedules::tunedPlan(
+        *db, spec.canonical(), family, target.to_string(), machine,
+        schedules::defaultParams(family, schedules::classify(target)));
+    if (!tuned)
+      llvm::errs() << "attnc: no tuned parameters for " << spec.name() << " on "
+                   << target.to_string() << "; using the defaults\n";
+    size_t classes =
+        schedules::shapeClassesOf(family, plan.back().params).size();
+    if (plan.size() > classes)
+      llvm::errs() << "attnc: " << spec.name() << " gets "
+                   << plan.size() - classes
+                   << " length bucket(s) that beat its general schedule\n";
+    return std::make_pair(plan, tuned);
+  };
+}
+
+int runCompile(bool compileCommand) {
+  if (emit.getNumOccurrences() == 0)
+    emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
+  if (emit == Stage::Lib && outputFilename == "-")
+    return driver::fail("--emit=lib writes a folder; name it with -o");
+  bool isMLIR = llvm::StringRef(inputFilename).endswith(".mlir");
+  if (isMLIR && emit == Stage::AST)
+    return driver::fail("--emit=ast needs a .attn input; '" + inputFilename +
+                        "' is MLIR");
+
+  std::string error;
   std::unique_ptr<llvm::ToolOutputFile> output;
   if (emit != Stage::Lib) {
     output = mlir::openOutputFile(outputFilename, &error);
     if (!output)
-      return fail(error);
+      return driver::fail(error);
   }
-
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (isMLIR) {
-    module = mlir::parseSourceFile(sourceMgr, &context);
-    if (!module)
-      return 1;
-  } else {
-    Diagnostics diags(sourceMgr, llvm::errs());
-    std::unique_ptr<Module> ast = parseModule(sourceMgr.getMainFileID(), diags);
+  llvm::SourceMgr sourceMgr;
+  mlir::MLIRContext context;
+  mlir::SourceMgrDiagnosticHandler diagnosticHandler(sourceMgr, &context);
+  if (emit == Stage::AST) {
+    std::unique_ptr<Module> ast;
+    readModule(inputFilename, context, sourceMgr, &ast);
     if (!ast)
       return 1;
-    if (emit == Stage::AST) {
-      dumpAST(*ast, sourceMgr, output->os());
-      output->keep();
-      return 0;
-    }
-    std::unique_ptr<CompileUnit> unit = analyze(*ast, diags);
-    if (!unit)
-      return 1;
-    module = mlirGen(context, *unit, sourceMgr);
-    if (!module)
-      return 1;
+    dumpAST(*ast, sourceMgr, output->os());
+    output->keep();
+    return 0;
   }
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      readModule(inputFilename, context, sourceMgr, nullptr);
+  if (!module)
+    return 1;
   if (int status = applyTargetOverride(*module))
     return status;
   if (!unitName.empty()) {
@@ -197,10 +230,10 @@ int run(int argc, char **argv) {
       valid =
           valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!valid)
-      return fail("--unit must be a C identifier, got '" + unitName + "'");
+      return driver::fail("--unit must be a C identifier, got '" + unitName +
+                          "'");
     module->setName(unitName);
   }
-
   auto printModule = [&] {
     module->print(output->os());
     output->os() << "\n";
@@ -209,10 +242,7 @@ int run(int argc, char **argv) {
   };
   if (emit == Stage::MLIR)
     return printModule();
-  mlir::PassManager pm(&context);
-  mlir::applyPassManagerCLOptions(pm);
-  buildDefaultPipeline(pm);
-  if (mlir::failed(pm.run(*module)))
+  if (mlir::failed(optimize(*module)))
     return 1;
   if (emit == Stage::MLIROpt)
     return printModule();
@@ -234,12 +264,64 @@ int run(int argc, char **argv) {
   options.progress = [](const std::string &line) {
     llvm::errs() << "attnc: " << line << "\n";
   };
+  if (!tuningDb.empty()) {
+    try {
+      options.params = lookupIn(std::make_shared<schedules::TuningDB>(
+          schedules::TuningDB::load(tuningDb)));
+    } catch (const std::exception &e) {
+      return driver::fail(e.what());
+    }
+  }
   return mlir::failed(emitLibraries(*module, options)) ? 1 : 0;
 }
 
 } // namespace
 
+int attnc::driver::fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "attnc") << message << "\n";
+  return 1;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+attnc::driver::loadOptimizedModule(const std::string &path,
+                                   mlir::MLIRContext &context,
+                                   llvm::SourceMgr &sourceMgr) {
+  static mlir::SourceMgrDiagnosticHandler *handler = nullptr;
+  handler = new mlir::SourceMgrDiagnosticHandler(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      readModule(path, context, sourceMgr, nullptr);
+  if (!module || mlir::failed(optimize(*module)))
+    return nullptr;
+  return module;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  return run(argc, argv);
+  // `attnc compile ...` is `attnc --emit=lib ...` unless --emit says more.
+  std::vector<char *> args(argv, argv + argc);
+  bool compileCommand = args.size() > 1 && std::strcmp(args[1], "compile") == 0;
+  if (compileCommand)
+    args.erase(args.begin() + 1);
+
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "attnc " ATTNC_VERSION " (MLIR 14, Halide 14)\n";
+  });
+  cl::HideUnrelatedOptions(category);
+  if (!cl::ParseCommandLineOptions(
+          int(args.size()), args.data(),
+          "attnc: an ahead-of-time compiler for attention\n\n"
+          "  attnc compile model.attn [--target=...] -o out/   kernels + "
+          "manifest\n"
+          "  attnc model.attn [--emit=ast|mlir|mlir-opt|halide-stmt|asm]\n"
+          "  attnc tune model.attn [--budget=300]   measure schedules here\n"
+          "  attnc tuning-db merge|show ...\n",
+          &llvm::errs()))
+    return 1;
+  int status = driver::runTuningCommands();
+  if (status >= 0)
+    return status;
+  return runCompile(compileCommand);
 }

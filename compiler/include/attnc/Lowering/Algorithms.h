@@ -28,10 +28,23 @@ namespace kernels {
 /// The Halide type of a storage dtype.
 Halide::Type halideType(DType dtype);
 
-/// What every family's algorithm provides to the emitter.
+/// What every family's algorithm provides to the emitter and the tuner.
 struct Algorithm {
   std::vector<Halide::Argument> arguments; ///< Inputs, in call order.
   std::vector<Halide::Func> outputs;       ///< Outputs, in call order.
+  /// The same inputs as parameter objects, for JIT runs: buffers in order,
+  /// and the int32 scalars in order (they follow the buffers).
+  std::vector<Halide::ImageParam> images;
+  std::vector<Halide::Param<int32_t>> scalars;
+
+  void addInput(const Halide::ImageParam &image) {
+    arguments.push_back(image);
+    images.push_back(image);
+  }
+  void addScalar(const Halide::Param<int32_t> &scalar) {
+    arguments.push_back(scalar);
+    scalars.push_back(scalar);
+  }
 };
 
 /// y(n, m) = act(bias(n) + sum_k x(k, m) * w(k, n)), w in PyTorch layout.

@@ -32,10 +32,10 @@
 
 namespace attnc {
 
-/// Where schedule parameters come from: the tuning database when it has an
-/// entry, else the defaults. Returns the parameters and whether they were
-/// tuned.
-using ParamsLookup = std::function<std::pair<schedules::ScheduleParams, bool>(
+/// Where a kernel's functions and their schedule parameters come from: the
+/// tuning database when it has entries (possibly with length buckets), else
+/// the defaults. Returns the plan and whether it was tuned.
+using ParamsLookup = std::function<std::pair<schedules::KernelPlan, bool>(
     const kernels::KernelSpec &, const std::string &halideTarget)>;
 
 struct EmitOptions {

@@ -2,14 +2,15 @@
 //-*-===//
 //
 // The definition of what each kernel computes, written as the most direct
-// loops, with double accumulation, from the op semantics in
-// docs/dsl.md and the attn dialect, and not from the Halide algorithms.
+// loops, with double accumulation, from the op semantics in docs/dsl.md and
+// the attn dialect, and not from the Halide algorithms. The kernel tests
+// and the tuner (which checks every candidate) compare against it.
 // Tensors are dense row-major (PyTorch layout), outermost dimension first.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTNC_TESTS_REFERENCE_REFERENCE_H
-#define ATTNC_TESTS_REFERENCE_REFERENCE_H
+#ifndef ATTNC_REFERENCE_REFERENCE_H
+#define ATTNC_REFERENCE_REFERENCE_H
 
 #include "attnc/Lowering/KernelSpec.h"
 
@@ -69,4 +70,4 @@ int64_t evaluate(const kernels::Predicate &predicate, int64_t b, int64_t h,
 
 } // namespace attnc::reference
 
-#endif // ATTNC_TESTS_REFERENCE_REFERENCE_H
+#endif // ATTNC_REFERENCE_REFERENCE_H

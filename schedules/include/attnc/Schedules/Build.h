@@ -26,6 +26,10 @@ struct BuiltKernel {
   /// Inputs in call order: the op's operands, then scalar parameters.
   std::vector<Halide::Argument> arguments;
   std::vector<std::string> outputNames;
+  /// The inputs as parameter objects, for JIT runs (the tuner).
+  std::vector<Halide::ImageParam> images;
+  std::vector<Halide::Param<int32_t>> scalars;
+  std::vector<Halide::Func> outputs;
 };
 
 /// Builds and schedules `spec`. Throws Halide::CompileError (or

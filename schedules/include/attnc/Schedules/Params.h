@@ -69,6 +69,42 @@ private:
 ScheduleParams defaultParams(const std::string &family,
                              TargetClass targetClass);
 
+/// A variant of a kernel, compiled as a function of its own, that is tuned
+/// for a bounded extent of one dynamic dimension. Every variant computes
+/// the same thing for any shape; the runtime picks the first one whose
+/// bound the call satisfies.
+struct ShapeClass {
+  std::string name;      ///< Function-name suffix; "" for the general one.
+  std::string dimension; ///< "rows", "q_len", ... ("" for the general one).
+  int64_t maxExtent = 0; ///< Inclusive bound (unused for the general one).
+  /// The algorithm variant buildKernel builds: "" (the general algorithm),
+  /// "gemv" or "decode". A length bucket ("upto512") is the general
+  /// algorithm with parameters tuned for its lengths.
+  std::string algorithm;
+};
+
+/// The shape classes of `family` under `params`, most specific first and
+/// the general one last.
+std::vector<ShapeClass> shapeClassesOf(const std::string &family,
+                                       const ScheduleParams &params);
+
+/// The dimension a family's length buckets bound ("q_len", "rows"), or ""
+/// for families that have none.
+std::string bucketDimensionOf(const std::string &family);
+
+/// One function to compile for a kernel: its shape class and parameters.
+struct Variant {
+  ShapeClass shape;
+  ScheduleParams params;
+};
+
+/// The functions of one kernel, in dispatch order: the first variant whose
+/// bound a call meets runs it; the general one is last.
+using KernelPlan = std::vector<Variant>;
+
+/// Every shape class of `family` with the same parameters.
+KernelPlan defaultPlan(const std::string &family, const ScheduleParams &params);
+
 } // namespace schedules
 } // namespace attnc
 

@@ -21,21 +21,6 @@ namespace schedules {
 /// The defaults class of a Halide target.
 TargetClass classify(const Halide::Target &target);
 
-/// A variant of a kernel, compiled as a function of its own, that is tuned
-/// for a bounded extent of one dynamic dimension. Every variant computes
-/// the same thing for any shape; the runtime picks the first one whose
-/// bound the call satisfies.
-struct ShapeClass {
-  std::string name;      ///< Function-name suffix; "" for the general one.
-  std::string dimension; ///< "rows", "q_len", ... ("" for the general one).
-  int64_t maxExtent = 0; ///< Inclusive bound (unused for the general one).
-};
-
-/// The shape classes of `family` under `params`, most specific first and
-/// the general one last.
-std::vector<ShapeClass> shapeClassesOf(const std::string &family,
-                                       const ScheduleParams &params);
-
 void scheduleLinear(kernels::LinearAlgorithm &a, const ScheduleParams &p,
                     const Halide::Target &target,
                     const std::string &shapeClass);

@@ -1,0 +1,35 @@
+//===- Driver.h - What the attnc commands share -----------------*- C++ -*-===//
+//
+// attnc has three commands: compile (attnc.cpp, also the default),
+// tune and tuning-db (Tune.cpp). They share the front half of the
+// pipeline: reading .attn or .mlir, MLIRGen, the default pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_TOOLS_ATTNC_DRIVER_H
+#define ATTNC_TOOLS_ATTNC_DRIVER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/SourceMgr.h"
+
+namespace attnc::driver {
+
+/// Prints "attnc: error: <message>" and returns 1.
+int fail(const llvm::Twine &message);
+
+/// Reads `path` (.attn or .mlir) into a verified module after the default
+/// pipeline. Reports errors (with locations) and returns null on failure.
+mlir::OwningOpRef<mlir::ModuleOp>
+loadOptimizedModule(const std::string &path, mlir::MLIRContext &context,
+                    llvm::SourceMgr &sourceMgr);
+
+/// If the command line selected `tune` or `tuning-db`, runs it and returns
+/// its exit status; otherwise returns -1.
+int runTuningCommands();
+
+} // namespace attnc::driver
+
+#endif // ATTNC_TOOLS_ATTNC_DRIVER_H

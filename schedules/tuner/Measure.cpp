@@ -1,0 +1,357 @@
+//===- Measure.cpp - Time one candidate in a child process ----------------===//
+
+#include "Measure.h"
+#include "attnc/Reference/Reference.h"
+#include "attnc/Schedules/Build.h"
+
+#include "Halide.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <variant>
+
+using namespace attnc;
+using namespace attnc::schedules;
+namespace k = attnc::kernels;
+
+std::string attnc::schedules::describeShape(const Shape &shape) {
+  std::string text;
+  for (const auto &[name, value] : shape)
+    text += (text.empty() ? "" : " ") + name + "=" + std::to_string(value);
+  return text;
+}
+
+namespace {
+
+/// The inputs and outputs of one run, dense, in signature order.
+struct Tensors {
+  std::vector<Halide::Buffer<>> inputs, outputs;
+  std::vector<std::vector<float>> f32; ///< Input data, for the reference.
+  std::vector<std::vector<int32_t>> i32;
+};
+
+std::vector<int64_t> dimsOf(const k::ArgumentSig &arg, const Shape &shape) {
+  std::vector<int64_t> dims;
+  for (const k::Dim &d : arg.dims)
+    dims.push_back(d.extent >= 0 ? d.extent : shape.at(d.symbol));
+  return dims;
+}
+
+Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
+                    uint32_t seed) {
+  Tensors t;
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  int64_t vocab = 1;
+  if (auto *e = std::get_if<k::EmbeddingSpec>(&spec.family))
+    vocab = e->vocab;
+  for (const k::ArgumentSig &arg : spec.signature()) {
+    if (arg.kind == k::ArgumentSig::Kind::Scalar)
+      continue;
+    std::vector<int64_t> dims = dimsOf(arg, shape);
+    std::vector<int> extents(dims.rbegin(), dims.rend()); // innermost first
+    bool isInt = arg.dtype == "i32";
+    Halide::Buffer<> buffer(isInt ? Halide::Int(32) : Halide::Float(32),
+                            extents);
+    if (arg.kind == k::ArgumentSig::Kind::Output) {
+      t.outputs.push_back(buffer);
+      continue;
+    }
+    size_t count = buffer.number_of_elements();
+    if (isInt) {
+      std::vector<int32_t> values(count);
+      for (size_t i = 0; i < count; ++i)
+        values[i] = arg.name == "kv_lengths"
+                        ? int32_t(std::max<int64_t>(1, shape.at("kv_len") -
+                                                           int64_t(i) * 3))
+                        : int32_t((i * 7 + 3) % size_t(vocab));
+      std::copy(values.begin(), values.end(),
+                static_cast<int32_t *>(buffer.data()));
+      t.i32.push_back(values);
+    } else {
+      std::vector<float> values(count);
+      for (float &v : values)
+        v = uniform(random);
+      std::copy(values.begin(), values.end(),
+                static_cast<float *>(buffer.data()));
+      t.f32.push_back(values);
+    }
+    t.inputs.push_back(buffer);
+  }
+  return t;
+}
+
+/// The reference outputs of `spec` on `t`'s inputs.
+std::vector<std::vector<float>>
+referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
+  const auto &f = t.f32;
+  auto rows = [&] { return shape.at("rows"); };
+  if (auto *s = std::get_if<k::LinearSpec>(&spec.family))
+    return {reference::linear(*s, f[0], rows(), f[1],
+                              s->bias ? f[2] : std::vector<float>())};
+  if (auto *s = std::get_if<k::LayerNormSpec>(&spec.family))
+    return {reference::layerNorm(*s, f[0], s->residual ? &f[1] : nullptr,
+                                 rows(), f[s->residual ? 2 : 1],
+                                 f[s->residual ? 3 : 2])};
+  if (auto *s = std::get_if<k::SoftmaxSpec>(&spec.family))
+    return {reference::softmax(*s, f[0], rows())};
+  if (auto *s = std::get_if<k::EmbeddingSpec>(&spec.family))
+    return {reference::embedding(*s, t.i32[0], shape.at("batch"),
+                                 shape.at("length"), f[0], 0)};
+  if (std::get_if<k::AddSpec>(&spec.family)) {
+    std::vector<float> sum(f[0].size());
+    for (size_t i = 0; i < sum.size(); ++i)
+      sum[i] = f[0][i] + f[1][i];
+    return {sum};
+  }
+  const auto &s = std::get<k::AttentionSpec>(spec.family);
+  reference::AttentionExtras extras;
+  size_t next = 3;
+  if (s.keyPadding)
+    extras.kvLengths = t.i32.at(0);
+  if (s.has(k::ScoreMod::Bias))
+    extras.bias = f.at(next++);
+  if (s.additive)
+    extras.scoreWeight = f.at(next++);
+  reference::AttentionResult r =
+      reference::attention(s, f[0], f[1], f[2], shape.at("batch"),
+                           shape.at("q_len"), shape.at("kv_len"), extras);
+  std::vector<std::vector<float>> outputs = {r.output};
+  if (s.probs != k::Probs::None)
+    outputs.push_back(r.probs);
+  return outputs;
+}
+
+/// Runs the compiled pipeline on `t`.
+void run(schedules::BuiltKernel &built, Tensors &t,
+         const Halide::Target &target) {
+  Halide::ParamMap params;
+  for (size_t i = 0; i < built.images.size(); ++i)
+    params.set(built.images[i], t.inputs[i]);
+  for (Halide::Param<int32_t> &scalar : built.scalars)
+    params.set(scalar, 0);
+  Halide::Realization outputs(t.outputs);
+  built.pipeline.realize(outputs, target, params);
+}
+
+/// The child: everything about one candidate. Never returns.
+[[noreturn]] void child(const Candidate &c, const std::string &targetText,
+                        int threads, int readyFd, int goFd,
+                        const std::string &resultPath) {
+  auto finish = [&](const std::string &status, double ms,
+                    const std::string &detail) {
+    std::ofstream out(resultPath);
+    out << status << "\n" << ms << "\n" << detail << "\n";
+    out.close();
+    _exit(0);
+  };
+  try {
+    if (threads > 0)
+      setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    Halide::Target target = targetText == "host" ? Halide::get_host_target()
+                                                 : Halide::Target(targetText);
+    schedules::BuiltKernel built =
+        buildKernel(c.spec, c.params, target, c.shapeClass);
+    built.pipeline.compile_jit(target);
+
+    Tensors check = makeTensors(c.spec, c.checked, 11);
+    run(built, check, target);
+    std::vector<std::vector<float>> expected =
+        referenceOf(c.spec, check, c.checked);
+    for (size_t o = 0; o < expected.size(); ++o) {
+      const float *got = static_cast<const float *>(check.outputs[o].data());
+      double scale = 1e-6, error = 0;
+      for (size_t i = 0; i < expected[o].size(); ++i) {
+        if (!std::isfinite(got[i]))
+          finish("wrong", 0, "non-finite output");
+        scale = std::max(scale, double(std::fabs(expected[o][i])));
+        error = std::max(error, double(std::fabs(got[i] - expected[o][i])));
+      }
+      if (error / scale > 1e-4)
+        finish("wrong", 0,
+               "relative error " + std::to_string(error / scale) + " on " +
+                   describeShape(c.checked));
+    }
+
+    Tensors timed = makeTensors(c.spec, c.timed, 5);
+    run(built, timed, target); // warm-up
+    char token = 'r';
+    if (write(readyFd, &token, 1) != 1 || read(goFd, &token, 1) != 1)
+      _exit(1);
+    std::vector<double> times;
+    auto begin = std::chrono::steady_clock::now();
+    while (times.size() < 5 ||
+           (times.size() < 51 && std::chrono::steady_clock::now() - begin <
+                                     std::chrono::milliseconds(300))) {
+      auto start = std::chrono::steady_clock::now();
+      run(built, timed, target);
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    finish("ok", times[times.size() / 2], "");
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    finish("failed", 0, what);
+  }
+  _exit(1);
+}
+
+Outcome readResult(const std::string &path, int status) {
+  Outcome outcome;
+  std::ifstream in(path);
+  std::string ms;
+  if (std::getline(in, outcome.status) && std::getline(in, ms)) {
+    outcome.milliseconds = std::atof(ms.c_str());
+    std::getline(in, outcome.detail);
+  } else {
+    outcome.status = "failed";
+    outcome.detail = WIFSIGNALED(status) ? "died with signal " +
+                                               std::to_string(WTERMSIG(status))
+                                         : "exited without a result";
+  }
+  std::remove(path.c_str());
+  return outcome;
+}
+
+/// The last lines of a child's log, as " | line | line", or "".
+std::string logTail(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      lines.push_back(line);
+  std::string tail;
+  for (size_t i = lines.size() > 3 ? lines.size() - 3 : 0; i < lines.size();
+       ++i)
+    tail += " | " + lines[i];
+  return tail;
+}
+
+} // namespace
+
+std::vector<Outcome>
+attnc::schedules::measure(const std::vector<Candidate> &candidates,
+                          const std::string &target, unsigned jobs, int threads,
+                          double timeoutSeconds) {
+  std::vector<Outcome> outcomes(candidates.size());
+  auto deadlineAfter = [&](double seconds) {
+    return std::chrono::steady_clock::now() +
+           std::chrono::milliseconds(int64_t(seconds * 1000));
+  };
+  for (size_t first = 0; first < candidates.size(); first += jobs) {
+    size_t last = std::min(candidates.size(), first + jobs);
+    struct Child {
+      pid_t pid = -1;
+      int ready = -1, go = -1;
+      std::string result, log;
+      enum class State { Compiling, Ready, Exited } state = State::Compiling;
+    };
+    std::vector<Child> children(last - first);
+    // Compile phase: up to `jobs` children at once.
+    for (size_t i = first; i < last; ++i) {
+      int readyPipe[2], goPipe[2];
+      if (pipe(readyPipe) || pipe(goPipe)) {
+        outcomes[i].detail = "pipe failed";
+        continue;
+      }
+      Child &c = children[i - first];
+      std::string stem = "/tmp/attnc-tune-" + std::to_string(getpid()) + "-" +
+                         std::to_string(i);
+      c.result = stem + ".result";
+      c.log = stem + ".log";
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(readyPipe[0]);
+        close(goPipe[1]);
+        // Halide's and the autoscheduler's chatter goes to a log that the
+        // parent quotes when the candidate fails.
+        int log = open(c.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (log >= 0) {
+          dup2(log, STDOUT_FILENO);
+          dup2(log, STDERR_FILENO);
+          close(log);
+        }
+        child(candidates[i], target, threads, readyPipe[1], goPipe[0],
+              c.result);
+      }
+      close(readyPipe[1]);
+      close(goPipe[0]);
+      c.pid = pid;
+      c.ready = readyPipe[0];
+      c.go = goPipe[1];
+    }
+    auto deadline = deadlineAfter(timeoutSeconds);
+    for (Child &c : children) {
+      if (c.pid <= 0)
+        continue;
+      int remaining = int(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count());
+      pollfd fd = {c.ready, POLLIN, 0};
+      if (remaining <= 0 || poll(&fd, 1, remaining) <= 0)
+        continue; // Still compiling at the deadline.
+      char token;
+      // EOF instead of the token: the child finished (failed) early.
+      c.state = read(c.ready, &token, 1) == 1 ? Child::State::Ready
+                                              : Child::State::Exited;
+    }
+    // Timing phase: one child at a time.
+    for (size_t i = first; i < last; ++i) {
+      Child &c = children[i - first];
+      if (c.pid <= 0)
+        continue;
+      int status = 0;
+      if (c.state == Child::State::Ready) {
+        char token = 'g';
+        if (write(c.go, &token, 1) != 1)
+          c.state = Child::State::Exited;
+      }
+      bool exited = false;
+      if (c.state == Child::State::Exited) {
+        waitpid(c.pid, &status, 0);
+        exited = true;
+      }
+      auto timingDeadline = deadlineAfter(
+          c.state == Child::State::Ready ? timeoutSeconds : 0.001);
+      while (!exited && std::chrono::steady_clock::now() < timingDeadline) {
+        if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
+          exited = true;
+          break;
+        }
+        usleep(2000);
+      }
+      if (!exited && waitpid(c.pid, &status, WNOHANG) == c.pid)
+        exited = true;
+      if (!exited) {
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &status, 0);
+        std::remove(c.result.c_str());
+        outcomes[i].status = "timeout";
+        outcomes[i].detail =
+            "no result within " + std::to_string(int(timeoutSeconds)) + " s";
+      } else {
+        outcomes[i] = readResult(c.result, status);
+      }
+      if (outcomes[i].status != "ok")
+        outcomes[i].detail += logTail(c.log);
+      std::remove(c.log.c_str());
+      close(c.ready);
+      close(c.go);
+    }
+  }
+  return outcomes;
+}

@@ -1,0 +1,134 @@
+//===- Plan.cpp - From measurements to the functions of a kernel ----------===//
+//
+// attnc compile asks, per kernel, which functions to emit and with which
+// parameters. This is where the tuning database's measurements turn into
+// that answer: the best general schedule, the gemv/decode variants, and the
+// length buckets that beat the general schedule where they were measured.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Schedules/TuningDB.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+using namespace attnc::schedules;
+
+namespace {
+
+/// Whether `knob` belongs to the algorithm `algorithm` ("" general).
+bool knobOf(const std::string &knob, const std::string &algorithm) {
+  bool gemv = knob.rfind("gemv_", 0) == 0,
+       decode = knob.rfind("decode_", 0) == 0;
+  if (algorithm == "gemv")
+    return gemv;
+  if (algorithm == "decode")
+    return decode;
+  return !gemv && !decode;
+}
+
+/// The value of `dimension` in a shape such as "batch=1 kv_len=512
+/// q_len=512"; -1 if absent.
+int64_t extentIn(const std::string &shape, const std::string &dimension) {
+  std::string key = dimension + "=";
+  for (size_t at = shape.find(key); at != std::string::npos;
+       at = shape.find(key, at + 1))
+    if (at == 0 || shape[at - 1] == ' ')
+      return std::atoll(shape.c_str() + at + key.size());
+  return -1;
+}
+
+/// The general algorithm's knobs of `params` over `base`.
+ScheduleParams withGeneralKnobs(ScheduleParams base,
+                                const ScheduleParams &params) {
+  for (const auto &[knob, value] : params.all())
+    if (knobOf(knob, ""))
+      base.set(knob, value);
+  return base;
+}
+
+/// The general algorithm's knobs of `params`, as a key.
+std::string generalKey(const ScheduleParams &params) {
+  return withGeneralKnobs(ScheduleParams(params.familyName(), {}), params)
+      .toJSON();
+}
+
+/// Length buckets of the general algorithm: see tunedPlan.
+std::vector<Variant>
+lengthBuckets(const TuningDB &db, const std::string &kernel,
+              const std::string &family, const std::string &target,
+              const std::string &machine, const ScheduleParams &general) {
+  std::string dimension = bucketDimensionOf(family);
+  if (dimension.empty())
+    return {};
+  // extent -> params -> median, from this machine if it measured any.
+  std::map<int64_t, std::map<std::string, std::pair<double, ScheduleParams>>>
+      times;
+  for (bool sameMachine : {true, false}) {
+    for (const Measurement &m : db.all())
+      if (m.kernel == kernel && m.target == target && m.shapeClass.empty() &&
+          m.status == "ok" && (!sameMachine || m.machine == machine)) {
+        int64_t extent = extentIn(m.shape, dimension);
+        if (extent > 0)
+          times[extent][generalKey(m.params)] = {m.milliseconds, m.params};
+      }
+    if (!times.empty())
+      break;
+  }
+  std::vector<int64_t> extents;
+  for (const auto &entry : times)
+    extents.push_back(entry.first);
+  std::vector<Variant> buckets;
+  std::string generalChoice = generalKey(general);
+  for (size_t i = 0; i + 1 < extents.size(); ++i) {
+    const auto &atExtent = times[extents[i]];
+    auto generalTime = atExtent.find(generalChoice);
+    if (generalTime == atExtent.end())
+      continue; // The general choice was not measured here: no evidence.
+    auto fastest = std::min_element(atExtent.begin(), atExtent.end(),
+                                    [](const auto &a, const auto &b) {
+                                      return a.second.first < b.second.first;
+                                    });
+    if (fastest->second.first * 1.05 > generalTime->second.first)
+      continue;
+    ScheduleParams params = withGeneralKnobs(general, fastest->second.second);
+    int64_t bound =
+        int64_t(std::sqrt(double(extents[i]) * double(extents[i + 1])));
+    if (!buckets.empty() && buckets.back().params == params) {
+      buckets.back().shape.maxExtent = bound; // Same winner: widen it.
+      buckets.back().shape.name = "upto" + std::to_string(bound);
+      continue;
+    }
+    buckets.push_back(
+        {{"upto" + std::to_string(bound), dimension, bound, ""}, params});
+  }
+  return buckets;
+}
+
+} // namespace
+
+std::pair<KernelPlan, bool> attnc::schedules::tunedPlan(
+    const TuningDB &db, const std::string &kernel, const std::string &family,
+    const std::string &target, const std::string &machine,
+    const ScheduleParams &defaults) {
+  ScheduleParams params = defaults;
+  bool tuned = false;
+  for (const ShapeClass &shape : shapeClassesOf(family, defaults)) {
+    std::optional<ScheduleParams> best =
+        db.best(kernel, target, machine, shape.algorithm);
+    if (!best)
+      continue;
+    tuned = true;
+    for (const auto &[knob, value] : best->all())
+      if (knobOf(knob, shape.algorithm))
+        params.set(knob, value);
+  }
+  KernelPlan plan = defaultPlan(family, params);
+  if (tuned) {
+    std::vector<Variant> buckets =
+        lengthBuckets(db, kernel, family, target, machine, params);
+    plan.insert(plan.end() - 1, buckets.begin(), buckets.end());
+  }
+  return {plan, tuned};
+}

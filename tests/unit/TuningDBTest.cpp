@@ -1,0 +1,138 @@
+//===- TuningDBTest.cpp - The tuning database and the plans it yields -----===//
+//
+// Save/load/merge of the JSON database, its errors, and tunedPlan: which
+// parameters attnc compile picks and when it adds a length bucket. The
+// measurements are made up, so every decision is known in advance.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Schedules/TuningDB.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace attnc::schedules;
+
+namespace {
+
+const char *kTarget = "x86-64-linux-avx-avx2-f16c-fma-sse41";
+const char *kMachine = "Test CPU | avx2 | 2 cores";
+
+ScheduleParams layerNorm(int64_t rowsPerTask, int64_t vector = 8) {
+  return ScheduleParams("layernorm", {{"vector", vector},
+                                      {"rows_per_task", rowsPerTask},
+                                      {"autoschedule", 0}});
+}
+
+Measurement at(int64_t rows, const ScheduleParams &params, double ms,
+               std::string status = "ok") {
+  return {"layernorm d=64",
+          "layernorm_64",
+          kTarget,
+          kMachine,
+          "rows=" + std::to_string(rows),
+          "",
+          params,
+          status,
+          ms,
+          ""};
+}
+
+std::string tempPath(const std::string &name) {
+  return "/tmp/attnc-tuningdb-test-" + std::to_string(getpid()) + "-" + name;
+}
+
+TEST(TuningDB, SaveLoadRoundTripAndMergeIsAUnion) {
+  TuningDB db;
+  db.add(at(16, layerNorm(4), 0.5));
+  db.add(at(16, layerNorm(64), 0.0, "timeout"));
+  std::string path = tempPath("a.json");
+  db.save(path);
+  TuningDB loaded = TuningDB::load(path);
+  ASSERT_EQ(loaded.all().size(), 2u);
+  EXPECT_EQ(loaded.all()[0].params, layerNorm(4));
+  EXPECT_DOUBLE_EQ(loaded.all()[0].milliseconds, 0.5);
+  EXPECT_EQ(loaded.all()[1].status, "timeout");
+
+  TuningDB other;
+  other.add(at(16, layerNorm(4), 0.7)); // same key: kept once
+  other.add(at(512, layerNorm(4), 3.0));
+  loaded.merge(other);
+  EXPECT_EQ(loaded.all().size(), 3u);
+  std::remove(path.c_str());
+}
+
+TEST(TuningDB, AMissingFileIsEmptyAndACorruptOneIsAnErrorNamingIt) {
+  EXPECT_TRUE(TuningDB::load(tempPath("absent.json")).all().empty());
+  std::string path = tempPath("corrupt.json");
+  std::ofstream(path) << "{\"format\": \"attnc-tuning-db\", \"entries\": [";
+  try {
+    TuningDB::load(path);
+    FAIL() << "a truncated database loaded";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(TunedPlan, NoMeasurementsMeansTheDefaults) {
+  auto [plan, tuned] = tunedPlan(TuningDB(), "layernorm d=64", "layernorm",
+                                 kTarget, kMachine, layerNorm(4));
+  EXPECT_FALSE(tuned);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].params, layerNorm(4));
+}
+
+TEST(TunedPlan, GeneralIsBestOverAllLengthsAndABucketWinsWhereItPays) {
+  TuningDB db;
+  // rows_per_task 64 wins in total (long inputs dominate); 1 is 2x faster
+  // at 16 rows; at 128 rows the two are within 5%, so no bucket there.
+  db.add(at(16, layerNorm(64), 0.020));
+  db.add(at(128, layerNorm(64), 0.100));
+  db.add(at(1024, layerNorm(64), 1.000));
+  db.add(at(16, layerNorm(1), 0.010));
+  db.add(at(128, layerNorm(1), 0.098));
+  db.add(at(1024, layerNorm(1), 2.000));
+  db.add(at(16, layerNorm(4), 0.030, "wrong")); // never chosen
+  auto [plan, tuned] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                 kMachine, layerNorm(4));
+  EXPECT_TRUE(tuned);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].shape.name, "upto45"); // sqrt(16 * 128)
+  EXPECT_EQ(plan[0].shape.dimension, "rows");
+  EXPECT_EQ(plan[0].shape.maxExtent, 45);
+  EXPECT_EQ(plan[0].params, layerNorm(1));
+  EXPECT_EQ(plan[1].shape.name, "");
+  EXPECT_EQ(plan[1].params, layerNorm(64));
+}
+
+TEST(TunedPlan, OnlyParametersMeasuredAtEveryLengthCanBeGeneral) {
+  TuningDB db;
+  db.add(at(16, layerNorm(64), 0.020));
+  db.add(at(1024, layerNorm(64), 1.000));
+  db.add(at(1024, layerNorm(8), 0.500)); // faster, but never run at 16 rows
+  auto [plan, tuned] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                 kMachine, layerNorm(4));
+  EXPECT_TRUE(tuned);
+  EXPECT_EQ(plan.back().params, layerNorm(64));
+}
+
+TEST(TunedPlan, AnotherMachinesMeasurementsServeWhenThisOneHasNone) {
+  TuningDB db;
+  Measurement m = at(16, layerNorm(32), 0.02);
+  m.machine = "Other CPU | avx2 | 8 cores";
+  db.add(m);
+  auto [plan, tuned] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                 kMachine, layerNorm(4));
+  EXPECT_TRUE(tuned);
+  EXPECT_EQ(plan.back().params, layerNorm(32));
+  // Another target's measurements never do.
+  auto [other, otherTuned] = tunedPlan(db, "layernorm d=64", "layernorm",
+                                       "arm-64-linux", kMachine, layerNorm(4));
+  EXPECT_FALSE(otherTuned);
+}
+
+} // namespace
