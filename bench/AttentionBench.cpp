@@ -4,7 +4,8 @@
 //
 // B=1, H=8, D=64, fp32; self-attention L in {128, 512, 1024, 2048, 4096},
 // causal and not, and cross attention Lq=128 Lk=1024, for attnc's kernels
-// compiled for x86-64 AVX2 and for the host, next to OpenBLAS sgemm
+// compiled for x86-64 AVX2 and for the host (default schedules and those
+// tuned in bench/tuning/attention.json), next to OpenBLAS sgemm
 // (N=1024 and 2048) in the same run. Q, K and V are slices of one packed
 // [1, L, 3 * 512] tensor, as after the fused QKV projection. Every round
 // runs every case once, in order, so noise from other processes hits all
@@ -27,6 +28,7 @@
 
 extern "C" const attnc_registry bench_attention_avx2_registry__avx2;
 extern "C" const attnc_registry bench_attention_host_registry__host;
+extern "C" const attnc_registry bench_attention_tuned_registry__host;
 extern "C" void openblas_set_num_threads(int);
 extern "C" char *openblas_get_config(void);
 
@@ -73,7 +75,8 @@ const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
   for (int i = 0; i < registry.num_entries; ++i) {
     const attnc_kernel_entry &entry = registry.entries[i];
     std::string name = entry.kernel;
-    if ((name.find("_causal_") != std::string::npos) != causal)
+    if (name.rfind("attention_h8kv8d64_", 0) != 0 ||
+        (name.find("_causal_") != std::string::npos) != causal)
       continue;
     if (!entry.shape_class[0] ||
         (std::string(entry.dimension) == "q_len" && qLen <= entry.max_extent))
@@ -117,7 +120,8 @@ int main(int argc, char **argv) {
     const char *label;
     const attnc_registry &registry;
   } builds[] = {{"attnc avx2", bench_attention_avx2_registry__avx2},
-                {"attnc host", bench_attention_host_registry__host}};
+                {"attnc host", bench_attention_host_registry__host},
+                {"attnc tuned", bench_attention_tuned_registry__host}};
   auto addAttention = [&](const Build &build, bool causal, int64_t qLen,
                           int64_t kvLen) {
     const attnc_kernel_entry &entry = pickKernel(build.registry, causal, qLen);
@@ -194,6 +198,19 @@ int main(int argc, char **argv) {
       double seconds = median(c.seconds), gflops = c.flops / seconds * 1e-9;
       std::printf("| %s | %.3f | %.1f | %.0f%% |\n", c.name.c_str(),
                   seconds * 1e3, gflops, 100 * gflops / roof);
+    }
+    // Tuned (bench/tuning/attention.json) against default schedules.
+    std::printf("\n| case | default ms | tuned ms | tuned speedup |\n"
+                "|---|---:|---:|---:|\n");
+    for (Case &tuned : cases) {
+      if (tuned.name.rfind("attnc tuned ", 0) != 0)
+        continue;
+      std::string shape = tuned.name.substr(12);
+      for (Case &base : cases)
+        if (base.name == "attnc host " + shape)
+          std::printf("| %s | %.3f | %.3f | %.2fx |\n", shape.c_str(),
+                      median(base.seconds) * 1e3, median(tuned.seconds) * 1e3,
+                      median(base.seconds) / median(tuned.seconds));
     }
     std::fflush(stdout);
   }

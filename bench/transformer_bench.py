@@ -48,7 +48,7 @@ def main():
     model.load_safetensors(safetensors.load(args.weights))
 
     lib = ctypes.CDLL(args.lib)
-    lib.attnc_bench_transformer_registry.restype = ctypes.c_void_p
+    lib.attnc_bench_registry.restype = ctypes.c_void_p
     lib.attnc_last_error.restype = ctypes.c_char_p
     handle = ctypes.c_void_p()
 
@@ -56,7 +56,7 @@ def main():
         if status != 0:
             raise RuntimeError(lib.attnc_last_error().decode())
 
-    check(lib.attnc_model_load(ctypes.c_void_p(lib.attnc_bench_transformer_registry()),
+    check(lib.attnc_model_load(ctypes.c_void_p(lib.attnc_bench_registry(b"transformer")),
                                args.weights.encode(), ctypes.byref(handle)))
     check(lib.attnc_set_threads(args.threads))
 

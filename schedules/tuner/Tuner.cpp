@@ -280,7 +280,9 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
         std::to_string(summary.tried) + " measured, " +
         std::to_string(summary.failed) + " failed");
     summaries.push_back(summary);
-    if (w + 1 == work.size() || !work[w + 1].crossCheck)
+    // Winners are kept for the cross-check of this kernel and shape class.
+    if (w + 1 == work.size() || work[w + 1].spec != &spec ||
+        work[w + 1].shapeClass != shapeClass)
       winners.clear();
   }
   return summaries;

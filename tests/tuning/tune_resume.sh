@@ -42,6 +42,16 @@ assert len(after) > len(before), "the resumed run measured nothing new"
 ok = [e for e in json.load(open(sys.argv[2]))["entries"] if e["status"] == "ok"]
 assert ok, "no candidate passed the reference check"
 print(f"resume kept all {len(before)} measurements; {len(after)} now")
+# Each length's winner was also measured at every other length (what
+# attnc compile needs to choose the general schedule and the buckets).
+for kernel in {e["kernel"] for e in ok}:
+    mine = [e for e in ok if e["kernel"] == kernel and e["shape_class"] == ""]
+    shapes = {e["shape"] for e in mine}
+    for shape in shapes:
+        best = min((e for e in mine if e["shape"] == shape), key=lambda e: e["ms"])
+        where = {e["shape"] for e in mine if e["params"] == best["params"]}
+        assert where == shapes, f"winner at {shape} not measured at {shapes - where}"
+print("every length's winner was measured at every length")
 PY
 grep -q '^| layernorm_42_f32' "$work/second.log" || { echo "FAIL: no summary table"; exit 1; }
 
