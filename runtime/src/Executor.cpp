@@ -165,6 +165,9 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
       dense[i] = value.copy(pool);
       dense[i].toHalide(rank, buffers[i], dims[i]);
     }
+    // Host data is current: a GPU kernel copies it to the device first.
+    if (!isOutput)
+      buffers[i].set_host_dirty(true);
     args[i] = &buffers[i];
   }
   const attnc_kernel_entry &entry = pickEntry(kernel, operands);
@@ -177,6 +180,17 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
                        std::chrono::steady_clock::now() - start)
                        .count();
   }
+  // GPU kernels leave their outputs on the device: bring them back and free
+  // every device allocation (activations are not device-resident yet; see
+  // docs/cuda.md). A no-op for CPU kernels.
+  for (size_t i = 0; i < count && status == 0; ++i)
+    if (signature[i].kind == k::ArgumentSig::Kind::Output &&
+        buffers[i].device != 0)
+      status = halide_copy_to_host(nullptr, &buffers[i]);
+  for (size_t i = 0; i < count; ++i)
+    if (signature[i].kind != k::ArgumentSig::Kind::Scalar &&
+        buffers[i].device != 0)
+      halide_device_free(nullptr, &buffers[i]);
   if (status != 0) {
     std::lock_guard<std::mutex> lock(errorMutex);
     throw Error("kernel " + std::string(entry.symbol) + " (" + step.describe() +

@@ -119,9 +119,19 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
       effective.set("pv_reg_q", params.get("decode_q_tile"));
       effective.set("copy_v", 0);
     }
-    AttentionAlgorithm a =
-        buildAttention(*s, spec.dtype, int(effective.get("q_tile")),
-                       int(effective.get("k_block")));
+    int qTile = int(effective.get("q_tile")),
+        kBlock = int(effective.get("k_block"));
+    if (target.has_gpu_feature()) {
+      // The GPU schedule keeps the tile's state and one staged K and V block
+      // in shared memory: stay within the 48 KiB a block gets by default.
+      auto sharedBytes = [&](int block) {
+        return 4 * (int64_t(qTile) * (s->valueDim + 2) +
+                    int64_t(block) * (s->headDim + s->valueDim));
+      };
+      while (kBlock > 8 && sharedBytes(kBlock) > 48 * 1024)
+        kBlock /= 2;
+    }
+    AttentionAlgorithm a = buildAttention(*s, spec.dtype, qTile, kBlock);
     scheduleAttention(a, effective, target);
     return finish(a);
   }

@@ -19,6 +19,13 @@ void scheduleSoftmaxCpu(SoftmaxAlgorithm &a, const ScheduleParams &p);
 void scheduleEmbeddingCpu(EmbeddingAlgorithm &a, const ScheduleParams &p);
 void scheduleAddCpu(AddAlgorithm &a, const ScheduleParams &p);
 void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p);
+void scheduleLinearGpu(LinearAlgorithm &a, const ScheduleParams &p,
+                       const std::string &shapeClass);
+void scheduleLayerNormGpu(LayerNormAlgorithm &a, const ScheduleParams &p);
+void scheduleSoftmaxGpu(SoftmaxAlgorithm &a, const ScheduleParams &p);
+void scheduleEmbeddingGpu(EmbeddingAlgorithm &a, const ScheduleParams &p);
+void scheduleAddGpu(AddAlgorithm &a, const ScheduleParams &p);
+void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p);
 
 TargetClass classify(const Target &target) {
   if (target.has_gpu_feature())
@@ -63,37 +70,43 @@ KernelPlan defaultPlan(const std::string &family,
 
 void scheduleLinear(LinearAlgorithm &a, const ScheduleParams &p,
                     const Target &target, const std::string &shapeClass) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleLinearGpu(a, p, shapeClass);
   scheduleLinearCpu(a, p, shapeClass);
 }
 
 void scheduleLayerNorm(LayerNormAlgorithm &a, const ScheduleParams &p,
                        const Target &target) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleLayerNormGpu(a, p);
   scheduleLayerNormCpu(a, p);
 }
 
 void scheduleSoftmax(SoftmaxAlgorithm &a, const ScheduleParams &p,
                      const Target &target) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleSoftmaxGpu(a, p);
   scheduleSoftmaxCpu(a, p);
 }
 
 void scheduleEmbedding(EmbeddingAlgorithm &a, const ScheduleParams &p,
                        const Target &target) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleEmbeddingGpu(a, p);
   scheduleEmbeddingCpu(a, p);
 }
 
 void scheduleAdd(AddAlgorithm &a, const ScheduleParams &p,
                  const Target &target) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleAddGpu(a, p);
   scheduleAddCpu(a, p);
 }
 
 void scheduleAttention(AttentionAlgorithm &a, const ScheduleParams &p,
                        const Target &target) {
-  (void)target;
+  if (target.has_gpu_feature())
+    return scheduleAttentionGpu(a, p);
   scheduleAttentionCpu(a, p);
 }
 

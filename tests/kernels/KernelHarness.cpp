@@ -84,6 +84,7 @@ int KernelSet::call(const attnc_kernel_entry &entry,
   size_t next = 0;
   for (const TensorArg &arg : inputs) {
     buffers[next] = wrap(arg, dims[next]);
+    buffers[next].set_host_dirty(true); // GPU kernels copy it over first
     args.push_back(&buffers[next++]);
   }
   std::vector<int32_t> scalarValues = scalars;
@@ -93,7 +94,15 @@ int KernelSet::call(const attnc_kernel_entry &entry,
     buffers[next] = wrap(arg, dims[next]);
     args.push_back(&buffers[next++]);
   }
-  return entry.argv(args.data());
+  int status = entry.argv(args.data());
+  // GPU kernels: outputs back to the host, device allocations freed.
+  for (size_t i = inputs.size(); i < count && status == 0; ++i)
+    if (buffers[i].device)
+      status = halide_copy_to_host(nullptr, &buffers[i]);
+  for (halide_buffer_t &buffer : buffers)
+    if (buffer.device)
+      halide_device_free(nullptr, &buffer);
+  return status;
 }
 
 double attnc::test::relativeError(const std::vector<float> &actual,

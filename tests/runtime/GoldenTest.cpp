@@ -14,7 +14,12 @@
 
 #include <cmath>
 
-extern "C" const attnc_registry tiny_registry__host;
+// The registry under test: the host build, or (ATTNC_GOLDEN_REGISTRY) the
+// CUDA build of the same model in attnc-cuda-golden-tests.
+#ifndef ATTNC_GOLDEN_REGISTRY
+#define ATTNC_GOLDEN_REGISTRY tiny_registry__host
+#endif
+extern "C" const attnc_registry ATTNC_GOLDEN_REGISTRY;
 
 using namespace attnc;
 
@@ -29,8 +34,9 @@ const Weights &cases() {
 }
 
 Model &model() {
-  static Model m = Model::load(
-      tiny_registry__host, Weights::load(ATTNC_GOLDEN_DIR "/tiny.safetensors"));
+  static Model m =
+      Model::load(ATTNC_GOLDEN_REGISTRY,
+                  Weights::load(ATTNC_GOLDEN_DIR "/tiny.safetensors"));
   return m;
 }
 

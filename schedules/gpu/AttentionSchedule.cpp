@@ -1,0 +1,98 @@
+//===- AttentionSchedule.cpp - CUDA schedule of fused attention -----------===//
+//
+// One thread block per (query tile, head, batch), one thread per query of
+// the tile (q_tile threads). The state of each query (Dv accumulators, the
+// running max and sum) lives in shared memory next to its thread. For each
+// key block of a stage, the block's threads first stage K and V of the
+// block in shared memory (copy_k, copy_v), then every thread computes its
+// own query's scores, block max, exp2, sum and P V in registers and folds
+// them into its state. The stage ranges of the algorithm are loop bounds
+// here too, so causal and sliding-window tiles never visit fully masked
+// blocks. The probabilities output, when asked for, is computed per (key,
+// query) by its own kernel.
+//
+// Not yet measured on a GPU: no GPU was available while it was written
+// (docs/cuda.md says how to run the CUDA tests and benchmark on one).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Schedules/Schedules.h"
+
+using namespace Halide;
+using namespace attnc::kernels;
+
+namespace attnc::schedules {
+
+void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p) {
+  const AttentionSpec &spec = a.spec;
+  const int Dv = int(spec.valueDim);
+  const int Tq = a.qTile;
+  const bool withProbs = spec.probs != Probs::None;
+  Var &c = a.c, &q = a.q, &b = a.b, &qi = a.qi, &d = a.d, &j = a.j;
+
+  // ---- The output: a thread block per (query tile, head, batch). ----
+  Var hc("hc"), dc("dc"), qto("qto"), qii("qii");
+  a.output.split(c, hc, dc, Dv)
+      .split(q, qto, qii, Tq, TailStrategy::GuardWithIf)
+      .reorder(dc, qii, qto, hc, b)
+      .gpu_blocks(qto, hc, b)
+      .gpu_threads(qii);
+  a.finished.compute_inline();
+  a.qTiled.compute_inline();
+  if (a.valueMean.defined())
+    a.valueMean.compute_root().gpu_blocks(a.h, a.b).gpu_threads(d);
+  if (withProbs) {
+    // Both outputs read the state: compute it for every tile first.
+    a.ranges.compute_root().gpu_single_thread();
+    a.state.compute_root().gpu_blocks(a.qt, a.h, a.b).gpu_threads(qi);
+  } else {
+    a.ranges.compute_at(a.output, qto);
+    a.state.compute_at(a.output, qto).gpu_threads(qi);
+  }
+
+  for (AttentionAlgorithm::Block &block : a.blocks) {
+    RVar r = block.blocks.x;
+    Var qv(block.name + "_qv"), qo(block.name + "_qo");
+    Stage update = a.state.update(block.stage);
+    update.split(qi, qo, qv, Tq).reorder(qv, qo, r, a.qt, a.h, a.b);
+    if (withProbs)
+      update.gpu_blocks(a.qt, a.h, a.b);
+    update.gpu_threads(qv);
+    LoopLevel perBlock(a.state, r), perQuery(a.state, qv);
+
+    for (Func f :
+         {block.score, block.blockMax, block.p, block.blockSum, block.pv})
+      f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
+    for (Func f : {block.keyBlock, block.valueBlock})
+      f.bound_storage(a.kb, 1);
+    // K and V of the key block, staged in shared memory by all threads.
+    if (p.get("copy_k"))
+      block.keyBlock.compute_at(perBlock).gpu_threads(j);
+    if (p.get("copy_v"))
+      block.valueBlock.compute_at(perBlock).gpu_threads(j);
+    // Everything else: one query per thread, in registers.
+    for (Func f : {block.score, block.blockMax, block.p, block.blockSum,
+                   block.pv, block.scoreSum, block.pvSum})
+      f.compute_at(perQuery);
+  }
+
+  if (withProbs) {
+    Var &k = a.k, &h = a.h;
+    Var ko("probs_ko"), ki("probs_ki");
+    if (spec.probs == Probs::PerHead)
+      a.probs.split(k, ko, ki, Tq, TailStrategy::GuardWithIf)
+          .reorder(ki, ko, q, h)
+          .gpu_blocks(q, h)
+          .gpu_threads(ki);
+    else
+      a.probs.split(k, ko, ki, Tq, TailStrategy::GuardWithIf)
+          .reorder(ki, ko, q)
+          .gpu_blocks(q)
+          .gpu_threads(ki);
+    a.probsScore.compute_at(a.probs, ki);
+    if (a.probsTotal.defined())
+      a.probsTotal.compute_at(a.probs, ki);
+  }
+}
+
+} // namespace attnc::schedules
