@@ -3,6 +3,11 @@
 #
 #   scripts/bench.sh attention [rounds] [threads...]
 #   scripts/bench.sh transformer [rounds]
+#   scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
+#
+# compare is the one-command comparison with the peers (bench/compare/run.py):
+# attention against PyTorch and ONNX Runtime, layers against PyTorch, the
+# sgemm roof, with a markdown report and SVG plots in bench/results/latest/.
 #
 # Installs the benchmark peers (scripts/setup.sh --bench), builds, and runs
 # the named benchmark. Results print as markdown tables; docs/performance.md
@@ -20,17 +25,26 @@ attention)
   exec "$build/bin/attnc-attention-bench" "$@"
   ;;
 transformer)
-  cmake --build "$build" --target attnc_transformer transformer-example
+  cmake --build "$build" --target attnc_bench transformer-example
   weights="$build/examples/transformer.safetensors"
   [[ -f "$weights" ]] || "$build/bin/transformer" --weights "$weights" --steps 1 >/dev/null
   echo "# 6+6 transformer (examples/transformer), batch 1; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
   for threads in 1 2; do
-    /usr/bin/python3 bench/transformer_bench.py --lib "$build/bench/libattnc_transformer.so" \
+    /usr/bin/python3 bench/transformer_bench.py --lib "$build/bench/libattnc_bench.so" \
       --weights "$weights" --threads "$threads" --rounds "${1:-7}"
   done
   ;;
+compare)
+  # ONNX Runtime comes from npm, pinned by bench/compare/package-lock.json.
+  (cd bench/compare && npm ci --no-audit --no-fund --loglevel=error)
+  cmake --build "$build" --target attnc_bench transformer-example
+  weights="$build/examples/transformer.safetensors"
+  [[ -f "$weights" ]] || "$build/bin/transformer" --weights "$weights" --steps 1 >/dev/null
+  exec /usr/bin/python3 bench/compare/run.py --lib "$build/bench/libattnc_bench.so" \
+    --transformer-weights "$weights" "$@"
+  ;;
 *)
-  echo "usage: scripts/bench.sh attention|transformer [rounds] [threads...]" >&2
+  echo "usage: scripts/bench.sh attention|transformer|compare [options]" >&2
   exit 2
   ;;
 esac

@@ -51,6 +51,16 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
   return classes;
 }
 
+bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm) {
+  bool gemv = knob.rfind("gemv_", 0) == 0,
+       decode = knob.rfind("decode_", 0) == 0;
+  if (algorithm == "gemv")
+    return gemv;
+  if (algorithm == "decode")
+    return decode;
+  return !gemv && !decode;
+}
+
 std::string bucketDimensionOf(const std::string &family) {
   if (family == "attention")
     return "q_len";

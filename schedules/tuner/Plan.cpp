@@ -17,17 +17,6 @@ using namespace attnc::schedules;
 
 namespace {
 
-/// Whether `knob` belongs to the algorithm `algorithm` ("" general).
-bool knobOf(const std::string &knob, const std::string &algorithm) {
-  bool gemv = knob.rfind("gemv_", 0) == 0,
-       decode = knob.rfind("decode_", 0) == 0;
-  if (algorithm == "gemv")
-    return gemv;
-  if (algorithm == "decode")
-    return decode;
-  return !gemv && !decode;
-}
-
 /// The value of `dimension` in a shape such as "batch=1 kv_len=512
 /// q_len=512"; -1 if absent.
 int64_t extentIn(const std::string &shape, const std::string &dimension) {
@@ -43,7 +32,7 @@ int64_t extentIn(const std::string &shape, const std::string &dimension) {
 ScheduleParams withGeneralKnobs(ScheduleParams base,
                                 const ScheduleParams &params) {
   for (const auto &[knob, value] : params.all())
-    if (knobOf(knob, ""))
+    if (knobOfAlgorithm(knob, ""))
       base.set(knob, value);
   return base;
 }
@@ -121,7 +110,7 @@ std::pair<KernelPlan, bool> attnc::schedules::tunedPlan(
       continue;
     tuned = true;
     for (const auto &[knob, value] : best->all())
-      if (knobOf(knob, shape.algorithm))
+      if (knobOfAlgorithm(knob, shape.algorithm))
         params.set(knob, value);
   }
   KernelPlan plan = defaultPlan(family, params);

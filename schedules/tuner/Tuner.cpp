@@ -22,16 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// The knobs a shape class tunes: "gemv_*" for gemv, "decode_*" for decode,
-/// the others for the general variant.
+/// The knobs a shape class tunes: those of its algorithm, except whether
+/// to run in parallel at all.
 bool knobBelongs(const std::string &knob, const std::string &shapeClass) {
-  bool gemv = knob.rfind("gemv_", 0) == 0,
-       decode = knob.rfind("decode_", 0) == 0;
-  if (shapeClass == "gemv")
-    return gemv;
-  if (shapeClass == "decode")
-    return decode;
-  return !gemv && !decode && knob != "parallel";
+  return knobOfAlgorithm(knob, shapeClass) && knob != "parallel";
 }
 
 /// Representative shapes of one shape class: the timed one per length,

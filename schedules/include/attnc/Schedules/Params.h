@@ -88,6 +88,11 @@ struct ShapeClass {
 std::vector<ShapeClass> shapeClassesOf(const std::string &family,
                                        const ScheduleParams &params);
 
+/// Whether `knob` is read by the algorithm variant `algorithm`: "gemv_*"
+/// knobs by gemv, "decode_*" knobs by decode, all others by the general
+/// algorithm ("").
+bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm);
+
 /// The dimension a family's length buckets bound ("q_len", "rows"), or ""
 /// for families that have none.
 std::string bucketDimensionOf(const std::string &family);
