@@ -36,7 +36,9 @@ transformer)
   ;;
 compare)
   # ONNX Runtime comes from npm, pinned by bench/compare/package-lock.json.
-  (cd bench/compare && npm ci --no-audit --no-fund --loglevel=error)
+  # Its install script would fetch CUDA binaries from NuGet: CPU only here.
+  (cd bench/compare &&
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
   cmake --build "$build" --target attnc_bench transformer-example
   weights="$build/examples/transformer.safetensors"
   [[ -f "$weights" ]] || "$build/bin/transformer" --weights "$weights" --steps 1 >/dev/null
