@@ -146,9 +146,13 @@ Tensor Storage::toTensor() const {
   Tensor tensor(dtype, shape);
   void *target = dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
                                      : static_cast<void *>(tensor.i32Data());
-  std::vector<int64_t> strides = denseStrides(shape);
   uint32_t *to = static_cast<uint32_t *>(target);
   const uint32_t *from = static_cast<const uint32_t *>(data());
+  if (dense()) {
+    std::memcpy(to, from, size_t(numel()) * 4);
+    return tensor;
+  }
+  std::vector<int64_t> strides = denseStrides(shape);
   forEach(shape, strides, this->strides,
           [&](int64_t a, int64_t b) { to[a] = from[b]; });
   return tensor;

@@ -28,8 +28,23 @@ static int64_t product(const std::vector<int64_t> &shape) {
 }
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
-    : type(dtype), dims(std::move(shape)),
-      data(std::make_shared<std::vector<uint32_t>>(product(dims), 0u)) {}
+    : type(dtype), dims(std::move(shape)), count(product(dims)) {
+  auto storage = std::make_shared<std::vector<uint32_t>>(size_t(count), 0u);
+  elements = storage->data();
+  owner = std::move(storage);
+}
+
+Tensor Tensor::view(DType dtype, std::vector<int64_t> shape, void *data) {
+  Tensor t;
+  t.type = dtype;
+  t.dims = std::move(shape);
+  t.count = product(t.dims);
+  if (t.count > 0 && !data)
+    throw Error("tensor view of shape " + shapeString(t.dims) +
+                " over a null pointer");
+  t.elements = static_cast<uint32_t *>(data);
+  return t;
+}
 
 Tensor Tensor::f32(std::vector<int64_t> shape,
                    const std::vector<float> &values) {
@@ -38,7 +53,7 @@ Tensor Tensor::f32(std::vector<int64_t> shape,
     throw Error("tensor of shape " + shapeString(t.shape()) + " needs " +
                 std::to_string(t.numel()) + " values, got " +
                 std::to_string(values.size()));
-  std::memcpy(t.data->data(), values.data(), values.size() * 4);
+  std::memcpy(t.elements, values.data(), values.size() * 4);
   return t;
 }
 
@@ -49,16 +64,16 @@ Tensor Tensor::i32(std::vector<int64_t> shape,
     throw Error("tensor of shape " + shapeString(t.shape()) + " needs " +
                 std::to_string(t.numel()) + " values, got " +
                 std::to_string(values.size()));
-  std::memcpy(t.data->data(), values.data(), values.size() * 4);
+  std::memcpy(t.elements, values.data(), values.size() * 4);
   return t;
 }
 
-int64_t Tensor::numel() const { return data ? int64_t(data->size()) : 0; }
+int64_t Tensor::numel() const { return count; }
 
 float *Tensor::f32Data() {
   if (type != DType::F32)
     throw Error("tensor " + describe() + " is not f32");
-  return reinterpret_cast<float *>(data->data());
+  return reinterpret_cast<float *>(elements);
 }
 const float *Tensor::f32Data() const {
   return const_cast<Tensor *>(this)->f32Data();
@@ -66,7 +81,7 @@ const float *Tensor::f32Data() const {
 int32_t *Tensor::i32Data() {
   if (type != DType::I32)
     throw Error("tensor " + describe() + " is not i32");
-  return reinterpret_cast<int32_t *>(data->data());
+  return reinterpret_cast<int32_t *>(elements);
 }
 const int32_t *Tensor::i32Data() const {
   return const_cast<Tensor *>(this)->i32Data();

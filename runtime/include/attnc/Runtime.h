@@ -56,6 +56,9 @@ public:
                     const std::vector<float> &values);
   static Tensor i32(std::vector<int64_t> shape,
                     const std::vector<int32_t> &values);
+  /// A tensor over the caller's dense, row-major `data`, without copying;
+  /// the caller keeps `data` alive and unchanged while the tensor is used.
+  static Tensor view(DType dtype, std::vector<int64_t> shape, void *data);
 
   DType dtype() const { return type; }
   const std::vector<int64_t> &shape() const { return dims; }
@@ -70,7 +73,9 @@ public:
 private:
   DType type = DType::F32;
   std::vector<int64_t> dims;
-  std::shared_ptr<std::vector<uint32_t>> data; ///< 4-byte elements.
+  std::shared_ptr<void> owner;  ///< Keeps the elements alive; null for views.
+  uint32_t *elements = nullptr; ///< 4-byte elements.
+  int64_t count = 0;
 };
 
 /// A safetensors file (https://github.com/huggingface/safetensors format:
