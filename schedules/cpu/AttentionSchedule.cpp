@@ -109,12 +109,7 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
     }
     LoopLevel level(a.state, qo);
 
-    // Each block Func covers one key block of one tile.
-    for (Func f :
-         {block.score, block.blockMax, block.p, block.blockSum, block.pv})
-      f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
-    for (Func f : {block.keyBlock, block.valueBlock})
-      f.bound_storage(a.kb, 1);
+    boundToOneKeyBlock(a, block);
     if (p.get("copy_k"))
       block.keyBlock.compute_at(level).vectorize(d, std::min(vec, D),
                                                  TailStrategy::GuardWithIf);

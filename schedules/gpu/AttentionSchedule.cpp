@@ -60,11 +60,7 @@ void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p) {
     update.gpu_threads(qv);
     LoopLevel perBlock(a.state, r), perQuery(a.state, qv);
 
-    for (Func f :
-         {block.score, block.blockMax, block.p, block.blockSum, block.pv})
-      f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
-    for (Func f : {block.keyBlock, block.valueBlock})
-      f.bound_storage(a.kb, 1);
+    boundToOneKeyBlock(a, block);
     // K and V of the key block, staged in shared memory by all threads.
     if (p.get("copy_k"))
       block.keyBlock.compute_at(perBlock).gpu_threads(j);

@@ -21,6 +21,19 @@ namespace schedules {
 /// The defaults class of a Halide target.
 TargetClass classify(const Halide::Target &target);
 
+/// Tells Halide that each Func of an attention key block, computed at the
+/// block loop, covers one key block of one query tile (bounds inference
+/// cannot prove it through the stage ranges). Every attention schedule
+/// needs this, whatever the target.
+inline void boundToOneKeyBlock(kernels::AttentionAlgorithm &a,
+                               kernels::AttentionAlgorithm::Block &block) {
+  for (Halide::Func f :
+       {block.score, block.blockMax, block.p, block.blockSum, block.pv})
+    f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
+  for (Halide::Func f : {block.keyBlock, block.valueBlock})
+    f.bound_storage(a.kb, 1);
+}
+
 void scheduleLinear(kernels::LinearAlgorithm &a, const ScheduleParams &p,
                     const Halide::Target &target,
                     const std::string &shapeClass);
