@@ -12,6 +12,17 @@
 // broadcasting one input element per row and step. Fewer rows than tile_m
 // take the same loops with one-row tiles.
 //
+// The panel transposition is a noticeable share of a 128-row GEMM, and how
+// it is vectorized matters more than its size suggests (panel_transpose):
+// Halide turns none of the choices into a shuffle-based transpose, but
+// vector x vector tiles with the reduction unrolled (1) build each column
+// vector from scalar loads and inserts, where vectorizing along the
+// reduction (0) extracts every lane for a scattered store. On this
+// machine's AVX-512 EPYC (2 threads, JIT, weights in cache, OpenBLAS with
+// SkylakeX kernels in the same process) 1 is 1.1-1.3x faster than 0 for
+// 128 x {512, 1024, 1536, 2048} x 512 and 128 x 512 x 2048, 1.0-1.5x of
+// OpenBLAS (0.86-1.06x with 0); with AVX2 code 1.0-1.1x.
+//
 // "gemv" (rows <= gemv_rows: decoding). The weight is streamed once in its
 // own layout, gemv_block_n output columns per task, gemv_unroll_n weight
 // rows at a time, with the reduction split into gemv_lanes partial sums
@@ -24,10 +35,10 @@
 // Rows are dynamic, columns static. Column tails shift the last tile inward
 // (recomputing a few outputs) so every tile keeps its size.
 //
-// Measured on AMD EPYC Zen 3 (x86-avx2 defaults, 2 threads, shared and
-// noisy machine): 128 x 1536 x 512 at 0.9-1.1x of OpenBLAS sgemm, 128 x 512
-// x 2048 at 0.8-0.9x. GEMV, one row, weights streamed from memory
-// (x86-avx512 defaults, 2 threads): 2048 x 512 at 54 GB/s, 512 x 2048 at
+// First measured on AMD EPYC Zen 3 (x86-avx2 defaults, panel_transpose 0, 2
+// threads, shared and noisy machine): 128 x 1536 x 512 at 0.9-1.1x of OpenBLAS
+// sgemm, 128 x 512 x 2048 at 0.8-0.9x. GEMV, one row, weights streamed from
+// memory (x86-avx512 defaults, 2 threads): 2048 x 512 at 54 GB/s, 512 x 2048 at
 // 60 GB/s, 0.99-1.05x of OpenBLAS sgemv in the same process.
 //
 //===----------------------------------------------------------------------===//
@@ -39,6 +50,28 @@ using namespace Halide;
 using namespace attnc::kernels;
 
 namespace attnc::schedules {
+
+/// Loops of the panel copy panel(k, col) = weight(k, col), stored with col
+/// innermost. Halide emits no shuffle-based transpose for any of them; which
+/// one is fastest depends on the target (see the file comment).
+static void transposePanel(Func panel, Var k, Var col, int vec, int how) {
+  Var ko("ko"), co("co"), ki("ki"), ci("ci");
+  switch (how) {
+  case 0: // Contiguous loads along k, scattered stores.
+    panel.vectorize(k, vec);
+    break;
+  case 1: // vec x vec tiles: vectors along col, k unrolled.
+    panel.tile(k, col, ko, co, ki, ci, vec, vec, TailStrategy::GuardWithIf)
+        .vectorize(ci)
+        .unroll(ki);
+    break;
+  default: // 8 x 8 tiles vectorized in both dimensions.
+    panel.tile(k, col, ko, co, ki, ci, 8, 8, TailStrategy::GuardWithIf)
+        .vectorize(ki)
+        .vectorize(ci);
+    break;
+  }
+}
 
 static void scheduleGemm(LinearAlgorithm &a, const ScheduleParams &p) {
   Func out = a.output, prod = a.product;
@@ -77,9 +110,9 @@ static void scheduleGemm(LinearAlgorithm &a, const ScheduleParams &p) {
   prod.update().reorder(n, m, a.k).vectorize(n, vec).unroll(n).unroll(m);
   // The weight panel of one column of blocks, transposed.
   Func panel = a.weight.in(prod);
-  panel.compute_at(out, nb)
-      .reorder_storage(panel.args()[1], panel.args()[0])
-      .vectorize(panel.args()[0], vec);
+  Var k = panel.args()[0], col = panel.args()[1];
+  panel.compute_at(out, nb).reorder_storage(col, k);
+  transposePanel(panel, k, col, vec, int(p.get("panel_transpose")));
 }
 
 static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {

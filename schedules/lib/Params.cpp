@@ -43,6 +43,11 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
            {"block_m",
             "cache block: rows sharing one weight panel",
             {16, 32, 64, 128, 256}},
+           {"panel_transpose",
+            "how the weight panel is transposed: 0 vectorized along the "
+            "reduction, 1 in vector x vector tiles (reduction unrolled), 2 in "
+            "8 x 8 tiles vectorized both ways",
+            {0, 1, 2}},
            {"gemv_rows",
             "at or below this many rows, use the GEMV schedule",
             {0, 1, 2, 4, 8}},
