@@ -8,7 +8,8 @@ import): PyTorch gets its best configuration (OMP_WAIT_POLICY=PASSIVE and
 OPENBLAS_NUM_THREADS equal to the thread count; without them libgomp's
 spinning workers and OpenBLAS's own threads oversubscribe the cores). Both
 implementations load the same safetensors weights and run in the same
-process, alternating case by case in every round; the tables give medians.
+process, alternating case by case in every round, each call after a 0.2 s
+pause; the tables give medians.
 
 Cases (batch 1, d_model 512, 8 heads, FFN 2048, vocabulary 1000):
   forward  encoder on 128 source tokens + decoder on 128 target tokens
@@ -124,6 +125,9 @@ def main():
     for _ in range(args.rounds):
         for c, a, t in cases:
             for impl, f in (("attnc", a), ("PyTorch", t)):
+                # OpenBLAS's threads spin ~0.1 s after PyTorch's GEMMs: let
+                # them stop before timing the next implementation.
+                time.sleep(0.2)
                 start = time.perf_counter()
                 f()
                 times[(c, impl)].append(time.perf_counter() - start)

@@ -384,9 +384,18 @@ def setup_layers(attnc, quick):
 # ---------------------------------------------------------------- timing
 
 
+# Pause before every timed call. OpenBLAS's worker threads (PyTorch's GEMMs,
+# in this process) keep spinning for about 0.1 s after a call, and ONNX
+# Runtime's thread pool spins too: without the pause, whoever runs next
+# shares the two cores with them (attnc's 32 decode steps measured 20%
+# slower right after a PyTorch matmul than after a 0.2 s pause).
+SETTLE_S = 0.2
+
+
 def time_cases(cases, ort, meter, rounds):
     """cases: (name, impls) with impls {label: (run, result)}. Interleaved:
-    every round runs each implementation of a case once, back to back."""
+    every round runs each implementation of a case once, each after a
+    SETTLE_S pause (not timed)."""
     results = []
     for name, impls in cases:
         runs = {}
@@ -407,6 +416,7 @@ def time_cases(cases, ort, meter, rounds):
         wall = {label: 0.0 for label in runs}
         for _ in range(rounds):
             for label, f in runs.items():
+                time.sleep(SETTLE_S)
                 busy0, own0 = meter.read()
                 start = time.perf_counter()
                 times[label].append(f())
