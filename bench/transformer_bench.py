@@ -8,8 +8,8 @@ import): PyTorch gets its best configuration (OMP_WAIT_POLICY=PASSIVE and
 OPENBLAS_NUM_THREADS equal to the thread count; without them libgomp's
 spinning workers and OpenBLAS's own threads oversubscribe the cores). Both
 implementations load the same safetensors weights and run in the same
-process, alternating case by case in every round, each call after a 0.2 s
-pause; the tables give medians.
+process, alternating case by case in every round, each timed call after a
+0.2 s pause and an untimed call; the tables give medians.
 
 Cases (batch 1, d_model 512, 8 heads, FFN 2048, vocabulary 1000):
   forward  encoder on 128 source tokens + decoder on 128 target tokens
@@ -126,8 +126,10 @@ def main():
         for c, a, t in cases:
             for impl, f in (("attnc", a), ("PyTorch", t)):
                 # OpenBLAS's threads spin ~0.1 s after PyTorch's GEMMs: let
-                # them stop before timing the next implementation.
+                # them stop, then bring this implementation back to its
+                # steady state with an untimed call (as bench/compare does).
                 time.sleep(0.2)
+                f()
                 start = time.perf_counter()
                 f()
                 times[(c, impl)].append(time.perf_counter() - start)

@@ -5,10 +5,10 @@ PyTorch reads its threading environment at import, so each thread count
 gets a fresh process. In it: attnc through its C API (ctypes, the shared
 library bench/BenchApi.c builds), PyTorch 1.13, and ONNX Runtime in a Node
 child (ort_server.mjs) started with the same thread count. Every round runs
-every implementation of a case once, back to back, then the next case; the
-JSON written to --out holds every timing, the CPU time other processes used
-during each implementation's timings, and each output's error against the
-reference.
+every implementation of a case once, each after a short pause and an
+untimed call, then the next case; the JSON written to --out holds every timing, the CPU time other
+processes used during each implementation's timings, and each output's error
+against the reference.
 """
 import argparse
 import ctypes
@@ -384,18 +384,21 @@ def setup_layers(attnc, quick):
 # ---------------------------------------------------------------- timing
 
 
-# Pause before every timed call. OpenBLAS's worker threads (PyTorch's GEMMs,
-# in this process) keep spinning for about 0.1 s after a call, and ONNX
-# Runtime's thread pool spins too: without the pause, whoever runs next
-# shares the two cores with them (attnc's 32 decode steps measured 20%
-# slower right after a PyTorch matmul than after a 0.2 s pause).
+# Before every timed call: a pause, then one untimed call of the same
+# implementation. OpenBLAS's worker threads (PyTorch's GEMMs, in this
+# process) keep spinning for about 0.1 s after a call: without the pause,
+# whoever runs next shares the two cores with them (attnc's 32 decode steps
+# measured 20% slower right after a PyTorch matmul than after a 0.2 s
+# pause). After the pause alone, though, the next call pays for idle cores
+# (threads asleep, caches cold: 3x on sub-millisecond cases); the untimed
+# call brings every implementation back to its steady state.
 SETTLE_S = 0.2
 
 
 def time_cases(cases, ort, meter, rounds):
     """cases: (name, impls) with impls {label: (run, result)}. Interleaved:
     every round runs each implementation of a case once, each after a
-    SETTLE_S pause (not timed)."""
+    SETTLE_S pause and an untimed call."""
     results = []
     for name, impls in cases:
         runs = {}
@@ -417,6 +420,7 @@ def time_cases(cases, ort, meter, rounds):
         for _ in range(rounds):
             for label, f in runs.items():
                 time.sleep(SETTLE_S)
+                f()
                 busy0, own0 = meter.read()
                 start = time.perf_counter()
                 times[label].append(f())
