@@ -6,9 +6,9 @@ gets a fresh process. In it: attnc through its C API (ctypes, the shared
 library bench/BenchApi.c builds), PyTorch 1.13, and ONNX Runtime in a Node
 child (ort_server.mjs) started with the same thread count. Every round runs
 every implementation of a case once, each after a short pause and an
-untimed call, then the next case; the JSON written to --out holds every timing, the CPU time other
-processes used during each implementation's timings, and each output's error
-against the reference.
+untimed call, then the next case; the JSON written to --out holds every
+timing, the CPU time other processes used during each implementation's
+timings, and each output's error against the reference.
 """
 import argparse
 import ctypes
