@@ -108,9 +108,10 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     return scheduled(buildAdd(*s, spec.dtype), spec, params, target, shapeClass,
                      [&](AddAlgorithm &a) { scheduleAdd(a, params, target); });
   if (auto *s = std::get_if<AttentionSpec>(&spec.family)) {
-    // The decode class (a few query rows per call) takes small query tiles
-    // and narrower vectors, so a single row does not compute a whole tile,
-    // and no dense V copy, which pays off across many queries, not one.
+    // The decode class (a few query rows per call) takes its own query tile
+    // and vector width (tiles of one row get the CPU row schedule, which
+    // vectorizes along the head and value dims), and no dense V copy, which
+    // pays off across many queries, not one.
     ScheduleParams effective = params;
     if (shapeClass == "decode") {
       effective.set("q_tile", params.get("decode_q_tile"));
