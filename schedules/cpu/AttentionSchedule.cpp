@@ -123,19 +123,15 @@ void scheduleTileBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
   int softmaxSpan = fitTile(vec * p.get("softmax_unroll"), Tq, vec);
   Var bqo(block.name + "_bqo"), bqi(block.name + "_bqi");
   RVar rj = block.rj.x;
-  block.blockMax.compute_at(level).vectorize(qi, vec);
-  block.blockMax.update()
-      .split(qi, bqo, bqi, softmaxSpan)
-      .reorder(bqi, rj, bqo)
-      .vectorize(bqi, vec)
-      .unroll(bqi);
+  for (Func f : {block.blockMax, block.blockSum}) {
+    f.compute_at(level).vectorize(qi, vec);
+    f.update()
+        .split(qi, bqo, bqi, softmaxSpan)
+        .reorder(bqi, rj, bqo)
+        .vectorize(bqi, vec)
+        .unroll(bqi);
+  }
   block.p.compute_at(level).vectorize(qi, vec);
-  block.blockSum.compute_at(level).vectorize(qi, vec);
-  block.blockSum.update()
-      .split(qi, bqo, bqi, softmaxSpan)
-      .reorder(bqi, rj, bqo)
-      .vectorize(bqi, vec)
-      .unroll(bqi);
 
   // P V: a register tile of pvRegQ queries x pvRegD value dims.
   Var pqo(block.name + "_pqo"), pdo(block.name + "_pdo"),
