@@ -53,21 +53,32 @@ namespace attnc::schedules {
 
 namespace {
 
+/// A reduction split into vector lanes of partial results: `partial`
+/// reduces over `outer` with `lane` innermost; the reduced Func then sums
+/// (or maxes) the lanes over `inner`.
+struct LaneReduction {
+  Func partial;
+  Var lane;
+  RVar outer, inner;
+};
+
 /// Splits the reduction of `f` over `r` into `lanes` vector lanes of partial
-/// results (rfactor) and one horizontal reduction across them. Returns the
-/// Func of partial results, lanes innermost, computed at `at`.
-Func reduceInLanes(Func f, RVar r, int lanes, LoopLevel at,
-                   const std::string &name) {
-  RVar outer(name + "_ro"), inner(name + "_ri");
-  Var lane(name + "_lane");
-  Func partial = f.update().split(r, outer, inner, lanes).rfactor(inner, lane);
-  std::vector<Var> storage = {lane};
+/// results (rfactor, computed at `at`) and one horizontal reduction across
+/// them.
+LaneReduction reduceInLanes(Func f, RVar r, int lanes, LoopLevel at,
+                            const std::string &name) {
+  LaneReduction split{Func(), Var(name + "_lane"), RVar(name + "_ro"),
+                      RVar(name + "_ri")};
+  split.partial = f.update()
+                      .split(r, split.outer, split.inner, lanes)
+                      .rfactor(split.inner, split.lane);
+  std::vector<Var> storage = {split.lane};
   for (const Var &v : f.args())
     storage.push_back(v);
-  partial.compute_at(at).reorder_storage(storage).vectorize(lane);
-  partial.update().vectorize(lane);
-  f.update().atomic().vectorize(inner);
-  return partial;
+  split.partial.compute_at(at).reorder_storage(storage).vectorize(split.lane);
+  split.partial.update().vectorize(split.lane);
+  f.update().atomic().vectorize(split.inner);
+  return split;
 }
 
 /// The largest power of two at most `want` that divides `extent` (1 if none).
@@ -174,13 +185,13 @@ void scheduleRowBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
     f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
   if (dLanes > 1) {
     Var jo(name + "_jo"), ji(name + "_ji");
-    Var lane(name + "_s_lane");
-    RVar ro(name + "_s_ro"), ri(name + "_s_ri");
-    Func partial = reduceInLanes(block.scoreSum, block.rd.x, dLanes,
-                                 LoopLevel(block.scoreSum, jo), name + "_s");
-    block.scoreSum.update().split(j, jo, ji, keyUnroll).reorder(ri, ji, jo);
-    partial.unroll(j);
-    partial.update().reorder(lane, j, ro).unroll(j);
+    LaneReduction s = reduceInLanes(block.scoreSum, block.rd.x, dLanes,
+                                    LoopLevel(block.scoreSum, jo), name + "_s");
+    block.scoreSum.update()
+        .split(j, jo, ji, keyUnroll)
+        .reorder(s.inner, ji, jo);
+    s.partial.unroll(j);
+    s.partial.update().reorder(s.lane, j, s.outer).unroll(j);
   }
 
   // Block max, exp2 and sum over the keys.
