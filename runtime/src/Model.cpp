@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <set>
 #include <variant>
 
@@ -69,6 +70,7 @@ struct Model::Impl {
     return it->second;
   }
 
+  std::map<std::string, Storage> bindWeights(const Weights &weights);
   void prepare(const Weights &weights);
   void checkInputs(const Function &function,
                    const std::map<std::string, Tensor> &inputs) const;
@@ -80,8 +82,56 @@ struct Model::Impl {
 // Load
 //===----------------------------------------------------------------------===//
 
+/// Checks every weight the program's functions need and copies them all
+/// into one block, each at a 64-byte boundary: one allocation (huge pages
+/// where the OS gives them, see LargeAllocator.h) instead of one per tensor.
+std::map<std::string, Storage>
+Model::Impl::bindWeights(const Weights &weights) {
+  std::vector<std::pair<std::string, const Tensor *>> needed;
+  std::set<std::string> seen;
+  for (const auto &[name, function] : program.functions)
+    for (const Step &step : function.steps) {
+      if (step.op != "param" || !seen.insert(step.paramName).second)
+        continue;
+      const ValueInfo &info = function.values[step.results[0]];
+      if (!weights.contains(step.paramName))
+        throw Error("weights file '" + weights.path() + "' has no tensor '" +
+                    step.paramName + "', which model '" + program.unit +
+                    "' needs as f32 " + shapeString(info.shape));
+      const Tensor &tensor = weights.get(step.paramName);
+      if (tensor.dtype() != DType::F32 || tensor.shape() != info.shape)
+        throw Error("tensor '" + step.paramName + "' in weights file '" +
+                    weights.path() + "' is " + tensor.describe() +
+                    ", but model '" + program.unit + "' needs f32 " +
+                    shapeString(info.shape));
+      needed.emplace_back(step.paramName, &tensor);
+    }
+  constexpr size_t kAlignElements = 16; // 64 bytes.
+  auto padded = [&](const Tensor &tensor) {
+    return (size_t(tensor.numel()) + kAlignElements - 1) / kAlignElements *
+           kAlignElements;
+  };
+  size_t total = 0;
+  for (const auto &entry : needed)
+    total += padded(*entry.second);
+  std::shared_ptr<Block> arena =
+      weightsPool.acquire(std::max<size_t>(total, 1));
+  std::map<std::string, Storage> params;
+  size_t offset = 0;
+  for (const auto &[name, tensor] : needed) {
+    Storage bound =
+        Storage::inBlock(arena, offset, DType::F32, tensor->shape());
+    if (tensor->numel())
+      std::memcpy(bound.data(), tensor->f32Data(), size_t(tensor->numel()) * 4);
+    params.emplace(name, std::move(bound));
+    offset += padded(*tensor);
+  }
+  return params;
+}
+
 void Model::Impl::prepare(const Weights &weights) {
-  std::map<std::string, Storage> params; // Shared between functions.
+  // Shared between functions.
+  std::map<std::string, Storage> params = bindWeights(weights);
   for (const auto &[name, function] : program.functions) {
     Prepared p;
     p.function = &function;
@@ -95,26 +145,7 @@ void Model::Impl::prepare(const Weights &weights) {
 
     for (const Step &step : function.steps) {
       if (step.op == "param") {
-        const ValueInfo &info = function.values[step.results[0]];
-        auto cached = params.find(step.paramName);
-        if (cached == params.end()) {
-          if (!weights.contains(step.paramName))
-            throw Error("weights file '" + weights.path() +
-                        "' has no tensor '" + step.paramName +
-                        "', which model '" + program.unit + "' needs as f32 " +
-                        shapeString(info.shape));
-          const Tensor &tensor = weights.get(step.paramName);
-          if (tensor.dtype() != DType::F32 || tensor.shape() != info.shape)
-            throw Error("tensor '" + step.paramName + "' in weights file '" +
-                        weights.path() + "' is " + tensor.describe() +
-                        ", but model '" + program.unit + "' needs f32 " +
-                        shapeString(info.shape));
-          cached =
-              params
-                  .emplace(step.paramName, Storage::copyOf(weightsPool, tensor))
-                  .first;
-        }
-        p.statics[step.results[0]] = cached->second;
+        p.statics[step.results[0]] = params.at(step.paramName);
         continue;
       }
       bool allStatic = !step.operands.empty();

@@ -64,6 +64,17 @@ Storage Storage::allocate(BufferPool &pool, DType dtype,
   return s;
 }
 
+Storage Storage::inBlock(std::shared_ptr<Block> block, size_t offset,
+                         DType dtype, std::vector<int64_t> shape) {
+  Storage s;
+  s.block = std::move(block);
+  s.offset = offset;
+  s.dtype = dtype;
+  s.shape = std::move(shape);
+  s.strides = denseStrides(s.shape);
+  return s;
+}
+
 Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
   Storage s = allocate(pool, tensor.dtype(), tensor.shape());
   const void *source = tensor.dtype() == DType::F32

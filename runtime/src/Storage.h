@@ -10,6 +10,7 @@
 #ifndef ATTNC_RUNTIME_STORAGE_H
 #define ATTNC_RUNTIME_STORAGE_H
 
+#include "LargeAllocator.h"
 #include "attnc/Runtime.h"
 
 #include "HalideRuntime.h"
@@ -22,7 +23,7 @@ namespace attnc::runtime {
 
 /// A block of 4-byte elements (f32 or i32).
 struct Block {
-  std::vector<uint32_t> elements;
+  std::vector<uint32_t, LargeAllocator<uint32_t>> elements;
 };
 
 /// Reuses blocks that nothing references any more.
@@ -51,6 +52,9 @@ struct Storage {
   /// A dense value in a new or pooled block.
   static Storage allocate(BufferPool &pool, DType dtype,
                           std::vector<int64_t> shape);
+  /// A dense value at element `offset` of `block`, which must hold it.
+  static Storage inBlock(std::shared_ptr<Block> block, size_t offset,
+                         DType dtype, std::vector<int64_t> shape);
   /// A dense copy of a tensor.
   static Storage copyOf(BufferPool &pool, const Tensor &tensor);
   /// [offset, offset + size) of dimension `axis`, without copying.

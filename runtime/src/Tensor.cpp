@@ -1,5 +1,6 @@
 //===- Tensor.cpp - Dense row-major tensors -------------------------------===//
 
+#include "LargeAllocator.h"
 #include "attnc/Runtime.h"
 
 #include <cstring>
@@ -29,7 +30,9 @@ static int64_t product(const std::vector<int64_t> &shape) {
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
     : type(dtype), dims(std::move(shape)), count(product(dims)) {
-  auto storage = std::make_shared<std::vector<uint32_t>>(size_t(count), 0u);
+  auto storage = std::make_shared<
+      std::vector<uint32_t, runtime::LargeAllocator<uint32_t>>>(size_t(count),
+                                                                0u);
   elements = storage->data();
   owner = std::move(storage);
 }

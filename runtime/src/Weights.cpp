@@ -12,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstring>
 #include <fstream>
 
 using namespace attnc;
@@ -27,34 +26,39 @@ namespace {
 } // namespace
 
 Weights Weights::load(const std::string &path) {
+  // Reads the header, then each tensor's bytes straight into the tensor:
+  // no copy of the whole file in between.
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     fail(path, "cannot be opened");
-  std::vector<char> bytes(size_t(in.tellg()));
+  const uint64_t fileSize = uint64_t(in.tellg());
   in.seekg(0);
-  if (!in.read(bytes.data(), std::streamsize(bytes.size())))
-    fail(path, "cannot be read");
-  if (bytes.size() < 8)
-    fail(path, "is truncated: " + std::to_string(bytes.size()) +
+  if (fileSize < 8)
+    fail(path, "is truncated: " + std::to_string(fileSize) +
                    " bytes, fewer than the 8-byte header length");
+  unsigned char lengthBytes[8];
+  if (!in.read(reinterpret_cast<char *>(lengthBytes), 8))
+    fail(path, "cannot be read");
   uint64_t headerLength = 0;
   for (int i = 7; i >= 0; --i)
-    headerLength = headerLength << 8 | uint8_t(bytes[i]);
-  if (headerLength > bytes.size() - 8)
+    headerLength = headerLength << 8 | lengthBytes[i];
+  if (headerLength > fileSize - 8)
     fail(path, "is truncated or corrupt: its header claims " +
                    std::to_string(headerLength) + " bytes, but only " +
-                   std::to_string(bytes.size() - 8) + " follow");
+                   std::to_string(fileSize - 8) + " follow");
+  std::string headerText(size_t(headerLength), '\0');
+  if (!in.read(headerText.data(), std::streamsize(headerLength)))
+    fail(path, "cannot be read");
   json header;
   try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + headerLength);
+    header = json::parse(headerText);
   } catch (const json::exception &e) {
     fail(path, std::string("has a corrupt JSON header: ") + e.what());
   }
   if (!header.is_object())
     fail(path, "has a header that is not a JSON object");
-  const char *data = bytes.data() + 8 + headerLength;
-  uint64_t dataSize = bytes.size() - 8 - headerLength;
-
+  const uint64_t dataStart = 8 + headerLength;
+  const uint64_t dataSize = fileSize - dataStart;
   Weights weights;
   weights.file = path;
   for (const auto &[name, info] : header.items()) {
@@ -92,8 +96,11 @@ Weights Weights::load(const std::string &path) {
                        std::to_string(dataSize) + ": the file is truncated");
       void *target = type == DType::F32 ? static_cast<void *>(tensor.f32Data())
                                         : static_cast<void *>(tensor.i32Data());
-      if (expected)
-        std::memcpy(target, data + offsets[0], expected);
+      if (expected) {
+        in.seekg(std::streamoff(dataStart + offsets[0]));
+        if (!in.read(static_cast<char *>(target), std::streamsize(expected)))
+          fail(path, where + "cannot be read");
+      }
       weights.tensors.emplace(name, std::move(tensor));
     } catch (const json::exception &e) {
       fail(path, where + "has a malformed header entry: " + e.what());
