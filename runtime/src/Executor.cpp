@@ -121,6 +121,19 @@ std::vector<Storage> concat(const Step &step,
 
 } // namespace
 
+Storage attnc::runtime::packLinearWeight(const Storage &weight,
+                                         BufferPool &pool) {
+  const int64_t out = weight.shape.at(0), in = weight.shape.at(1);
+  Storage dense = weight.dense() ? weight : weight.copy(pool);
+  Storage packed = Storage::allocate(
+      pool, DType::F32,
+      {(out + k::kLinearPanelWidth - 1) / k::kLinearPanelWidth, in,
+       k::kLinearPanelWidth});
+  k::packLinearWeight(static_cast<const float *>(dense.data()), out, in,
+                      static_cast<float *>(packed.data()));
+  return packed;
+}
+
 std::vector<Storage>
 attnc::runtime::executeStep(const Program &program, const Step &step,
                             const std::vector<Storage> &operands,
@@ -133,6 +146,12 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     throw Error("cannot execute " + step.describe() + ": no kernel");
 
   const Kernel &kernel = program.kernels.at(step.kernel);
+  if (std::holds_alternative<k::LinearSpec>(kernel.spec.family) &&
+      operands.at(1).shape.size() == 2) {
+    std::vector<Storage> packed = operands;
+    packed[1] = packLinearWeight(operands[1], pool);
+    return executeStep(program, step, packed, context, pool);
+  }
   std::vector<k::ArgumentSig> signature = kernel.spec.signature();
   std::vector<std::vector<int64_t>> shapes =
       resultShapes(kernel.spec, operands);

@@ -22,7 +22,14 @@ struct CallContext {
   int32_t positionOffset = 0; ///< Embedding: position of token 0.
 };
 
-/// Executes `step` on `operands`; returns its results.
+/// `weight` ([out, in]) packed in 16-column panels ([panels, in, 16]), the
+/// layout linear kernels read (see kernels::LinearSpec).
+Storage packLinearWeight(const Storage &weight, BufferPool &pool);
+
+/// Executes `step` on `operands`; returns its results. A linear step's
+/// weight may come packed or as [out, in], then packed on every call (the
+/// model packs the weights it knows at load).
+
 std::vector<Storage> executeStep(const Program &program, const Step &step,
                                  const std::vector<Storage> &operands,
                                  const CallContext &context, BufferPool &pool);

@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstring>
 #include <set>
+#include <tuple>
 #include <variant>
 
 using namespace attnc;
@@ -32,7 +33,21 @@ enum class ValueClass { Static, Invariant, PerStep };
 struct Prepared {
   const Function *function = nullptr;
   std::vector<Storage> statics; ///< Defined for static values.
-  std::vector<int> lastUse;     ///< Step index; INT_MAX for outputs.
+  /// Per value: its packed form, where the value is a linear's weight.
+  std::vector<Storage> packedWeights;
+  std::vector<bool> atLoad; ///< Per value: computed at load.
+  std::vector<int> lastUse; ///< Step index; INT_MAX for outputs.
+
+  /// The operands of `step` from `values`, a linear's weight packed.
+  std::vector<Storage> operandsOf(const Step &step,
+                                  const std::vector<Storage> &values) const {
+    std::vector<Storage> operands;
+    for (int operand : step.operands)
+      operands.push_back(values[operand]);
+    if (step.op == "linear" && packedWeights[step.operands.at(1)].defined())
+      operands[1] = packedWeights[step.operands[1]];
+    return operands;
+  }
 };
 
 /// "[?, ?, 512]" for a declared shape with dynamic dimensions.
@@ -70,8 +85,10 @@ struct Model::Impl {
     return it->second;
   }
 
-  std::map<std::string, Storage> bindWeights(const Weights &weights);
+  std::map<std::string, Storage> bindWeights(const Weights &weights,
+                                             BufferPool &into);
   void prepare(const Weights &weights);
+  void keepInOneBlock();
   void checkInputs(const Function &function,
                    const std::map<std::string, Tensor> &inputs) const;
   std::map<std::string, Tensor>
@@ -82,11 +99,10 @@ struct Model::Impl {
 // Load
 //===----------------------------------------------------------------------===//
 
-/// Checks every weight the program's functions need and copies them all
-/// into one block, each at a 64-byte boundary: one allocation (huge pages
-/// where the OS gives them, see LargeAllocator.h) instead of one per tensor.
-std::map<std::string, Storage>
-Model::Impl::bindWeights(const Weights &weights) {
+/// Checks every weight the program's functions need and copies them into
+/// one block of `into`, each at a 64-byte boundary.
+std::map<std::string, Storage> Model::Impl::bindWeights(const Weights &weights,
+                                                        BufferPool &into) {
   std::vector<std::pair<std::string, const Tensor *>> needed;
   std::set<std::string> seen;
   for (const auto &[name, function] : program.functions)
@@ -114,8 +130,7 @@ Model::Impl::bindWeights(const Weights &weights) {
   size_t total = 0;
   for (const auto &entry : needed)
     total += padded(*entry.second);
-  std::shared_ptr<Block> arena =
-      weightsPool.acquire(std::max<size_t>(total, 1));
+  std::shared_ptr<Block> arena = into.acquire(std::max<size_t>(total, 1));
   std::map<std::string, Storage> params;
   size_t offset = 0;
   for (const auto &[name, tensor] : needed) {
@@ -129,13 +144,20 @@ Model::Impl::bindWeights(const Weights &weights) {
   return params;
 }
 
+/// Binds the weights, evaluates the steps that depend only on them, packs
+/// every linear weight, then keeps just what runs read (keepInOneBlock).
 void Model::Impl::prepare(const Weights &weights) {
+  BufferPool loading; // Freed on return: raw copies, intermediate values.
   // Shared between functions.
-  std::map<std::string, Storage> params = bindWeights(weights);
+  std::map<std::string, Storage> params = bindWeights(weights, loading);
+  std::map<std::tuple<void *, std::vector<int64_t>, std::vector<int64_t>>,
+           Storage>
+      packedByData;
   for (const auto &[name, function] : program.functions) {
     Prepared p;
     p.function = &function;
     p.statics.resize(function.values.size());
+    p.packedWeights.resize(function.values.size());
     p.lastUse.assign(function.values.size(), -1);
     for (size_t i = 0; i < function.steps.size(); ++i)
       for (int operand : function.steps[i].operands)
@@ -157,13 +179,91 @@ void Model::Impl::prepare(const Weights &weights) {
       for (int operand : step.operands)
         operands.push_back(p.statics[operand]);
       std::vector<Storage> results =
-          executeStep(program, step, operands, CallContext(), pool);
+          executeStep(program, step, operands, CallContext(), loading);
       for (size_t r = 0; r < results.size(); ++r)
         p.statics[step.results[r]] =
-            results[r].dense() ? results[r] : results[r].copy(pool);
+            results[r].dense() ? results[r] : results[r].copy(loading);
+    }
+    for (const Step &step : function.steps) {
+      if (step.op != "linear")
+        continue;
+      int weight = step.operands.at(1);
+      const Storage &raw = p.statics[weight];
+      if (!raw.defined() || p.packedWeights[weight].defined())
+        continue;
+      // Functions share their weights: pack each once.
+      auto identity = std::make_tuple(raw.data(), raw.shape, raw.strides);
+      auto cached = packedByData.find(identity);
+      if (cached == packedByData.end())
+        cached = packedByData.emplace(identity, packLinearWeight(raw, loading))
+                     .first;
+      p.packedWeights[weight] = cached->second;
     }
     prepared.emplace(name, std::move(p));
   }
+  keepInOneBlock();
+}
+
+/// Moves every value a run reads from load (static operands of steps that
+/// run, linear weights in their packed form) into one block of the weights
+/// pool, each once and at a 64-byte boundary: one allocation (huge pages
+/// where the OS gives them, see LargeAllocator.h) instead of one per
+/// tensor, and no raw copy of a weight that only a linear layer reads.
+void Model::Impl::keepInOneBlock() {
+  struct Kept {
+    const Storage *source;
+    size_t offset;
+  };
+  auto key = [](const Storage &s) {
+    return std::make_tuple(s.data(), s.shape, s.strides);
+  };
+  std::map<decltype(key(Storage())), Kept> kept;
+  std::vector<Storage *> uses;
+  size_t total = 0;
+  auto keep = [&](Storage &value) {
+    uses.push_back(&value);
+    auto [it, added] = kept.emplace(key(value), Kept{&value, total});
+    if (added)
+      total += (size_t(value.numel()) + 15) / 16 * 16;
+  };
+  for (auto &[name, p] : prepared) {
+    const Function &f = *p.function;
+    std::vector<bool> readByRuns(f.values.size(), false);
+    for (const Step &step : f.steps) {
+      if (p.statics[step.results[0]].defined())
+        continue; // Ran at load.
+      for (size_t i = 0; i < step.operands.size(); ++i) {
+        int operand = step.operands[i];
+        bool packed =
+            step.op == "linear" && i == 1 && p.packedWeights[operand].defined();
+        if (!packed)
+          readByRuns[operand] = true;
+      }
+    }
+    for (const auto &output : f.outputs)
+      readByRuns[output.second] = true;
+    p.atLoad.assign(f.values.size(), false);
+    for (size_t v = 0; v < f.values.size(); ++v) {
+      p.atLoad[v] = p.statics[v].defined();
+      if (p.statics[v].defined() && readByRuns[v])
+        keep(p.statics[v]);
+      else
+        p.statics[v] = Storage();
+      if (p.packedWeights[v].defined())
+        keep(p.packedWeights[v]);
+    }
+  }
+  std::shared_ptr<Block> block =
+      weightsPool.acquire(std::max<size_t>(total, 1));
+  std::map<decltype(key(Storage())), Storage> moved;
+  for (auto &[k, entry] : kept) {
+    Storage target = Storage::inBlock(block, entry.offset, entry.source->dtype,
+                                      entry.source->shape);
+    target.assign(*entry.source);
+    moved.emplace(k, target);
+  }
+  for (Storage *use : uses)
+    *use = moved.at(key(*use));
 }
 
 //===----------------------------------------------------------------------===//
@@ -276,17 +376,14 @@ Model::Impl::run(const std::string &name,
     values[value] = Storage::copyOf(pool, inputs.at(input));
   for (size_t i = 0; i < f.steps.size(); ++i) {
     const Step &step = f.steps[i];
-    if (values[step.results[0]].defined())
-      continue; // Computed at load.
-    std::vector<Storage> operands;
-    for (int operand : step.operands)
-      operands.push_back(values[operand]);
-    std::vector<Storage> results =
-        executeStep(program, step, operands, CallContext(), pool);
+    if (p.atLoad[step.results[0]])
+      continue;
+    std::vector<Storage> results = executeStep(
+        program, step, p.operandsOf(step, values), CallContext(), pool);
     for (size_t r = 0; r < results.size(); ++r)
       values[step.results[r]] = results[r];
     for (int operand : step.operands)
-      if (p.lastUse[operand] == int(i) && !p.statics[operand].defined())
+      if (p.lastUse[operand] == int(i) && !p.atLoad[operand])
         values[operand] = Storage();
   }
   std::map<std::string, Tensor> outputs;
@@ -365,9 +462,7 @@ public:
       const Step &step = f.steps[i];
       if (classes[step.results[0]] != ValueClass::PerStep)
         continue;
-      std::vector<Storage> operands;
-      for (int operand : step.operands)
-        operands.push_back(stepValues[operand]);
+      std::vector<Storage> operands = prepared.operandsOf(step, stepValues);
       auto cache = caches.find(i);
       if (cache != caches.end()) {
         // Append this step's keys and values; attend over all so far.
@@ -412,11 +507,8 @@ private:
   }
 
   void execute(const Step &step, const CallContext &context) {
-    std::vector<Storage> operands;
-    for (int operand : step.operands)
-      operands.push_back(values[operand]);
-    std::vector<Storage> results =
-        executeStep(program, step, operands, context, pool);
+    std::vector<Storage> results = executeStep(
+        program, step, prepared.operandsOf(step, values), context, pool);
     for (size_t r = 0; r < results.size(); ++r)
       values[step.results[r]] = results[r];
   }

@@ -97,9 +97,18 @@ std::vector<std::vector<float>>
 referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
   const auto &f = t.f32;
   auto rows = [&] { return shape.at("rows"); };
-  if (auto *s = std::get_if<k::LinearSpec>(&spec.family))
-    return {reference::linear(*s, f[0], rows(), f[1],
+  if (auto *s = std::get_if<k::LinearSpec>(&spec.family)) {
+    // The kernel reads the weight packed in panels; the reference reads
+    // PyTorch's [out, in] layout, the same values.
+    const int64_t width = k::kLinearPanelWidth;
+    std::vector<float> weight(size_t(s->out * s->in));
+    for (int64_t o = 0; o < s->out; ++o)
+      for (int64_t i = 0; i < s->in; ++i)
+        weight[o * s->in + i] =
+            f[1][((o / width) * s->in + i) * width + o % width];
+    return {reference::linear(*s, f[0], rows(), weight,
                               s->bias ? f[2] : std::vector<float>())};
+  }
   if (auto *s = std::get_if<k::LayerNormSpec>(&spec.family))
     return {reference::layerNorm(*s, f[0], s->residual ? &f[1] : nullptr,
                                  rows(), f[s->residual ? 2 : 1],

@@ -53,12 +53,15 @@ TEST(LayerKernels, Linear) {
   int count = forEachKernel<LinearSpec>(
       [](const LinearSpec &s, const attnc_kernel_entry &entry) {
         std::vector<float> w = randomTensor(s.out * s.in, 2);
+        std::vector<float> packed(s.panels() * s.in * kLinearPanelWidth, NAN);
+        packLinearWeight(w.data(), s.out, s.in, packed.data());
         std::vector<float> b = randomTensor(s.out, 3);
         for (int64_t rows : kRows) {
           std::vector<float> x = randomTensor(rows * s.in, 1);
           std::vector<float> y(rows * s.out, NAN);
-          std::vector<TensorArg> inputs = {{x.data(), nullptr, {rows, s.in}},
-                                           {w.data(), nullptr, {s.out, s.in}}};
+          std::vector<TensorArg> inputs = {
+              {x.data(), nullptr, {rows, s.in}},
+              {packed.data(), nullptr, {s.panels(), s.in, kLinearPanelWidth}}};
           if (s.bias)
             inputs.push_back({b.data(), nullptr, {s.out}});
           ASSERT_EQ(KernelSet::call(entry, inputs, {},
@@ -172,16 +175,26 @@ TEST(LayerKernels, WrongShapesAreRejected) {
     if (!s || !s->bias)
       continue;
     const attnc_kernel_entry *entry = kernelSet().find(name);
-    std::vector<float> x(3 * (s->in + 1)), w(s->out * s->in), b(s->out),
-        y(3 * s->out);
+    std::vector<float> x(3 * (s->in + 1)), b(s->out), y(3 * s->out),
+        w(s->panels() * s->in * kLinearPanelWidth);
+    std::vector<int64_t> packedShape = {s->panels(), s->in, kLinearPanelWidth};
     // An input one column too wide: Halide's own checks refuse it.
     EXPECT_NE(KernelSet::call(*entry,
                               {{x.data(), nullptr, {3, s->in + 1}},
-                               {w.data(), nullptr, {s->out, s->in}},
+                               {w.data(), nullptr, packedShape},
                                {b.data(), nullptr, {s->out}}},
                               {}, {{y.data(), nullptr, {3, s->out}}}),
               0);
     EXPECT_NE(lastHalideError().find("input"), std::string::npos)
+        << lastHalideError();
+    // A weight in PyTorch's [out, in] layout instead of packed panels.
+    EXPECT_NE(KernelSet::call(*entry,
+                              {{x.data(), nullptr, {3, s->in}},
+                               {w.data(), nullptr, {s->out, s->in}},
+                               {b.data(), nullptr, {s->out}}},
+                              {}, {{y.data(), nullptr, {3, s->out}}}),
+              0);
+    EXPECT_NE(lastHalideError().find("weight"), std::string::npos)
         << lastHalideError();
     return;
   }

@@ -198,6 +198,18 @@ std::string KernelSpec::name() const {
   return readable + "_" + dtypeName(dtype) + "_" + hash;
 }
 
+void attnc::kernels::packLinearWeight(const float *weight, int64_t out,
+                                      int64_t in, float *packed) {
+  const int64_t width = kLinearPanelWidth;
+  for (int64_t panel = 0; panel * width < out; ++panel)
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t lane = 0; lane < width; ++lane) {
+        int64_t o = panel * width + lane;
+        packed[(panel * in + i) * width + lane] =
+            o < out ? weight[o * in + i] : 0.0f;
+      }
+}
+
 std::vector<ArgumentSig> KernelSpec::signature() const {
   using Kind = ArgumentSig::Kind;
   std::string t = dtypeName(dtype);
@@ -212,7 +224,8 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
       Overloaded{
           [&](const LinearSpec &s) {
             add("input", Kind::Input, t, {symbolic("rows"), fixed(s.in)});
-            add("weight", Kind::Input, t, {fixed(s.out), fixed(s.in)});
+            add("weight", Kind::Input, t,
+                {fixed(s.panels()), fixed(s.in), fixed(kLinearPanelWidth)});
             if (s.bias)
               add("bias", Kind::Input, t, {fixed(s.out)});
             add("output", Kind::Output, t, {symbolic("rows"), fixed(s.out)});

@@ -47,31 +47,43 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   a.spec = spec;
   Type type = halideType(dtype);
   a.input = ImageParam(type, 2, "input");
-  a.weight = ImageParam(type, 2, "weight");
   fixExtent(a.input, 0, spec.in);
-  fixExtent(a.weight, 0, spec.in);
-  fixExtent(a.weight, 1, spec.out);
   denseRows(a.input);
+  // Packed in panels (see LinearSpec): (lane, k, panel), fully dense, so
+  // every offset into it is known at compile time.
+  const int width = int(kLinearPanelWidth);
+  a.weight = ImageParam(type, 3, "weight");
+  fixExtent(a.weight, 0, width);
+  fixExtent(a.weight, 1, spec.in);
+  fixExtent(a.weight, 2, spec.panels());
   denseRows(a.weight);
+  a.weight.dim(1).set_stride(width);
+  a.weight.dim(2).set_stride(int(spec.in) * width);
   a.k = RDom(0, int(spec.in), "k");
   a.addInput(a.input);
   a.addInput(a.weight);
 
+  // Schedules compute whole panels or groups of them, past `out`; the
+  // clamp keeps Halide's bounds inference (which cannot tell that a
+  // shifted-inward tile starts on a panel) inside the buffer, and is
+  // hoisted out of every loop over k. The bias, which has only `out`
+  // entries, is added after the product.
+  Expr panel = min(a.n / width, int(spec.panels()) - 1);
+  a.weights = Func("weights");
+  a.weights(a.n, a.kv) = cast<float>(a.weight(a.n % width, a.kv, panel));
   a.product = Func("product");
+  a.product(a.n, a.m) = 0.0f;
+  a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
+  Expr sum = a.product(a.n, a.m);
   if (spec.bias) {
     a.bias = ImageParam(type, 1, "bias");
     fixExtent(a.bias, 0, spec.out);
     a.addInput(a.bias);
-    a.product(a.n, a.m) = cast<float>(a.bias(a.n));
-  } else {
-    a.product(a.n, a.m) = 0.0f;
+    sum += cast<float>(a.bias(a.n));
   }
-  a.product(a.n, a.m) +=
-      cast<float>(a.input(a.k, a.m)) * cast<float>(a.weight(a.k, a.n));
 
   a.output = Func("output");
-  a.output(a.n, a.m) =
-      cast(type, activate(a.product(a.n, a.m), spec.activation));
+  a.output(a.n, a.m) = cast(type, activate(sum, spec.activation));
   a.outputs = {a.output};
   return a;
 }

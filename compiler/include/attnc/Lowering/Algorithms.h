@@ -47,12 +47,14 @@ struct Algorithm {
   }
 };
 
-/// y(n, m) = act(bias(n) + sum_k x(k, m) * w(k, n)), w in PyTorch layout.
+/// y(n, m) = act(sum_k x(k, m) * W(n, k) + bias(n)), with W packed in
+/// panels: W(n, k) = weight(n % 16, k, n / 16) (see LinearSpec).
 struct LinearAlgorithm : Algorithm {
   Halide::ImageParam input, weight, bias;
-  Halide::Func product; ///< (n, m): bias plus the reduction over k.
+  Halide::Func weights; ///< (n, kv): W(n, kv) in f32; inline unless staged.
+  Halide::Func product; ///< (n, m): the reduction over k, no bias.
   Halide::Func output;  ///< (n, m): the activation of product.
-  Halide::Var n{"n"}, m{"m"};
+  Halide::Var n{"n"}, m{"m"}, kv{"kv"};
   Halide::RDom k;
   LinearSpec spec;
 };

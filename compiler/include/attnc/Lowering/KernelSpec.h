@@ -54,12 +54,30 @@ struct Predicate {
   std::string canonical() const;
 };
 
-/// y = act(x W^T + b) with x: [rows, in], W: [out, in] (PyTorch layout).
+/// Output features per panel of a packed linear weight.
+constexpr int64_t kLinearPanelWidth = 16;
+
+/// y = act(x W^T + b) with x: [rows, in] and W: [out, in] (PyTorch layout).
+/// Kernels take W packed in panels (packLinearWeight): [panels, in, 16],
+/// output feature o of input i at [o / 16, i, o % 16], the last panel padded
+/// with zeros. Reading one panel is then one contiguous stream that yields
+/// 16 outputs at a time, which is what both the GEMM's staged panels and a
+/// decoding GEMV want; PyTorch's layout makes the GEMM transpose on every
+/// call and the GEMV read many short rows at once.
 struct LinearSpec {
   int64_t in = 0, out = 0;
   bool bias = true;
   Activation activation = Activation::None;
+
+  int64_t panels() const {
+    return (out + kLinearPanelWidth - 1) / kLinearPanelWidth;
+  }
 };
+
+/// Packs `weight` ([out, in], PyTorch layout) into `packed`, which holds
+/// ceil(out / 16) * in * 16 floats: see LinearSpec.
+void packLinearWeight(const float *weight, int64_t out, int64_t in,
+                      float *packed);
 
 /// y = layer_norm(x + residual) * gamma + beta over the innermost `width`.
 struct LayerNormSpec {
