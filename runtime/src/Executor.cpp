@@ -121,16 +121,26 @@ std::vector<Storage> concat(const Step &step,
 
 } // namespace
 
+std::vector<int64_t>
+attnc::runtime::packedLinearShape(const std::vector<int64_t> &weight) {
+  return {(weight.at(0) + k::kLinearPanelWidth - 1) / k::kLinearPanelWidth,
+          weight.at(1), k::kLinearPanelWidth};
+}
+
+void attnc::runtime::packLinearWeightInto(const Storage &weight,
+                                          const Storage &packed,
+                                          BufferPool &scratch) {
+  Storage dense = weight.dense() ? weight : weight.copy(scratch);
+  k::packLinearWeight(static_cast<const float *>(dense.data()),
+                      weight.shape.at(0), weight.shape.at(1),
+                      static_cast<float *>(packed.data()));
+}
+
 Storage attnc::runtime::packLinearWeight(const Storage &weight,
                                          BufferPool &pool) {
-  const int64_t out = weight.shape.at(0), in = weight.shape.at(1);
-  Storage dense = weight.dense() ? weight : weight.copy(pool);
-  Storage packed = Storage::allocate(
-      pool, DType::F32,
-      {(out + k::kLinearPanelWidth - 1) / k::kLinearPanelWidth, in,
-       k::kLinearPanelWidth});
-  k::packLinearWeight(static_cast<const float *>(dense.data()), out, in,
-                      static_cast<float *>(packed.data()));
+  Storage packed =
+      Storage::allocate(pool, DType::F32, packedLinearShape(weight.shape));
+  packLinearWeightInto(weight, packed, pool);
   return packed;
 }
 

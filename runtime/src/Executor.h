@@ -22,8 +22,15 @@ struct CallContext {
   int32_t positionOffset = 0; ///< Embedding: position of token 0.
 };
 
-/// `weight` ([out, in]) packed in 16-column panels ([panels, in, 16]), the
-/// layout linear kernels read (see kernels::LinearSpec).
+/// The shape of a linear weight of shape `weight` ([out, in]) packed in
+/// 16-column panels: [panels, in, 16], the layout linear kernels read (see
+/// kernels::LinearSpec).
+std::vector<int64_t> packedLinearShape(const std::vector<int64_t> &weight);
+/// Packs `weight` into `packed` (dense, of its packedLinearShape); `scratch`
+/// holds a dense copy of a strided weight.
+void packLinearWeightInto(const Storage &weight, const Storage &packed,
+                          BufferPool &scratch);
+/// `weight` packed into a new value of `pool`.
 Storage packLinearWeight(const Storage &weight, BufferPool &pool);
 
 /// Executes `step` on `operands`; returns its results. A linear step's

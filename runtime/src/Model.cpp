@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
 #include <set>
 #include <tuple>
 #include <variant>
@@ -85,10 +84,11 @@ struct Model::Impl {
     return it->second;
   }
 
-  std::map<std::string, Storage> bindWeights(const Weights &weights,
-                                             BufferPool &into);
+  std::map<std::string, Storage> bindWeights(const Weights &weights);
   void prepare(const Weights &weights);
-  void keepInOneBlock();
+  void keepInOneBlock(
+      const std::map<std::string, std::vector<Storage>> &linearWeights,
+      BufferPool &scratch);
   void checkInputs(const Function &function,
                    const std::map<std::string, Tensor> &inputs) const;
   std::map<std::string, Tensor>
@@ -99,11 +99,11 @@ struct Model::Impl {
 // Load
 //===----------------------------------------------------------------------===//
 
-/// Checks every weight the program's functions need and copies them into
-/// one block of `into`, each at a 64-byte boundary.
-std::map<std::string, Storage> Model::Impl::bindWeights(const Weights &weights,
-                                                        BufferPool &into) {
-  std::vector<std::pair<std::string, const Tensor *>> needed;
+/// Checks every weight the program's functions need; returns views of
+/// them (borrowed: valid while `weights` is, that is, during prepare).
+std::map<std::string, Storage>
+Model::Impl::bindWeights(const Weights &weights) {
+  std::map<std::string, Storage> params;
   std::set<std::string> seen;
   for (const auto &[name, function] : program.functions)
     for (const Step &step : function.steps) {
@@ -120,44 +120,25 @@ std::map<std::string, Storage> Model::Impl::bindWeights(const Weights &weights,
                     weights.path() + "' is " + tensor.describe() +
                     ", but model '" + program.unit + "' needs f32 " +
                     shapeString(info.shape));
-      needed.emplace_back(step.paramName, &tensor);
+      params.emplace(step.paramName, Storage::borrow(tensor));
     }
-  constexpr size_t kAlignElements = 16; // 64 bytes.
-  auto padded = [&](const Tensor &tensor) {
-    return (size_t(tensor.numel()) + kAlignElements - 1) / kAlignElements *
-           kAlignElements;
-  };
-  size_t total = 0;
-  for (const auto &entry : needed)
-    total += padded(*entry.second);
-  std::shared_ptr<Block> arena = into.acquire(std::max<size_t>(total, 1));
-  std::map<std::string, Storage> params;
-  size_t offset = 0;
-  for (const auto &[name, tensor] : needed) {
-    Storage bound =
-        Storage::inBlock(arena, offset, DType::F32, tensor->shape());
-    if (tensor->numel())
-      std::memcpy(bound.data(), tensor->f32Data(), size_t(tensor->numel()) * 4);
-    params.emplace(name, std::move(bound));
-    offset += padded(*tensor);
-  }
   return params;
 }
 
-/// Binds the weights, evaluates the steps that depend only on them, packs
-/// every linear weight, then keeps just what runs read (keepInOneBlock).
+/// Binds the weights, evaluates the steps that depend only on them, then
+/// keeps just what runs read, linear weights packed (keepInOneBlock).
 void Model::Impl::prepare(const Weights &weights) {
-  BufferPool loading; // Freed on return: raw copies, intermediate values.
+  BufferPool loading; // Freed on return: intermediate values.
   // Shared between functions.
-  std::map<std::string, Storage> params = bindWeights(weights, loading);
-  std::map<std::tuple<void *, std::vector<int64_t>, std::vector<int64_t>>,
-           Storage>
-      packedByData;
+  std::map<std::string, Storage> params = bindWeights(weights);
+  // Per function and value: the raw weight of a linear step.
+  std::map<std::string, std::vector<Storage>> linearWeights;
   for (const auto &[name, function] : program.functions) {
     Prepared p;
     p.function = &function;
     p.statics.resize(function.values.size());
-    p.packedWeights.resize(function.values.size());
+    std::vector<Storage> &linear = linearWeights[name];
+    linear.resize(function.values.size());
     p.lastUse.assign(function.values.size(), -1);
     for (size_t i = 0; i < function.steps.size(); ++i)
       for (int operand : function.steps[i].operands)
@@ -184,86 +165,92 @@ void Model::Impl::prepare(const Weights &weights) {
         p.statics[step.results[r]] =
             results[r].dense() ? results[r] : results[r].copy(loading);
     }
-    for (const Step &step : function.steps) {
-      if (step.op != "linear")
-        continue;
-      int weight = step.operands.at(1);
-      const Storage &raw = p.statics[weight];
-      if (!raw.defined() || p.packedWeights[weight].defined())
-        continue;
-      // Functions share their weights: pack each once.
-      auto identity = std::make_tuple(raw.data(), raw.shape, raw.strides);
-      auto cached = packedByData.find(identity);
-      if (cached == packedByData.end())
-        cached = packedByData.emplace(identity, packLinearWeight(raw, loading))
-                     .first;
-      p.packedWeights[weight] = cached->second;
-    }
+    for (const Step &step : function.steps)
+      if (step.op == "linear")
+        linear[step.operands.at(1)] = p.statics[step.operands.at(1)];
     prepared.emplace(name, std::move(p));
   }
-  keepInOneBlock();
+  keepInOneBlock(linearWeights, loading);
 }
 
-/// Moves every value a run reads from load (static operands of steps that
-/// run, linear weights in their packed form) into one block of the weights
-/// pool, each once and at a 64-byte boundary: one allocation (huge pages
-/// where the OS gives them, see LargeAllocator.h) instead of one per
-/// tensor, and no raw copy of a weight that only a linear layer reads.
-void Model::Impl::keepInOneBlock() {
+/// Moves every value a run reads from load into one block of the weights
+/// pool, each once and at a 64-byte boundary: static operands of steps that
+/// run as they are, linear weights (`linearWeights`) packed on the way in.
+/// One allocation (huge pages where the OS gives them, see
+/// LargeAllocator.h) instead of one per tensor, no raw copy of a weight
+/// that only linear layers read, and nothing borrowed from the Weights.
+void Model::Impl::keepInOneBlock(
+    const std::map<std::string, std::vector<Storage>> &linearWeights,
+    BufferPool &scratch) {
+  // A value is kept once however many steps and functions use it; its
+  // packed form is a separate entry.
+  using Key =
+      std::tuple<void *, std::vector<int64_t>, std::vector<int64_t>, bool>;
   struct Kept {
-    const Storage *source;
+    Storage source;
+    bool pack;
     size_t offset;
   };
-  auto key = [](const Storage &s) {
-    return std::make_tuple(s.data(), s.shape, s.strides);
-  };
-  std::map<decltype(key(Storage())), Kept> kept;
-  std::vector<Storage *> uses;
+  std::map<Key, Kept> kept;
+  std::vector<std::pair<Storage *, Key>> uses;
   size_t total = 0;
-  auto keep = [&](Storage &value) {
-    uses.push_back(&value);
-    auto [it, added] = kept.emplace(key(value), Kept{&value, total});
-    if (added)
-      total += (size_t(value.numel()) + 15) / 16 * 16;
+  auto keep = [&](Storage &use, const Storage &source, bool pack) {
+    Key key{source.data(), source.shape, source.strides, pack};
+    uses.emplace_back(&use, key);
+    auto [it, added] = kept.emplace(key, Kept{source, pack, total});
+    if (!added)
+      return;
+    size_t numel = 1;
+    for (int64_t d : pack ? packedLinearShape(source.shape) : source.shape)
+      numel *= size_t(d);
+    total += (numel + 15) / 16 * 16;
   };
   for (auto &[name, p] : prepared) {
     const Function &f = *p.function;
+    const std::vector<Storage> &linear = linearWeights.at(name);
     std::vector<bool> readByRuns(f.values.size(), false);
+    std::vector<bool> packedForRuns(f.values.size(), false);
     for (const Step &step : f.steps) {
       if (p.statics[step.results[0]].defined())
         continue; // Ran at load.
       for (size_t i = 0; i < step.operands.size(); ++i) {
         int operand = step.operands[i];
-        bool packed =
-            step.op == "linear" && i == 1 && p.packedWeights[operand].defined();
-        if (!packed)
+        if (step.op == "linear" && i == 1 && linear[operand].defined())
+          packedForRuns[operand] = true;
+        else
           readByRuns[operand] = true;
       }
     }
     for (const auto &output : f.outputs)
       readByRuns[output.second] = true;
     p.atLoad.assign(f.values.size(), false);
+    p.packedWeights.assign(f.values.size(), Storage());
     for (size_t v = 0; v < f.values.size(); ++v) {
       p.atLoad[v] = p.statics[v].defined();
+      if (packedForRuns[v])
+        keep(p.packedWeights[v], linear[v], /*pack=*/true);
       if (p.statics[v].defined() && readByRuns[v])
-        keep(p.statics[v]);
+        keep(p.statics[v], p.statics[v], /*pack=*/false);
       else
         p.statics[v] = Storage();
-      if (p.packedWeights[v].defined())
-        keep(p.packedWeights[v]);
     }
   }
   std::shared_ptr<Block> block =
       weightsPool.acquire(std::max<size_t>(total, 1));
-  std::map<decltype(key(Storage())), Storage> moved;
-  for (auto &[k, entry] : kept) {
-    Storage target = Storage::inBlock(block, entry.offset, entry.source->dtype,
-                                      entry.source->shape);
-    target.assign(*entry.source);
-    moved.emplace(k, target);
+  std::map<Key, Storage> moved;
+  for (const auto &[key, entry] : kept) {
+    std::vector<int64_t> shape =
+        entry.pack ? packedLinearShape(entry.source.shape) : entry.source.shape;
+    Storage target =
+        Storage::inBlock(block, entry.offset, entry.source.dtype, shape);
+    if (entry.pack)
+      packLinearWeightInto(entry.source, target, scratch);
+    else
+      target.assign(entry.source);
+    moved.emplace(key, target);
   }
-  for (Storage *use : uses)
-    *use = moved.at(key(*use));
+  for (const auto &[use, key] : uses)
+    *use = moved.at(key);
 }
 
 //===----------------------------------------------------------------------===//

@@ -85,6 +85,16 @@ Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
   return s;
 }
 
+Storage Storage::borrow(const Tensor &tensor) {
+  auto block = std::make_shared<Block>();
+  const void *elements = tensor.dtype() == DType::F32
+                             ? static_cast<const void *>(tensor.f32Data())
+                             : static_cast<const void *>(tensor.i32Data());
+  // Views only read: kernels take their inputs as const buffers.
+  block->borrowed = static_cast<uint32_t *>(const_cast<void *>(elements));
+  return inBlock(std::move(block), 0, tensor.dtype(), tensor.shape());
+}
+
 Storage Storage::slice(int64_t axis, int64_t from, int64_t size) const {
   Storage s = *this;
   s.offset += size_t(from * strides[axis]);

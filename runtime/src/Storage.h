@@ -21,9 +21,13 @@
 
 namespace attnc::runtime {
 
-/// A block of 4-byte elements (f32 or i32).
+/// A block of 4-byte elements (f32 or i32): its own, or borrowed from a
+/// Tensor that outlives it (weights while a model is prepared).
 struct Block {
   std::vector<uint32_t, LargeAllocator<uint32_t>> elements;
+  uint32_t *borrowed = nullptr;
+
+  uint32_t *base() { return borrowed ? borrowed : elements.data(); }
 };
 
 /// Reuses blocks that nothing references any more.
@@ -46,7 +50,7 @@ struct Storage {
 
   bool defined() const { return bool(block); }
   int64_t numel() const;
-  void *data() const { return block->elements.data() + offset; }
+  void *data() const { return block->base() + offset; }
   bool dense() const;
 
   /// A dense value in a new or pooled block.
@@ -57,6 +61,9 @@ struct Storage {
                          DType dtype, std::vector<int64_t> shape);
   /// A dense copy of a tensor.
   static Storage copyOf(BufferPool &pool, const Tensor &tensor);
+  /// A dense view of a tensor's elements, without copying; the tensor must
+  /// outlive the view and every view derived from it.
+  static Storage borrow(const Tensor &tensor);
   /// [offset, offset + size) of dimension `axis`, without copying.
   Storage slice(int64_t axis, int64_t from, int64_t size) const;
   /// Dimensions [0, count) of dimension `axis` (a prefix), without copying.
