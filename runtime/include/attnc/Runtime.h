@@ -136,7 +136,8 @@ class Model {
 public:
   /// Binds `weights` to `registry`'s program. Throws Error for a missing
   /// tensor, a tensor whose shape or dtype differs from the model's, or a
-  /// registry whose kernels do not match its manifest.
+  /// registry whose kernels do not match its manifest. The model keeps its
+  /// own copy of what it needs: `weights` may be freed afterwards.
   static Model load(const attnc_registry &registry, const Weights &weights);
 
   /// The threads the kernels may use (Halide's thread pool, process-wide).
