@@ -320,6 +320,8 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
           .vectorize(k, lanes, TailStrategy::GuardWithIf);
       a.probsScore.update().reorder(k, rd).vectorize(k, lanes,
                                                      TailStrategy::GuardWithIf);
+      a.probsMax.compute_at(a.probs, row);
+      a.probsSum.compute_at(a.probs, row);
     } else {
       a.probs.parallel(q).vectorize(k, lanes, TailStrategy::GuardWithIf);
       a.probsTotal.compute_at(a.probs, q)
@@ -329,6 +331,8 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
           .vectorize(k, lanes, TailStrategy::GuardWithIf);
       a.probsScore.update().reorder(k, rd).vectorize(k, lanes,
                                                      TailStrategy::GuardWithIf);
+      a.probsMax.compute_at(a.probs, q);
+      a.probsSum.compute_at(a.probs, q);
     }
   }
 }

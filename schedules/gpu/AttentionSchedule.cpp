@@ -85,7 +85,26 @@ void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p) {
           .reorder(ki, ko, q)
           .gpu_blocks(q)
           .gpu_threads(ki);
-    a.probsScore.compute_at(a.probs, ki);
+    // The recomputed scores, whole rows, and their max and sum per row.
+    Var qo("probs_qo"), qi2("probs_qi");
+    a.probsScore.compute_root()
+        .split(q, qo, qi2, Tq, TailStrategy::GuardWithIf)
+        .gpu_blocks(qo, h, a.b)
+        .gpu_threads(qi2);
+    a.probsScore.update()
+        .split(q, qo, qi2, Tq, TailStrategy::GuardWithIf)
+        .gpu_blocks(qo, h, a.b)
+        .gpu_threads(qi2);
+    for (Func f : {a.probsMax, a.probsSum}) {
+      f.compute_root()
+          .split(q, qo, qi2, Tq, TailStrategy::GuardWithIf)
+          .gpu_blocks(qo, h, a.b)
+          .gpu_threads(qi2);
+      f.update()
+          .split(q, qo, qi2, Tq, TailStrategy::GuardWithIf)
+          .gpu_blocks(qo, h, a.b)
+          .gpu_threads(qi2);
+    }
     if (a.probsTotal.defined())
       a.probsTotal.compute_at(a.probs, ki);
   }

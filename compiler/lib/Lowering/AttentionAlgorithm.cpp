@@ -23,9 +23,17 @@
 //   computed per tile in `ranges`; the stages' RDoms are `where`-restricted
 //   to them, which Halide turns into loop bounds, so fully masked blocks are
 //   never visited. A predicate mask has no "full" blocks.
-// * Rows with no visible key have l = 0 and output zeros (or the mean of V
-//   under empty_rows = uniform); "minus infinity" is a finite -1e30 and exp2
-//   clamps its input at -127, so no NaN or denormal can appear.
+// * Masked scores are a true minus infinity, while running and block maxima
+//   start at the lowest finite float, so any finite logit normalizes however
+//   small it is, and exp2 (which clamps its input at -127) never sees
+//   -inf - -inf. In masked stages P V adds a key's value only where its
+//   probability is nonzero: a masked key's V (padding, a stale cache row)
+//   may hold NaN or Inf and must not reach a visible row (0 * NaN = NaN).
+//   Rows with no visible key have l = 0 and output zeros (or the mean of V
+//   under empty_rows = uniform).
+// * Probabilities, when asked for, are a softmax of their own over the
+//   recomputed score row (its own max and sum), so each row sums to 1 to
+//   float rounding however the recomputed scores round.
 //
 // Exponentials use exp2 by range reduction and a degree-6 polynomial of 2^f
 // on [-0.5, 0.5] (relative error about 1e-7).
@@ -35,6 +43,7 @@
 #include "attnc/Lowering/Algorithms.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 using namespace Halide;
@@ -42,7 +51,10 @@ using namespace attnc::kernels;
 
 namespace {
 
-const float kMinusInfinity = -1e30f;
+/// Score of a masked key.
+const float kMinusInfinity = -std::numeric_limits<float>::infinity();
+/// Start of every running maximum: below any finite score.
+const float kLowestScore = std::numeric_limits<float>::lowest();
 const float kLog2E = 1.4426950408889634f;
 
 /// 2^x for x <= 0 (clamped at -127, which gives exactly 0).
@@ -82,53 +94,115 @@ std::vector<float> alibiSlopes(int64_t heads) {
   return slopes;
 }
 
-/// A mask predicate as a Halide condition (/ and % truncate, as in C).
-Expr predicateExpr(const Predicate &p, const std::vector<Expr> &vars) {
+/// x / y truncated toward zero, as in C, for any y (Halide's own integer
+/// division rounds toward minus infinity for y > 0 and up for y < 0, and
+/// Halide 14's div_round_to_zero gives wrong results for divisors that are
+/// not powers of two). x / 0 is 0, as Halide defines it.
+Expr truncatingDiv(Expr x, Expr y) {
+  Expr adjust = select(x < 0 && x % y != 0, select(y > 0, 1, -1), 0);
+  return select(y == 0, 0, x / y + adjust);
+}
+
+/// x % y with the sign of x, as in C: x == (x / y) * y + x % y with the
+/// truncating division above. x % 0 is 0.
+Expr truncatingRem(Expr x, Expr y) {
+  Expr euclidean = x % y; // in [0, |y|)
+  return select(y == 0, 0,
+                select(x < 0 && euclidean != 0, euclidean - abs(y), euclidean));
+}
+
+/// Whether `p` yields a condition rather than an integer.
+bool isCondition(const Predicate &p) {
   using Op = Predicate::Op;
-  if (p.op == Op::Var)
-    return vars[p.value];
-  if (p.op == Op::Const)
-    return Expr(int32_t(p.value));
-  Expr x = predicateExpr(*p.operands[0], vars);
-  Expr y = predicateExpr(*p.operands[1], vars);
+  switch (p.op) {
+  case Op::Eq:
+  case Op::Ne:
+  case Op::Lt:
+  case Op::Le:
+  case Op::Gt:
+  case Op::Ge:
+  case Op::And:
+  case Op::Or:
+  case Op::Xor:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// A mask predicate as a Halide expression: a condition when `wantBool`
+/// (constants carry no type, so the context decides what `1` is), else an
+/// int32. `/` and `%` truncate, as in C.
+Expr predicateExpr(const Predicate &p, const std::vector<Expr> &vars,
+                   bool wantBool) {
+  using Op = Predicate::Op;
   auto asBool = [](Expr e) { return e.type().is_bool() ? e : e != 0; };
+  if (p.op == Op::Var)
+    return wantBool ? vars[p.value] != 0 : vars[p.value];
+  if (p.op == Op::Const)
+    return wantBool ? Expr(p.value != 0) : Expr(int32_t(p.value));
+  bool logical = p.op == Op::And || p.op == Op::Or || p.op == Op::Xor;
+  bool boolOperands =
+      logical || ((p.op == Op::Eq || p.op == Op::Ne) &&
+                  (isCondition(*p.operands[0]) || isCondition(*p.operands[1])));
+  Expr x = predicateExpr(*p.operands[0], vars, boolOperands);
+  Expr y = predicateExpr(*p.operands[1], vars, boolOperands);
+  Expr result;
   switch (p.op) {
   case Op::Add:
-    return x + y;
-  case Op::Sub:
-    return x - y;
-  case Op::Mul:
-    return x * y;
-  case Op::Div:
-    return select(y == 0, 0, div_round_to_zero(x, y));
-  case Op::Rem:
-    return select(y == 0, 0, mod_round_to_zero(x, y));
-  case Op::Min:
-    return min(x, y);
-  case Op::Max:
-    return max(x, y);
-  case Op::Eq:
-    return x == y;
-  case Op::Ne:
-    return x != y;
-  case Op::Lt:
-    return x < y;
-  case Op::Le:
-    return x <= y;
-  case Op::Gt:
-    return x > y;
-  case Op::Ge:
-    return x >= y;
-  case Op::And:
-    return asBool(x) && asBool(y);
-  case Op::Or:
-    return asBool(x) || asBool(y);
-  case Op::Xor:
-    return asBool(x) != asBool(y);
-  default:
+    result = x + y;
     break;
+  case Op::Sub:
+    result = x - y;
+    break;
+  case Op::Mul:
+    result = x * y;
+    break;
+  case Op::Div:
+    result = truncatingDiv(x, y);
+    break;
+  case Op::Rem:
+    result = truncatingRem(x, y);
+    break;
+  case Op::Min:
+    result = min(x, y);
+    break;
+  case Op::Max:
+    result = max(x, y);
+    break;
+  case Op::Eq:
+    result = x == y;
+    break;
+  case Op::Ne:
+    result = x != y;
+    break;
+  case Op::Lt:
+    result = x < y;
+    break;
+  case Op::Le:
+    result = x <= y;
+    break;
+  case Op::Gt:
+    result = x > y;
+    break;
+  case Op::Ge:
+    result = x >= y;
+    break;
+  case Op::And:
+    result = x && y;
+    break;
+  case Op::Or:
+    result = x || y;
+    break;
+  case Op::Xor:
+    result = x != y;
+    break;
+  default:
+    throw std::invalid_argument("bad predicate");
   }
-  throw std::invalid_argument("bad predicate");
+  if (wantBool)
+    return asBool(result);
+  return result.type().is_bool() ? select(result, 1, 0) : result;
 }
 
 } // namespace
@@ -201,7 +275,8 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     if (spec.window)
       keep = keep && qq - kk < int(spec.window) && kk - qq < int(spec.window);
     if (spec.predicate)
-      keep = keep && predicateExpr(*spec.predicate, {batch, head, qq, kk});
+      keep = keep && predicateExpr(*spec.predicate, {batch, head, qq, kk},
+                                   /*wantBool=*/true);
     return keep;
   };
 
@@ -244,7 +319,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   a.state = Func("state");
   {
     std::vector<Expr> init(Dv, 0.0f);
-    init.push_back(kMinusInfinity);
+    init.push_back(kLowestScore);
     init.push_back(0.0f);
     a.state(qi, qt, h, b) = Tuple(init);
   }
@@ -263,6 +338,12 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                   ? alibiSlopes(spec.heads)
                                   : std::vector<float>();
   const Expr kvHead = h / group;
+  // A bias of batch or head extent 1 broadcasts over that dimension.
+  Expr biasHead, biasBatch;
+  if (spec.has(ScoreMod::Bias)) {
+    biasHead = min(h, a.bias.dim(2).extent() - 1);
+    biasBatch = min(b, a.bias.dim(3).extent() - 1);
+  }
   for (size_t stage = 0; stage < stages.size(); ++stage) {
     const StageRange &range = stages[stage];
     AttentionAlgorithm::Block block;
@@ -318,7 +399,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
           s -= slope * f32(abs(queryRow + offset - key));
         }
         if (mod == ScoreMod::Bias)
-          s += f32(a.bias(keyRow, queryRow, h, b));
+          s += f32(a.bias(keyRow, queryRow, biasHead, biasBatch));
       }
       s *= kLog2E;
     }
@@ -327,7 +408,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
         range.masked ? select(keep, s, kMinusInfinity) : s;
 
     RVar rj = block.rj.x;
-    block.blockMax(qi, qt, kb, h, b) = kMinusInfinity;
+    block.blockMax(qi, qt, kb, h, b) = kLowestScore;
     block.blockMax(qi, qt, kb, h, b) = max(block.blockMax(qi, qt, kb, h, b),
                                            block.score(qi, rj, qt, kb, h, b));
     Expr e = exp2Polynomial(block.score(qi, j, qt, kb, h, b) -
@@ -336,8 +417,10 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     block.blockSum(qi, qt, kb, h, b) = 0.0f;
     block.blockSum(qi, qt, kb, h, b) += block.p(qi, rj, qt, kb, h, b);
     block.pvSum(qi, d, qt, kb, h, b) = 0.0f;
+    Expr pj = block.p(qi, rj, qt, kb, h, b);
+    Expr pTimesV = pj * block.valueBlock(d, rj, kb, h, b);
     block.pvSum(qi, d, qt, kb, h, b) +=
-        block.p(qi, rj, qt, kb, h, b) * block.valueBlock(d, rj, kb, h, b);
+        range.masked ? select(pj == 0.0f, 0.0f, pTimesV) : pTimesV;
     block.pv(qi, d, qt, kb, h, b) = block.pvSum(qi, d, qt, kb, h, b);
 
     // Merge this block into the state.
@@ -405,20 +488,35 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
           s -= slope * f32(abs(q + offset - k));
         }
         if (mod == ScoreMod::Bias)
-          s += f32(a.bias(k, q, h, b));
+          s += f32(a.bias(k, q, biasHead, biasBatch));
       }
       s *= kLog2E;
     }
-    Tuple row = a.state(q % Tq, q / Tq, h, b);
-    Expr rowMax = row[Dv], rowSum = row[Dv + 1];
+    a.probsLogit = Func("probs_logit");
+    a.probsLogit(k, q, h, b) = s;
+    // A softmax of the recomputed row, with its own max and sum.
+    Expr keep = visible(q + offset, k, b, h);
+    a.probsKeys = RDom(0, kvLen, "probs_keys");
+    RVar rk = a.probsKeys.x;
+    Expr keepR = visible(q + offset, rk, b, h);
+    a.probsMax = Func("probs_max");
+    a.probsMax(q, h, b) = kLowestScore;
+    Expr logitR = a.probsLogit(rk, q, h, b);
+    a.probsMax(q, h, b) =
+        max(a.probsMax(q, h, b), select(keepR, logitR, kLowestScore));
+    a.probsSum = Func("probs_sum");
+    a.probsSum(q, h, b) = 0.0f;
+    a.probsSum(q, h, b) +=
+        select(keepR, exp2Polynomial(logitR - a.probsMax(q, h, b)), 0.0f);
+    Expr rowMax = a.probsMax(q, h, b), rowSum = a.probsSum(q, h, b);
     Expr uniform =
         spec.emptyRows == EmptyRows::Uniform ? 1.0f / f32(kvLen) : Expr(0.0f);
     a.headProbs = Func("head_probs");
-    a.headProbs(k, q, h, b) =
-        select(rowSum > 0.0f,
-               select(visible(q + offset, k, b, h),
-                      exp2Polynomial(s - rowMax) / rowSum, 0.0f),
-               uniform);
+    a.headProbs(k, q, h, b) = select(
+        rowSum > 0.0f,
+        select(keep, exp2Polynomial(a.probsLogit(k, q, h, b) - rowMax) / rowSum,
+               0.0f),
+        uniform);
     a.probs = Func("probs");
     if (spec.probs == Probs::PerHead) {
       a.probs(k, q, h, b) = cast(type, a.headProbs(k, q, h, b));

@@ -185,6 +185,8 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
   if (mean)
     result.probs.assign(batch * qLen * kvLen, 0.0f);
 
+  const int64_t biasB = extras.biasBatch ? extras.biasBatch : batch;
+  const int64_t biasH = extras.biasHeads ? extras.biasHeads : H;
   std::vector<double> scores(kvLen);
   std::vector<bool> visible(kvLen);
   for (int64_t b = 0; b < batch; ++b)
@@ -211,7 +213,12 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
             if (mod == ScoreMod::Alibi)
               score -= alibiSlope(h, H) * double(std::llabs(i + qOffset - j));
             if (mod == ScoreMod::Bias)
-              score += extras.bias[((b * H + h) * qLen + i) * kvLen + j];
+              score += extras.bias[((std::min(b, biasB - 1) * biasH +
+                                     std::min(h, biasH - 1)) *
+                                        qLen +
+                                    i) *
+                                       kvLen +
+                                   j];
           }
           int64_t position = i + qOffset;
           bool keep = true;
@@ -249,7 +256,8 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
         for (int64_t dv = 0; dv < Dv; ++dv) {
           double acc = 0;
           for (int64_t j = 0; j < kvLen; ++j)
-            acc += p[j] * double(v[(b * kvLen + j) * vWidth + kvh * Dv + dv]);
+            if (p[j] != 0) // A hidden key's value never counts, NaN or not.
+              acc += p[j] * double(v[(b * kvLen + j) * vWidth + kvh * Dv + dv]);
           result.output[(b * qLen + i) * H * Dv + h * Dv + dv] = float(acc);
         }
         for (int64_t j = 0; j < kvLen; ++j) {

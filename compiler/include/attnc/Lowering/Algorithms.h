@@ -125,8 +125,11 @@ struct AttentionAlgorithm : Algorithm {
   Halide::Func probs;      ///< (k, q, h, b) per head, or (k, q, b) head mean.
   Halide::Func headProbs;  ///< (k, q, h, b), the per-head probabilities.
   Halide::Func probsScore; ///< (k, q, h, b): the recomputed scores.
+  Halide::Func probsLogit; ///< (k, q, h, b): modified, log2 domain.
+  Halide::Func probsMax;   ///< (q, h, b): max visible logit of the row.
+  Halide::Func probsSum;   ///< (q, h, b): sum of exp2(logit - max).
   Halide::Func probsTotal; ///< (k, q, b): sum over heads (head_mean only).
-  Halide::RDom probsD, probsHeads;
+  Halide::RDom probsD, probsHeads, probsKeys;
 
   /// The Funcs of one key block, one set per update stage of `state`.
   struct Block {

@@ -41,8 +41,11 @@ Tensor embedding(const kernels::EmbeddingSpec &spec,
 /// Inputs of attention beyond q, k, v.
 struct AttentionExtras {
   std::vector<int32_t> kvLengths; ///< Per batch, if key padding.
-  Tensor bias;                    ///< [batch, heads, q_len, kv_len], if bias.
-  Tensor scoreWeight;             ///< [heads, head_dim], if additive.
+  Tensor bias; ///< [batch or 1, heads or 1, q_len, kv_len], if bias.
+  /// The bias's batch and head extents; 0 means batch and heads. An extent
+  /// of 1 broadcasts, as docs/dsl.md allows.
+  int64_t biasBatch = 0, biasHeads = 0;
+  Tensor scoreWeight; ///< [heads, head_dim], if additive.
 };
 
 /// The outputs of attention.
