@@ -102,6 +102,28 @@ const attnc_kernel_entry &pickEntry(const Kernel &kernel,
   return *kernel.entries.back();
 }
 
+/// The attention bias `bias` ([batch or 1, heads or 1, q_len, kv_len]) as
+/// a view over every batch and head, with stride 0 where it broadcasts
+/// (docs/dsl.md). Any other shape is an Error naming the step.
+Storage broadcastBias(const Step &step, Storage bias,
+                      const std::vector<int64_t> &want) {
+  bool ok = bias.shape.size() == 4;
+  for (size_t axis = 0; ok && axis < 4; ++axis)
+    ok = bias.shape[axis] == want[axis] || (axis < 2 && bias.shape[axis] == 1);
+  if (!ok)
+    throw Error(step.describe() + ": its bias is " + shapeString(bias.shape) +
+                ", expected [" + std::to_string(want[0]) + " or 1, " +
+                std::to_string(want[1]) + " or 1, " + std::to_string(want[2]) +
+                ", " + std::to_string(want[3]) +
+                "] (batch and heads may be 1)");
+  for (size_t axis = 0; axis < 2; ++axis)
+    if (bias.shape[axis] != want[axis]) {
+      bias.shape[axis] = want[axis];
+      bias.strides[axis] = 0;
+    }
+  return bias;
+}
+
 std::vector<Storage> concat(const Step &step,
                             const std::vector<Storage> &operands,
                             BufferPool &pool) {
@@ -187,8 +209,14 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
       continue;
     }
     bool isOutput = arg.kind == k::ArgumentSig::Kind::Output;
-    const Storage &value =
+    Storage value =
         isOutput ? results.at(nextOutput++) : operands.at(nextInput++);
+    if (auto *attention = std::get_if<k::AttentionSpec>(&kernel.spec.family))
+      if (arg.name == "bias")
+        value = broadcastBias(step, value,
+                              {operands.at(0).shape.at(0), attention->heads,
+                               operands.at(0).shape.at(1),
+                               operands.at(1).shape.at(1)});
     int rank = int(arg.dims.size());
     if (!value.toHalide(rank, buffers[i], dims[i])) {
       dense[i] = value.copy(pool);

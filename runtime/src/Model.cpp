@@ -91,6 +91,9 @@ struct Model::Impl {
       BufferPool &scratch);
   void checkInputs(const Function &function,
                    const std::map<std::string, Tensor> &inputs) const;
+  /// Whether `value` is the bias operand of an attention step (its role in
+  /// the kernel's signature).
+  bool isAttentionBias(const Function &function, int value) const;
   std::map<std::string, Tensor>
   run(const std::string &name, const std::map<std::string, Tensor> &inputs);
 };
@@ -257,6 +260,19 @@ void Model::Impl::keepInOneBlock(
 // Inputs
 //===----------------------------------------------------------------------===//
 
+bool Model::Impl::isAttentionBias(const Function &function, int value) const {
+  for (const Step &step : function.steps) {
+    if (step.op != "attention")
+      continue;
+    std::vector<k::ArgumentSig> signature =
+        program.kernels.at(step.kernel).spec.signature();
+    for (size_t i = 0; i < step.operands.size() && i < signature.size(); ++i)
+      if (signature[i].name == "bias" && step.operands[i] == value)
+        return true;
+  }
+  return false;
+}
+
 void Model::Impl::checkInputs(
     const Function &function,
     const std::map<std::string, Tensor> &inputs) const {
@@ -281,15 +297,21 @@ void Model::Impl::checkInputs(
       throw Error("function " + function.name + " needs input '" + name +
                   "' (" + expected + ")");
     const Tensor &tensor = it->second;
+    // An attention bias may have batch and heads 1: they broadcast.
+    const size_t broadcastDims = isAttentionBias(function, value) ? 2 : 0;
     bool ok = tensor.dtype() == info.dtype &&
               tensor.shape().size() == info.shape.size();
     for (size_t d = 0; ok && d < info.shape.size(); ++d)
-      ok = info.shape[d] < 0 || info.shape[d] == tensor.shape()[d];
+      ok = info.shape[d] < 0 || info.shape[d] == tensor.shape()[d] ||
+           (d < broadcastDims && tensor.shape()[d] == 1);
     if (!ok)
       throw Error("input '" + name + "' of " + function.name + " is " +
                   tensor.describe() + ", expected " + expected +
-                  " (? is any size)");
-    if (batch < 0) {
+                  " (? is any size" +
+                  (broadcastDims ? "; batch and heads may be 1" : "") + ")");
+    if (broadcastDims && tensor.shape()[0] == 1) {
+      // Broadcasts over the batch: no batch to agree with.
+    } else if (batch < 0) {
       batch = tensor.shape()[0];
       batchFrom = name;
     } else if (tensor.shape()[0] != batch) {

@@ -140,7 +140,8 @@ Expr predicateExpr(const Predicate &p, const std::vector<Expr> &vars,
   if (p.op == Op::Var)
     return wantBool ? vars[p.value] != 0 : vars[p.value];
   if (p.op == Op::Const)
-    return wantBool ? Expr(p.value != 0) : Expr(int32_t(p.value));
+    return wantBool ? cast(Bool(), Expr(int32_t(p.value != 0)))
+                    : Expr(int32_t(p.value));
   bool logical = p.op == Op::And || p.op == Op::Or || p.op == Op::Xor;
   bool boolOperands =
       logical || ((p.op == Op::Eq || p.op == Op::Ne) &&
@@ -338,12 +339,6 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                   ? alibiSlopes(spec.heads)
                                   : std::vector<float>();
   const Expr kvHead = h / group;
-  // A bias of batch or head extent 1 broadcasts over that dimension.
-  Expr biasHead, biasBatch;
-  if (spec.has(ScoreMod::Bias)) {
-    biasHead = min(h, a.bias.dim(2).extent() - 1);
-    biasBatch = min(b, a.bias.dim(3).extent() - 1);
-  }
   for (size_t stage = 0; stage < stages.size(); ++stage) {
     const StageRange &range = stages[stage];
     AttentionAlgorithm::Block block;
@@ -399,7 +394,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
           s -= slope * f32(abs(queryRow + offset - key));
         }
         if (mod == ScoreMod::Bias)
-          s += f32(a.bias(keyRow, queryRow, biasHead, biasBatch));
+          s += f32(a.bias(keyRow, queryRow, h, b));
       }
       s *= kLog2E;
     }
@@ -488,7 +483,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
           s -= slope * f32(abs(q + offset - k));
         }
         if (mod == ScoreMod::Bias)
-          s += f32(a.bias(k, q, biasHead, biasBatch));
+          s += f32(a.bias(k, q, h, b));
       }
       s *= kLog2E;
     }
