@@ -9,7 +9,9 @@
 // headers, runtime and manifest in the -o folder); plain `attnc` to
 // mlir-opt. `.mlir` input enters at the mlir stage. Every problem with the
 // input is reported with its location and makes attnc exit with status 1;
-// attnc never aborts on bad input.
+// attnc never aborts on bad input. Inputs larger than kMaxInputBytes are
+// refused after reading at most one byte more, so a device or a pipe without
+// end cannot exhaust memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -45,6 +48,9 @@ using namespace attnc;
 namespace {
 
 enum class Stage { AST, MLIR, MLIROpt, HalideStmt, Assembly, Lib };
+
+/// Largest input file attnc reads, .attn or .mlir (docs/dsl.md, Limits).
+constexpr size_t kMaxInputBytes = size_t(16) << 20;
 
 cl::OptionCategory category("attnc options");
 
@@ -127,18 +133,68 @@ void loadDialects(mlir::MLIRContext &context) {
   context.getOrLoadDialect<mlir::StandardOpsDialect>();
 }
 
+/// Reads all of `file` if it holds at most kMaxInputBytes; reads one byte
+/// more to tell. Reports errors and returns false.
+bool readBounded(llvm::sys::fs::file_t file, const std::string &path,
+                 std::string &data) {
+  constexpr size_t kChunk = size_t(1) << 16;
+  size_t size = 0;
+  while (size <= kMaxInputBytes) {
+    size_t want = std::min(kChunk, kMaxInputBytes + 1 - size);
+    data.resize(size + want);
+    llvm::Expected<size_t> got = llvm::sys::fs::readNativeFile(
+        file, llvm::MutableArrayRef<char>(&data[size], want));
+    if (!got) {
+      driver::fail("cannot read '" + path +
+                   "': " + llvm::toString(got.takeError()));
+      return false;
+    }
+    if (*got == 0)
+      break;
+    size += *got;
+  }
+  data.resize(size);
+  if (size > kMaxInputBytes) {
+    driver::fail("'" + path + "' is larger than 16 MiB, the most attnc reads");
+    return false;
+  }
+  return true;
+}
+
+/// Reads `path` ("-" is stdin) into a buffer named after it, refusing
+/// inputs larger than kMaxInputBytes. Reports errors and returns null.
+std::unique_ptr<llvm::MemoryBuffer> readInputFile(const std::string &path) {
+  bool isStdin = path == "-";
+  llvm::sys::fs::file_t file = llvm::sys::fs::getStdinHandle();
+  if (!isStdin) {
+    llvm::Expected<llvm::sys::fs::file_t> opened =
+        llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened) {
+      driver::fail("cannot open input file '" + path +
+                   "': " + llvm::toString(opened.takeError()));
+      return nullptr;
+    }
+    file = *opened;
+  }
+  std::string data;
+  bool ok = readBounded(file, path, data);
+  if (!isStdin)
+    llvm::sys::fs::closeFile(file);
+  if (!ok)
+    return nullptr;
+  return llvm::MemoryBuffer::getMemBufferCopy(data,
+                                              isStdin ? "<stdin>" : path);
+}
+
 /// Reads `path` into a module before any pass; for .attn, runs the front
 /// end. With `astOut`, stops after parsing and hands the AST over.
 mlir::OwningOpRef<mlir::ModuleOp> readModule(const std::string &path,
                                              mlir::MLIRContext &context,
                                              llvm::SourceMgr &sourceMgr,
                                              std::unique_ptr<Module> *astOut) {
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(path, &error);
-  if (!input) {
-    driver::fail(error);
+  std::unique_ptr<llvm::MemoryBuffer> input = readInputFile(path);
+  if (!input)
     return nullptr;
-  }
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   loadDialects(context);
   if (llvm::StringRef(path).endswith(".mlir"))
