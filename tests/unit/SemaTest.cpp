@@ -229,4 +229,14 @@ TEST(Sema, ConstantPredicatesAreFolded) {
       << "a body that uses an index is left to the kernels";
 }
 
+TEST(Sema, TargetStringsAreValidated) {
+  Snippet ok("target \"x86-64-linux-avx2\", \"host-cuda\";");
+  EXPECT_TRUE(ok.analyze()) << ok.output();
+  Snippet bad("target host, \"arm-64-linux-nosuchfeature\";");
+  EXPECT_FALSE(bad.analyze());
+  EXPECT_EQ(bad.firstLine(), "test.attn:1:14: error: 'arm-64-linux-"
+                             "nosuchfeature' is not a valid Halide target "
+                             "string");
+}
+
 } // namespace

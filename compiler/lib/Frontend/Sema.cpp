@@ -18,6 +18,8 @@
 #include "llvm/Support/Casting.h"
 #include "llvm/Support/Path.h"
 
+#include "Halide.h"
+
 #include <cctype>
 
 using namespace attnc;
@@ -186,6 +188,10 @@ void Sema::readTargetsAndDtype(const Module &module) {
           }
         } else if (item.text.empty()) {
           diags.error(item.loc, "empty target string");
+          continue;
+        } else if (!Halide::Target::validate_target_string(item.text)) {
+          diags.error(item.loc, "'" + item.text +
+                                    "' is not a valid Halide target string");
           continue;
         }
         bool repeated = false;

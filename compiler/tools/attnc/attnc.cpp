@@ -127,6 +127,33 @@ int applyTargetOverride(mlir::ModuleOp module) {
   return 0;
 }
 
+/// Checks every Halide target string of the module (from --target, or from
+/// a .mlir input), so that a bad one is reported before any work.
+int checkTargets(mlir::ModuleOp module) {
+  auto list = module->getAttrOfType<mlir::ArrayAttr>("attn.targets");
+  if (!list)
+    return 0;
+  for (mlir::Attribute attr : list) {
+    auto text = attr.dyn_cast<mlir::StringAttr>();
+    if (!text)
+      return driver::fail("attn.targets must hold strings");
+    std::string target = text.getValue().str();
+    if (target != "host" && !Halide::Target::validate_target_string(target))
+      return driver::fail("'" + target +
+                          "' is not a valid Halide target string");
+  }
+  return 0;
+}
+
+/// Checks that -o can name the output folder of --emit=lib.
+int checkOutputFolder(const std::string &path) {
+  if (llvm::sys::fs::exists(path) && !llvm::sys::fs::is_directory(path))
+    return driver::fail("'" + path +
+                        "' exists and is not a folder; attnc compile writes "
+                        "a folder of kernels there");
+  return 0;
+}
+
 void loadDialects(mlir::MLIRContext &context) {
   context.getOrLoadDialect<attn::AttnDialect>();
   context.getOrLoadDialect<mlir::arith::ArithmeticDialect>();
@@ -250,6 +277,9 @@ int runCompile(bool compileCommand) {
     emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
   if (emit == Stage::Lib && outputFilename == "-")
     return driver::fail("--emit=lib writes a folder; name it with -o");
+  if (emit == Stage::Lib)
+    if (int status = checkOutputFolder(outputFilename))
+      return status;
   bool isMLIR = llvm::StringRef(inputFilename).endswith(".mlir");
   if (isMLIR && emit == Stage::AST)
     return driver::fail("--emit=ast needs a .attn input; '" + inputFilename +
@@ -280,6 +310,8 @@ int runCompile(bool compileCommand) {
     return 1;
   if (int status = applyTargetOverride(*module))
     return status;
+  if (int status = checkTargets(*module))
+    return status;
   if (!unitName.empty()) {
     bool valid = !std::isdigit(static_cast<unsigned char>(unitName[0]));
     for (char c : unitName)
@@ -302,6 +334,9 @@ int runCompile(bool compileCommand) {
     return 1;
   if (emit == Stage::MLIROpt)
     return printModule();
+  // Errors from here on are about kernels and name them; printing the whole
+  // module under each would bury them.
+  context.printOpOnDiagnostic(false);
   if (emit == Stage::HalideStmt || emit == Stage::Assembly) {
     if (mlir::failed(emitForReview(*module,
                                    emit == Stage::HalideStmt
