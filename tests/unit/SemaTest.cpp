@@ -193,14 +193,17 @@ TEST(Sema, PredicateConstantsAreFoldedAndChecked) {
   EXPECT_EQ(firstError("k <= q + big"), "") << "2^30 - 1 fits";
   EXPECT_NE(firstError("k % (2 - 2) == 0").find("error: division by zero"),
             std::string::npos);
-  EXPECT_NE(firstError("k < big + 1").find("error: integer 1073741824 is too "
-                                           "large for a predicate"),
+  EXPECT_NE(firstError("k < big + 1")
+                .find("error: integer 1073741824 is too "
+                      "large for a predicate"),
             std::string::npos);
-  EXPECT_NE(firstError("k < -big - 1").find("error: integer -1073741824 is "
-                                            "too large for a predicate"),
+  EXPECT_NE(firstError("k < -big - 1")
+                .find("error: integer -1073741824 is "
+                      "too large for a predicate"),
             std::string::npos);
-  EXPECT_NE(firstError("min(k, 3 * big) < q").find("error: integer "
-                                                   "3221225469 is too large"),
+  EXPECT_NE(firstError("min(k, 3 * big) < q")
+                .find("error: integer "
+                      "3221225469 is too large"),
             std::string::npos);
 }
 

@@ -31,11 +31,10 @@ quotedWindow(const char *lineStart, const char *lineEnd, const char *at) {
   const size_t width = Diagnostics::kMaxQuotedColumns;
   if (size_t(lineEnd - lineStart) <= width)
     return {lineStart, lineEnd};
-  const char *start = at - lineStart > ptrdiff_t(width / 2)
-                          ? at - width / 2
-                          : lineStart;
-  const char *end = lineEnd - start > ptrdiff_t(width) ? start + width
-                                                        : lineEnd;
+  const char *start =
+      at - lineStart > ptrdiff_t(width / 2) ? at - width / 2 : lineStart;
+  const char *end =
+      lineEnd - start > ptrdiff_t(width) ? start + width : lineEnd;
   if (end == lineEnd)
     start = lineEnd - width;
   while (start > lineStart && start < at && isContinuation(*start))
@@ -100,7 +99,6 @@ void Diagnostics::print(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
   line << mem->getBufferIdentifier() << ":" << lineCol.first << ":"
        << lineCol.second << ": " << label << ": " << message << "\n";
   line.flush();
-  quoteLine(text, mem->getBufferStart(), mem->getBufferEnd(),
-            loc.getPointer());
+  quoteLine(text, mem->getBufferStart(), mem->getBufferEnd(), loc.getPointer());
   os << text;
 }

@@ -379,10 +379,10 @@ void Sema::readScoring(FieldSet &fields, const Field &field,
       }
       if (v->i > limits::kMaxWidth ||
           (spec.heads && spec.heads * v->i > limits::kMaxWidth)) {
-        diags.error(arg.value->getLoc(),
-                    "dim * heads must be at most " +
-                        std::to_string(limits::kMaxWidth) + ", got " +
-                        v->describe() + "; see Limits in docs/dsl.md");
+        diags.error(arg.value->getLoc(), "dim * heads must be at most " +
+                                             std::to_string(limits::kMaxWidth) +
+                                             ", got " + v->describe() +
+                                             "; see Limits in docs/dsl.md");
         fields.fail();
         return;
       }
@@ -776,8 +776,8 @@ bool Sema::checkProjections(FieldSet &fields, llvm::SMLoc loc,
   int64_t headDim = resolvedHeadDim(attention, dModel);
   int64_t rows = (attention.heads + 2 * attention.kvHeads) * headDim;
   if (!checkTensorSize(fields, loc,
-                       "the Q/K/V projection of attention '" +
-                           attention.name + "' ((heads + 2 * kv_heads) * " +
+                       "the Q/K/V projection of attention '" + attention.name +
+                           "' ((heads + 2 * kv_heads) * " +
                            "head_dim * d_model)",
                        rows * dModel))
     return false;
@@ -803,8 +803,7 @@ void Sema::checkModelTensors(FieldSet &fields, const ModelSpec &model) {
   if (model.tgtVocab)
     check("tgt_vocab", "tgt_vocab * d_model", model.tgtVocab * model.dModel);
   check("max_len", "max_len * d_model", model.maxLen * model.dModel);
-  for (const std::optional<StackSpec> *stack :
-       {&model.encoder, &model.decoder})
+  for (const std::optional<StackSpec> *stack : {&model.encoder, &model.decoder})
     if (*stack && (*stack)->layer)
       checkTensorSize(fields, where,
                       "the feed-forward weight of layer '" +

@@ -335,8 +335,7 @@ bool SemaContext::checkPredicateConstants(const Expr &expr,
   if (!checkPredicateConstants(*e->lhs, vars) ||
       !checkPredicateConstants(*e->rhs, vars))
     return false;
-  bool divides =
-      e->op == BinaryExpr::Op::Div || e->op == BinaryExpr::Op::Rem;
+  bool divides = e->op == BinaryExpr::Op::Div || e->op == BinaryExpr::Op::Rem;
   if (!divides || usesIndex(*e->rhs, vars))
     return true;
   // A constant divisor: folded and checked above; now it must not be 0.
@@ -350,8 +349,7 @@ bool SemaContext::checkPredicateConstants(const Expr &expr,
   return true;
 }
 
-SemaContext::PredicateCheck
-SemaContext::checkPredicate(const CallExpr &call) {
+SemaContext::PredicateCheck SemaContext::checkPredicate(const CallExpr &call) {
   constexpr PredicateCheck invalid = PredicateCheck::Invalid;
   if (call.args.size() != 4) {
     diags.error(call.getLoc(),

@@ -84,8 +84,7 @@ std::optional<Value> FieldSet::evaluate(const Field &field) {
   return value;
 }
 
-std::optional<int64_t> FieldSet::positiveInt(const Field &field,
-                                              int64_t max) {
+std::optional<int64_t> FieldSet::positiveInt(const Field &field, int64_t max) {
   std::optional<Value> value = evaluate(field);
   if (!value)
     return std::nullopt;

@@ -11,8 +11,8 @@
 #include "attnc/Dialect/Attn/AttnDialect.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/Compiler.h"
 #include "llvm/Support/Casting.h"
+#include "llvm/Support/Compiler.h"
 
 using namespace mlir;
 using namespace attnc;

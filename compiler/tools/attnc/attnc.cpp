@@ -209,8 +209,7 @@ std::unique_ptr<llvm::MemoryBuffer> readInputFile(const std::string &path) {
     llvm::sys::fs::closeFile(file);
   if (!ok)
     return nullptr;
-  return llvm::MemoryBuffer::getMemBufferCopy(data,
-                                              isStdin ? "<stdin>" : path);
+  return llvm::MemoryBuffer::getMemBufferCopy(data, isStdin ? "<stdin>" : path);
 }
 
 /// Reads `path` into a module before any pass; for .attn, runs the front
