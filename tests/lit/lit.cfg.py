@@ -6,6 +6,7 @@
 #   %exit1        runs a command and succeeds only if it exits with status 1
 #                 exactly: a crash, an abort or a sanitizer report fails it
 #   %examples     the examples/ folder
+#   %python       the Python interpreter, e.g. to generate large inputs
 # FileCheck and not come from LLVM 14's tools folder.
 import os
 import lit.formats
@@ -30,6 +31,7 @@ config.substitutions.append(("%attnc", os.path.join(tools, attnc)))
 config.substitutions.append(("%attn-opt", os.path.join(tools, "attn-opt")))
 config.substitutions.append(("%exit1", config.python_executable + " " +
                              os.path.join(config.attnc_src_root, "tests", "tools", "exit1.py")))
+config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
 config.substitutions.append(("%FileCheck", os.path.join(config.llvm_tools_dir, "FileCheck")))
 config.environment["PATH"] = os.pathsep.join(

@@ -128,6 +128,70 @@ TEST(Parser, DeepNestingIsAnErrorNotACrash) {
             std::string::npos);
 }
 
+/// `const x = 1 + 1 + ...;` with `operands` ones: 2 * operands - 1 terms.
+std::string flatChain(size_t operands, const std::string &tail = ";") {
+  std::string text = "const x = 1";
+  for (size_t i = 1; i < operands; ++i)
+    text += " + 1";
+  return text + tail;
+}
+
+TEST(Parser, ExpressionsHoldAtMostTheirLimitOfTerms) {
+  Snippet ok(flatChain(kMaxExpressionTerms / 2) + "\nconst y = -1 - 1;");
+  EXPECT_TRUE(ok.parse()) << ok.output();
+  // The limit is per expression, not per file.
+  Snippet twice(flatChain(kMaxExpressionTerms / 2) + "\n" +
+                flatChain(kMaxExpressionTerms / 2));
+  EXPECT_TRUE(twice.parse()) << twice.output();
+  Snippet over(flatChain(kMaxExpressionTerms / 2 + 1));
+  EXPECT_FALSE(over.parse());
+  // The 1001st term is the last '1', at column 11 + 4 * 500.
+  EXPECT_EQ(over.firstLine(),
+            "test.attn:1:2011: error: expression has more than 1000 terms "
+            "(operands and operators), the most attnc accepts; split it with "
+            "constants");
+}
+
+TEST(Parser, AHugeChainWithASyntaxErrorFreesCleanly) {
+  // Once built a 600,000-deep tree whose recursive destructors overflowed
+  // the stack; the parser now stops at the limit.
+  Snippet snippet(flatChain(300000, " +;"));
+  EXPECT_FALSE(snippet.parse());
+  EXPECT_NE(snippet.firstLine().find("expression has more than 1000 terms"),
+            std::string::npos)
+      << snippet.firstLine();
+}
+
+TEST(Parser, LongLinesAreQuotedAsAWindowOnCharacterBoundaries) {
+  // 300 two-byte characters in a string, then a bad character; the window
+  // starts inside a character and must move to the next one.
+  std::string accents;
+  for (int i = 0; i < 300; ++i)
+    accents += "\xc3\xa9";
+  Snippet snippet("const x = \"" + accents + "\"  $ 1;");
+  EXPECT_FALSE(snippet.parse());
+  std::string out = snippet.output();
+  size_t quoted = out.find('\n') + 1;
+  size_t caret = out.find('\n', quoted) + 1;
+  std::string line = out.substr(quoted, caret - quoted - 1);
+  std::string caretLine = out.substr(caret, out.find('\n', caret) - caret);
+  EXPECT_EQ(out.substr(0, quoted - 1),
+            "test.attn:1:615: error: unexpected character '$'");
+  // The window is cut on a character boundary after "...", holds the bad
+  // character and the rest of the (short) tail, and is at most 120 bytes.
+  ASSERT_EQ(line.substr(0, 3), "...");
+  EXPECT_NE(static_cast<unsigned char>(line[3]) & 0xC0, 0x80u);
+  EXPECT_LE(line.size(), 3u + Diagnostics::kMaxQuotedColumns);
+  EXPECT_EQ(line.substr(line.size() - 7), "\"  $ 1;");
+  // The caret is under the '$': three columns for "...", then one per
+  // character.
+  size_t columns = 3;
+  for (size_t i = 3; i < line.size() - 4; ++i)
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80)
+      ++columns;
+  EXPECT_EQ(caretLine, std::string(columns, ' ') + "^");
+}
+
 TEST(Parser, EmptyFileIsAnEmptyModule) {
   Snippet snippet("# nothing but a comment\n");
   std::unique_ptr<Module> module = snippet.parse();

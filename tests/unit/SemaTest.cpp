@@ -123,4 +123,123 @@ TEST(Sema, FailedBlocksDoNotCascade) {
                                                      << out;
 }
 
+TEST(Sema, ErrorsStopAfterTheCap) {
+  std::string source;
+  for (int i = 0; i < 30; ++i)
+    source += "attention a" + std::to_string(i) + " { heads = 0; }\n";
+  Snippet snippet(source);
+  EXPECT_FALSE(snippet.analyze());
+  std::string out = snippet.output();
+  size_t errors = 0;
+  for (size_t at = out.find(": error: "); at != std::string::npos;
+       at = out.find(": error: ", at + 1))
+    ++errors;
+  EXPECT_EQ(errors, Diagnostics::kMaxReportedErrors) << out;
+  EXPECT_EQ(out.substr(out.size() - 33), "error: too many errors; stopping\n");
+}
+
+TEST(Sema, SizesAreBounded) {
+  struct Case {
+    const char *source, *message;
+  };
+  const Case cases[] = {
+      {"attention a { heads = 8; kv_heads = 8192; head_dim = 8; }",
+       "field 'kv_heads' must be at most 4096"},
+      {"attention a { heads = 8; head_dim = 65537; }",
+       "field 'head_dim' must be at most 65536"},
+      {"attention a { heads = 8; head_dim = 8; scoring = additive(dim = "
+       "16384); }",
+       "dim * heads must be at most 65536"},
+      {"attention a { heads = 64; d_model = 65536; }",
+       "the Q/K/V projection of attention 'a' ((heads + 2 * kv_heads) * "
+       "head_dim * d_model) has 12884901888 elements"},
+      {"attention a { heads = 8; }\nencoder_layer l { self_attention = a; "
+       "feed_forward = ffn(262144, relu); }\nmodel m { d_model = 4096; "
+       "src_vocab = 8; encoder = l; }",
+       "the feed-forward weight of layer 'l' (ffn dim * d_model) has "
+       "1073741824 elements"},
+      {"attention a { heads = 8; }\nencoder_layer l { self_attention = a; "
+       "feed_forward = ffn(64, relu); }\nmodel m { d_model = 64; "
+       "src_vocab = 16777217; encoder = l; }",
+       "field 'src_vocab' must be at most 16777216"},
+      {"attention a { heads = 8; }\nencoder_layer l { self_attention = a; "
+       "feed_forward = ffn(64, relu); }\nmodel m { d_model = 1024; "
+       "src_vocab = 8; max_len = 1048576; encoder = l; }",
+       "max_len * d_model has 1073741824 elements"},
+  };
+  for (const Case &c : cases) {
+    Snippet snippet(c.source);
+    EXPECT_FALSE(snippet.analyze()) << c.source;
+    EXPECT_NE(snippet.firstLine().find(c.message), std::string::npos)
+        << snippet.output();
+  }
+  // The largest sizes pass.
+  Snippet largest("attention a { heads = 4096; kv_heads = 4096; head_dim = "
+                  "16; mask = window(1073741824); }");
+  EXPECT_TRUE(largest.analyze()) << largest.output();
+}
+
+TEST(Sema, PredicateConstantsAreFoldedAndChecked) {
+  auto firstError = [](const std::string &body) {
+    Snippet snippet("const zero = 0;\nconst big = 1073741823;\n"
+                    "attention a { heads = 2; head_dim = 8; mask = "
+                    "predicate(b, h, q, k) { " +
+                    body + " }; }");
+    snippet.analyze();
+    return snippet.firstLine();
+  };
+  EXPECT_EQ(firstError("k <= q"), "");
+  EXPECT_EQ(firstError("k % (q + zero) == 0"), "") << "a varying divisor";
+  EXPECT_EQ(firstError("k <= q + big"), "") << "2^30 - 1 fits";
+  EXPECT_NE(firstError("k % (2 - 2) == 0").find("error: division by zero"),
+            std::string::npos);
+  EXPECT_NE(firstError("k < big + 1")
+                .find("error: integer 1073741824 is too "
+                      "large for a predicate"),
+            std::string::npos);
+  EXPECT_NE(firstError("k < -big - 1")
+                .find("error: integer -1073741824 is "
+                      "too large for a predicate"),
+            std::string::npos);
+  EXPECT_NE(firstError("min(k, 3 * big) < q")
+                .find("error: integer "
+                      "3221225469 is too large"),
+            std::string::npos);
+}
+
+TEST(Sema, ConstantPredicatesAreFolded) {
+  for (const char *body : {"true", "1 < 2", "n > 0", "!(n == 0) || false"}) {
+    Snippet snippet(std::string("const n = 3;\nattention a { heads = 2; "
+                                "head_dim = 8; mask = causal & "
+                                "predicate(b, h, q, k) { ") +
+                    body + " }; }");
+    auto unit = snippet.analyze();
+    ASSERT_TRUE(unit) << body << ": " << snippet.output();
+    EXPECT_TRUE(unit->attentions[0]->mask.causal);
+    EXPECT_EQ(unit->attentions[0]->mask.predicate, nullptr)
+        << body << " keeps every key: the term is dropped";
+  }
+  Snippet never("attention a { heads = 2; head_dim = 8; mask = "
+                "predicate(b, h, q, k) { 2 < 1 }; }");
+  EXPECT_FALSE(never.analyze());
+  EXPECT_EQ(never.firstLine(), "test.attn:1:73: error: predicate is always "
+                               "false: every key is masked");
+  Snippet varies("attention a { heads = 2; head_dim = 8; mask = "
+                 "predicate(b, h, q, k) { q == q }; }");
+  auto unit = varies.analyze();
+  ASSERT_TRUE(unit) << varies.output();
+  EXPECT_NE(unit->attentions[0]->mask.predicate, nullptr)
+      << "a body that uses an index is left to the kernels";
+}
+
+TEST(Sema, TargetStringsAreValidated) {
+  Snippet ok("target \"x86-64-linux-avx2\", \"host-cuda\";");
+  EXPECT_TRUE(ok.analyze()) << ok.output();
+  Snippet bad("target host, \"arm-64-linux-nosuchfeature\";");
+  EXPECT_FALSE(bad.analyze());
+  EXPECT_EQ(bad.firstLine(), "test.attn:1:14: error: 'arm-64-linux-"
+                             "nosuchfeature' is not a valid Halide target "
+                             "string");
+}
+
 } // namespace

@@ -3,7 +3,12 @@
 // One function per grammar rule of docs/dsl.md. Expressions use the usual
 // precedence: `&` (mask intersection) < `||` < `&&` < comparisons < `+ -` <
 // `* / %` < unary; `[a, b]` is a list. Sema decides where each may appear.
-// Nesting is bounded so that adversarial input cannot exhaust the stack.
+// Nesting is bounded so that adversarial input cannot exhaust the stack, and
+// so is the size of each top-level expression (kMaxExpressionTerms operands
+// and operators): a flat chain such as `1 + 1 + ...` builds a tree as deep as
+// it is long, and every later recursive walk (Sema, MLIRGen, the AST dump,
+// the destructors) then stays within that bound. The parser stops at the
+// limit, so a partly built tree is bounded too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,6 +71,11 @@ private:
   bool parseDtype(Decl &decl);
   bool parseBlock(Decl &decl, BlockKind kind);
   bool parseField(Field &field);
+  /// Parses the whole value of a constant or a field, counting its terms.
+  ExprPtr parseTopLevelExpr();
+  /// Counts one operand or operator at the current token; fails past
+  /// kMaxExpressionTerms.
+  bool addTerm();
   ExprPtr parseExpr();
   ExprPtr parseIntersect();
   ExprPtr parseOr();
@@ -82,6 +92,7 @@ private:
   Token tok;
   bool hadError = false;
   int depth = 0;
+  unsigned terms = 0; ///< Operands and operators of the current expression.
 };
 
 /// Counts nesting for the duration of one recursive rule.
@@ -156,7 +167,7 @@ bool Parser::parseConst(Decl &decl) {
   advance();
   if (!expect(TokenKind::Assign, "after the constant's name"))
     return false;
-  decl.value = parseExpr();
+  decl.value = parseTopLevelExpr();
   if (!decl.value)
     return false;
   return expect(TokenKind::Semicolon, "after the constant's value");
@@ -218,11 +229,25 @@ bool Parser::parseField(Field &field) {
   advance();
   if (!expect(TokenKind::Assign, "after field '" + field.name + "'"))
     return false;
-  field.value = parseExpr();
+  field.value = parseTopLevelExpr();
   if (!field.value)
     return false;
   return expect(TokenKind::Semicolon,
                 "after the value of field '" + field.name + "'");
+}
+
+ExprPtr Parser::parseTopLevelExpr() {
+  terms = 0;
+  return parseExpr();
+}
+
+bool Parser::addTerm() {
+  if (++terms <= kMaxExpressionTerms)
+    return true;
+  return fail(tok.loc(), "expression has more than " +
+                             llvm::Twine(kMaxExpressionTerms) +
+                             " terms (operands and operators), the most "
+                             "attnc accepts; split it with constants");
 }
 
 ExprPtr Parser::parseExpr() {
@@ -238,6 +263,8 @@ ExprPtr Parser::parseIntersect() {
   ExprPtr lhs = parseOr();
   while (lhs && tok.is(TokenKind::Amp)) {
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr rhs = parseOr();
     if (!rhs)
@@ -252,6 +279,8 @@ ExprPtr Parser::parseOr() {
   ExprPtr lhs = parseAnd();
   while (lhs && tok.is(TokenKind::PipePipe)) {
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr rhs = parseAnd();
     if (!rhs)
@@ -266,6 +295,8 @@ ExprPtr Parser::parseAnd() {
   ExprPtr lhs = parseComparison();
   while (lhs && tok.is(TokenKind::AmpAmp)) {
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr rhs = parseComparison();
     if (!rhs)
@@ -307,6 +338,8 @@ ExprPtr Parser::parseComparison() {
   if (!lhs || !comparisonOp(tok.kind, op))
     return lhs;
   llvm::SMLoc loc = tok.loc();
+  if (!addTerm())
+    return nullptr;
   advance();
   ExprPtr rhs = parseAdditive();
   if (!rhs)
@@ -325,6 +358,8 @@ ExprPtr Parser::parseAdditive() {
     auto op =
         tok.is(TokenKind::Plus) ? BinaryExpr::Op::Add : BinaryExpr::Op::Sub;
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr rhs = parseMultiplicative();
     if (!rhs)
@@ -342,6 +377,8 @@ ExprPtr Parser::parseMultiplicative() {
               : tok.is(TokenKind::Slash) ? BinaryExpr::Op::Div
                                          : BinaryExpr::Op::Rem;
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr rhs = parseUnary();
     if (!rhs)
@@ -361,6 +398,8 @@ ExprPtr Parser::parseUnary() {
     auto op =
         tok.is(TokenKind::Minus) ? UnaryExpr::Op::Neg : UnaryExpr::Op::Not;
     llvm::SMLoc loc = tok.loc();
+    if (!addTerm())
+      return nullptr;
     advance();
     ExprPtr operand = parseUnary();
     if (!operand)
@@ -372,6 +411,9 @@ ExprPtr Parser::parseUnary() {
 
 ExprPtr Parser::parsePrimary() {
   Token t = tok;
+  // Parentheses add no node; every other primary is one term.
+  if (!t.is(TokenKind::LParen) && !addTerm())
+    return nullptr;
   switch (t.kind) {
   case TokenKind::Integer:
     advance();

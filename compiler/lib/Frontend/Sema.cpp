@@ -5,6 +5,8 @@
 // analyze attention blocks, layers and models, each kind after the kinds it
 // may reference, so a block may be used before the line that defines it. A
 // block that fails is remembered, and references to it report nothing more.
+// Sizes are checked against limits:: (Spec.h), alone and where they combine
+// into one tensor, so that no kernel meets an extent Halide cannot index.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Casting.h"
 #include "llvm/Support/Path.h"
+
+#include "Halide.h"
 
 #include <cctype>
 
@@ -77,6 +81,14 @@ private:
                                      BlockKind layerKind);
   void checkAttentionInModel(FieldSet &fields, const AttentionSpec &attention,
                              const ModelSpec &model);
+  void checkModelTensors(FieldSet &fields, const ModelSpec &model);
+  /// Reports, at `loc`, a weight tensor of `elements` f32 values too large
+  /// for one Halide buffer; `what` names it. Returns false after an error.
+  bool checkTensorSize(FieldSet &fields, llvm::SMLoc loc,
+                       const std::string &what, int64_t elements);
+  /// Checks the Q/K/V projections of `attention` at width `dModel`.
+  bool checkProjections(FieldSet &fields, llvm::SMLoc loc,
+                        const AttentionSpec &attention, int64_t dModel);
 
   SemaContext ctx;
   Diagnostics &diags;
@@ -177,6 +189,10 @@ void Sema::readTargetsAndDtype(const Module &module) {
         } else if (item.text.empty()) {
           diags.error(item.loc, "empty target string");
           continue;
+        } else if (!Halide::Target::validate_target_string(item.text)) {
+          diags.error(item.loc, "'" + item.text +
+                                    "' is not a valid Halide target string");
+          continue;
         }
         bool repeated = false;
         for (const TargetSpec &seen : unit->targets)
@@ -236,10 +252,10 @@ void Sema::analyzeAttention(const Decl &decl) {
   spec->loc = decl.nameLoc;
 
   if (const Field *f = fields.require("heads"))
-    spec->heads = fields.positiveInt(*f).value_or(0);
+    spec->heads = fields.positiveInt(*f, limits::kMaxHeads).value_or(0);
   spec->kvHeads = spec->heads;
   if (const Field *f = fields.get("kv_heads")) {
-    spec->kvHeads = fields.positiveInt(*f).value_or(0);
+    spec->kvHeads = fields.positiveInt(*f, limits::kMaxHeads).value_or(0);
     if (spec->heads && spec->kvHeads && spec->heads % spec->kvHeads) {
       diags.error(f->value->getLoc(), "kv_heads (" +
                                           std::to_string(spec->kvHeads) +
@@ -248,10 +264,19 @@ void Sema::analyzeAttention(const Decl &decl) {
       fields.fail();
     }
   }
-  if (const Field *f = fields.get("head_dim"))
-    spec->headDim = fields.positiveInt(*f).value_or(0);
+  if (const Field *f = fields.get("head_dim")) {
+    spec->headDim = fields.positiveInt(*f, limits::kMaxWidth).value_or(0);
+    if (spec->headDim && spec->heads * spec->headDim > limits::kMaxWidth) {
+      diags.error(f->value->getLoc(),
+                  "heads * head_dim (" +
+                      std::to_string(spec->heads * spec->headDim) +
+                      ") must be at most " + std::to_string(limits::kMaxWidth) +
+                      "; see Limits in docs/dsl.md");
+      fields.fail();
+    }
+  }
   if (const Field *f = fields.get("d_model")) {
-    spec->dModel = fields.positiveInt(*f).value_or(0);
+    spec->dModel = fields.positiveInt(*f, limits::kMaxWidth).value_or(0);
     if (spec->dModel && spec->heads && !spec->headDim &&
         spec->dModel % spec->heads) {
       diags.error(f->value->getLoc(),
@@ -283,6 +308,9 @@ void Sema::analyzeAttention(const Decl &decl) {
   }
   if (const Field *f = fields.get("bias"))
     spec->projectionBias = fields.boolean(*f).value_or(true);
+  if (fields.ok() && spec->dModel)
+    checkProjections(fields, fields.get("d_model")->value->getLoc(), *spec,
+                     spec->dModel);
 
   if (!fields.ok()) {
     ctx.poisoned.insert(decl.name);
@@ -346,6 +374,15 @@ void Sema::readScoring(FieldSet &fields, const Field &field,
       if (v->kind != Value::Kind::Int || v->i <= 0) {
         diags.error(arg.value->getLoc(),
                     "dim must be a positive integer, got " + v->describe());
+        fields.fail();
+        return;
+      }
+      if (v->i > limits::kMaxWidth ||
+          (spec.heads && spec.heads * v->i > limits::kMaxWidth)) {
+        diags.error(arg.value->getLoc(), "dim * heads must be at most " +
+                                             std::to_string(limits::kMaxWidth) +
+                                             ", got " + v->describe() +
+                                             "; see Limits in docs/dsl.md");
         fields.fail();
         return;
       }
@@ -422,14 +459,24 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
         fields.fail();
         continue;
       }
-      mask.window = v->i;
-    } else {
-      auto *call = llvm::cast<CallExpr>(item);
-      if (!ctx.checkPredicate(*call)) {
+      if (v->i > limits::kMaxWindow) {
+        diags.error(call->args[0].value->getLoc(),
+                    "window size must be at most 2^30 (1073741824), got " +
+                        v->describe() + "; see Limits in docs/dsl.md");
         fields.fail();
         continue;
       }
-      mask.predicate = call;
+      mask.window = v->i;
+    } else {
+      auto *call = llvm::cast<CallExpr>(item);
+      SemaContext::PredicateCheck check = ctx.checkPredicate(*call);
+      if (check == SemaContext::PredicateCheck::Invalid) {
+        fields.fail();
+        continue;
+      }
+      // A predicate that always holds keeps every key: no mask term.
+      if (check == SemaContext::PredicateCheck::Varies)
+        mask.predicate = call;
     }
   }
 }
@@ -540,6 +587,14 @@ void Sema::readFeedForward(FieldSet &fields, const Field &field,
             diags.error(arg.value->getLoc(),
                         "ffn dim must be a positive integer, got " +
                             v->describe());
+          fields.fail();
+          return;
+        }
+        if (v->i > limits::kMaxFeedForward) {
+          diags.error(arg.value->getLoc(),
+                      "ffn dim must be at most " +
+                          std::to_string(limits::kMaxFeedForward) + ", got " +
+                          v->describe() + "; see Limits in docs/dsl.md");
           fields.fail();
           return;
         }
@@ -699,7 +754,61 @@ void Sema::checkAttentionInModel(FieldSet &fields,
     diags.note(attention.loc, "set head_dim in attention '" + attention.name +
                                   "' to choose the head size");
     fields.fail();
+  } else if (!attention.dModel) {
+    checkProjections(fields, where, attention, model.dModel);
   }
+}
+
+bool Sema::checkTensorSize(FieldSet &fields, llvm::SMLoc loc,
+                           const std::string &what, int64_t elements) {
+  if (elements < limits::kMaxTensorElements)
+    return true;
+  diags.error(loc, what + " has " + std::to_string(elements) +
+                       " elements; one tensor must have fewer than 2^29 "
+                       "(536870912), so that it fits in a Halide buffer; see "
+                       "Limits in docs/dsl.md");
+  fields.fail();
+  return false;
+}
+
+bool Sema::checkProjections(FieldSet &fields, llvm::SMLoc loc,
+                            const AttentionSpec &attention, int64_t dModel) {
+  int64_t headDim = resolvedHeadDim(attention, dModel);
+  int64_t rows = (attention.heads + 2 * attention.kvHeads) * headDim;
+  if (!checkTensorSize(fields, loc,
+                       "the Q/K/V projection of attention '" + attention.name +
+                           "' ((heads + 2 * kv_heads) * " +
+                           "head_dim * d_model)",
+                       rows * dModel))
+    return false;
+  if (attention.scoring != Scoring::Additive)
+    return true;
+  int64_t dim = attention.additiveDim ? attention.additiveDim : headDim;
+  return checkTensorSize(fields, loc,
+                         "the additive projections of attention '" +
+                             attention.name +
+                             "' ((heads + kv_heads) * dim * d_model)",
+                         (attention.heads + attention.kvHeads) * dim * dModel);
+}
+
+void Sema::checkModelTensors(FieldSet &fields, const ModelSpec &model) {
+  llvm::SMLoc where = fields.get("d_model")->value->getLoc();
+  auto check = [&](const char *field, const std::string &what,
+                   int64_t elements) {
+    const Field *f = fields.get(field);
+    checkTensorSize(fields, f ? f->value->getLoc() : where, what, elements);
+  };
+  if (model.srcVocab)
+    check("src_vocab", "src_vocab * d_model", model.srcVocab * model.dModel);
+  if (model.tgtVocab)
+    check("tgt_vocab", "tgt_vocab * d_model", model.tgtVocab * model.dModel);
+  check("max_len", "max_len * d_model", model.maxLen * model.dModel);
+  for (const std::optional<StackSpec> *stack : {&model.encoder, &model.decoder})
+    if (*stack && (*stack)->layer)
+      checkTensorSize(fields, where,
+                      "the feed-forward weight of layer '" +
+                          (*stack)->layer->name + "' (ffn dim * d_model)",
+                      (*stack)->layer->feedForward.dim * model.dModel);
 }
 
 void Sema::analyzeModel(const Decl &decl) {
@@ -709,7 +818,7 @@ void Sema::analyzeModel(const Decl &decl) {
   spec->loc = decl.nameLoc;
 
   if (const Field *f = fields.require("d_model"))
-    spec->dModel = fields.positiveInt(*f).value_or(0);
+    spec->dModel = fields.positiveInt(*f, limits::kMaxWidth).value_or(0);
   const Field *encoderField = fields.get("encoder");
   const Field *decoderField = fields.get("decoder");
   if (encoderField)
@@ -723,20 +832,20 @@ void Sema::analyzeModel(const Decl &decl) {
   }
   if (encoderField) {
     if (const Field *f = fields.require("src_vocab"))
-      spec->srcVocab = fields.positiveInt(*f).value_or(0);
+      spec->srcVocab = fields.positiveInt(*f, limits::kMaxVocab).value_or(0);
   } else if (const Field *f = fields.get("src_vocab")) {
     diags.error(f->loc, "src_vocab has no use in a model without an encoder");
     fields.fail();
   }
   if (decoderField) {
     if (const Field *f = fields.require("tgt_vocab"))
-      spec->tgtVocab = fields.positiveInt(*f).value_or(0);
+      spec->tgtVocab = fields.positiveInt(*f, limits::kMaxVocab).value_or(0);
   } else if (const Field *f = fields.get("tgt_vocab")) {
     diags.error(f->loc, "tgt_vocab has no use in a model without a decoder");
     fields.fail();
   }
   if (const Field *f = fields.get("max_len"))
-    spec->maxLen = fields.positiveInt(*f).value_or(1);
+    spec->maxLen = fields.positiveInt(*f, limits::kMaxLen).value_or(1);
   if (const Field *f = fields.get("positions")) {
     if (auto i = fields.keyword(*f, {"none", "sinusoidal"}))
       spec->positions = *i == 0 ? Positions::None : Positions::Sinusoidal;
@@ -788,6 +897,8 @@ void Sema::analyzeModel(const Decl &decl) {
           checkAttentionInModel(fields, *attention, *spec);
     }
   }
+  if (spec->dModel && fields.ok())
+    checkModelTensors(fields, *spec);
   if (!fields.ok())
     return;
   unit->models.push_back(std::move(spec));

@@ -4,7 +4,10 @@
 // for overflow and division by zero; an integer mixed with a float becomes a
 // float. The builtins are sqrt, min and max. A mask predicate is checked, not
 // folded: its four index names are integers at run time, and it must yield a
-// boolean.
+// boolean. The parts of a predicate that use no index are folded, though,
+// because the kernels compute predicates in 32-bit integers: every integer
+// folded there must stay below 2^30 in magnitude, and a constant divisor
+// must not be zero. A body that uses no index at all is folded whole.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +38,21 @@ std::string Value::describe() const {
 }
 
 std::optional<Value> SemaContext::evaluate(const Expr &expr) {
+  std::optional<Value> value = evaluateNode(expr);
+  if (!value || !predicateRange || value->kind != Value::Kind::Int)
+    return value;
+  if (value->i > -limits::kPredicateMagnitude &&
+      value->i < limits::kPredicateMagnitude)
+    return value;
+  diags.error(expr.getLoc(),
+              "integer " + std::to_string(value->i) +
+                  " is too large for a predicate, which computes in 32 bits; "
+                  "its constants must be below 2^30 (1073741824) in "
+                  "magnitude");
+  return std::nullopt;
+}
+
+std::optional<Value> SemaContext::evaluateNode(const Expr &expr) {
   if (auto *e = llvm::dyn_cast<IntExpr>(&expr))
     return Value::ofInt(e->value);
   if (auto *e = llvm::dyn_cast<FloatExpr>(&expr))
@@ -278,42 +296,108 @@ std::optional<Value> SemaContext::evaluateCall(const CallExpr &expr) {
 // Mask predicates
 //===----------------------------------------------------------------------===//
 
-bool SemaContext::checkPredicate(const CallExpr &call) {
+bool attnc::sema::usesIndex(const Expr &expr,
+                            llvm::ArrayRef<std::string> vars) {
+  if (auto *e = llvm::dyn_cast<NameExpr>(&expr))
+    return llvm::is_contained(vars, e->name);
+  if (auto *e = llvm::dyn_cast<UnaryExpr>(&expr))
+    return usesIndex(*e->operand, vars);
+  if (auto *e = llvm::dyn_cast<BinaryExpr>(&expr))
+    return usesIndex(*e->lhs, vars) || usesIndex(*e->rhs, vars);
+  if (auto *e = llvm::dyn_cast<CallExpr>(&expr))
+    return llvm::any_of(e->args, [&](const CallArg &arg) {
+      return usesIndex(*arg.value, vars);
+    });
+  return false;
+}
+
+std::optional<Value> SemaContext::evaluateInPredicate(const Expr &expr) {
+  bool saved = predicateRange;
+  predicateRange = true;
+  std::optional<Value> value = evaluate(expr);
+  predicateRange = saved;
+  return value;
+}
+
+bool SemaContext::checkPredicateConstants(const Expr &expr,
+                                          llvm::ArrayRef<std::string> vars) {
+  if (!usesIndex(expr, vars))
+    return evaluateInPredicate(expr).has_value();
+  if (auto *e = llvm::dyn_cast<UnaryExpr>(&expr))
+    return checkPredicateConstants(*e->operand, vars);
+  if (auto *e = llvm::dyn_cast<CallExpr>(&expr))
+    return llvm::all_of(e->args, [&](const CallArg &arg) {
+      return checkPredicateConstants(*arg.value, vars);
+    });
+  auto *e = llvm::dyn_cast<BinaryExpr>(&expr);
+  if (!e)
+    return true;
+  if (!checkPredicateConstants(*e->lhs, vars) ||
+      !checkPredicateConstants(*e->rhs, vars))
+    return false;
+  bool divides = e->op == BinaryExpr::Op::Div || e->op == BinaryExpr::Op::Rem;
+  if (!divides || usesIndex(*e->rhs, vars))
+    return true;
+  // A constant divisor: folded and checked above; now it must not be 0.
+  std::optional<Value> divisor = evaluateInPredicate(*e->rhs);
+  if (!divisor)
+    return false;
+  if (divisor->kind == Value::Kind::Int && divisor->i == 0) {
+    diags.error(e->getLoc(), "division by zero");
+    return false;
+  }
+  return true;
+}
+
+SemaContext::PredicateCheck SemaContext::checkPredicate(const CallExpr &call) {
+  constexpr PredicateCheck invalid = PredicateCheck::Invalid;
   if (call.args.size() != 4) {
     diags.error(call.getLoc(),
                 "predicate takes four index names (batch, head, query, key), "
                 "got " +
                     std::to_string(call.args.size()));
-    return false;
+    return invalid;
   }
   std::vector<std::string> vars;
   for (const CallArg &arg : call.args) {
     auto *name = llvm::dyn_cast<NameExpr>(arg.value.get());
     if (!arg.name.empty() || !name) {
       diags.error(arg.loc, "predicate parameters must be plain names");
-      return false;
+      return invalid;
     }
     if (llvm::is_contained(vars, name->name)) {
       diags.error(arg.loc,
                   "predicate parameter '" + name->name + "' is named twice");
-      return false;
+      return invalid;
     }
     vars.push_back(name->name);
   }
   if (!call.body) {
     diags.error(call.getLoc(),
                 "predicate needs a body: predicate(b, h, q, k) { k <= q }");
-    return false;
+    return invalid;
   }
   std::optional<PredType> type = checkPredicateExpr(*call.body, vars);
   if (!type)
-    return false;
+    return invalid;
   if (*type != PredType::Bool) {
     diags.error(call.body->getLoc(),
                 "predicate body must be a condition, not an integer");
-    return false;
+    return invalid;
   }
-  return true;
+  if (!checkPredicateConstants(*call.body, vars))
+    return invalid;
+  if (usesIndex(*call.body, vars))
+    return PredicateCheck::Varies;
+  std::optional<Value> always = evaluateInPredicate(*call.body);
+  if (!always)
+    return invalid;
+  if (!always->b) {
+    diags.error(call.body->getLoc(),
+                "predicate is always false: every key is masked");
+    return invalid;
+  }
+  return PredicateCheck::AlwaysTrue;
 }
 
 std::optional<SemaContext::PredType>
@@ -402,12 +486,6 @@ SemaContext::checkPredicateExpr(const Expr &expr,
     default:
       if (*l != PredType::Int || *r != PredType::Int) {
         diags.error(e->getLoc(), opText + " needs integers on both sides");
-        return std::nullopt;
-      }
-      if ((e->op == Op::Div || e->op == Op::Rem) &&
-          llvm::isa<IntExpr>(*e->rhs) &&
-          llvm::cast<IntExpr>(*e->rhs).value == 0) {
-        diags.error(e->getLoc(), "division by zero");
         return std::nullopt;
       }
       return PredType::Int;

@@ -84,7 +84,7 @@ std::optional<Value> FieldSet::evaluate(const Field &field) {
   return value;
 }
 
-std::optional<int64_t> FieldSet::positiveInt(const Field &field) {
+std::optional<int64_t> FieldSet::positiveInt(const Field &field, int64_t max) {
   std::optional<Value> value = evaluate(field);
   if (!value)
     return std::nullopt;
@@ -93,6 +93,14 @@ std::optional<int64_t> FieldSet::positiveInt(const Field &field) {
                     "field '" + field.name +
                         "' must be a positive integer, got " +
                         value->describe());
+    failed = true;
+    return std::nullopt;
+  }
+  if (value->i > max) {
+    ctx.diags.error(field.value->getLoc(),
+                    "field '" + field.name + "' must be at most " +
+                        std::to_string(max) + ", got " + value->describe() +
+                        "; see Limits in docs/dsl.md");
     failed = true;
     return std::nullopt;
   }

@@ -50,8 +50,17 @@ public:
   /// Folds a constant expression. Reports and returns nullopt on error.
   std::optional<Value> evaluate(const Expr &expr);
 
-  /// Checks the body of `predicate(b, h, q, k) { body }`.
-  bool checkPredicate(const CallExpr &call);
+  /// What checkPredicate found.
+  enum class PredicateCheck {
+    Invalid,   ///< An error was reported.
+    Varies,    ///< The body depends on the indices.
+    AlwaysTrue ///< The body is constant and true: it masks nothing.
+  };
+
+  /// Checks the body of `predicate(b, h, q, k) { body }`: its types, its
+  /// constant parts (in range, no division by zero) and, if it uses no
+  /// index, its value. A body that is always false is an error.
+  PredicateCheck checkPredicate(const CallExpr &call);
 
   /// The declaration a block name refers to, with a located error if `expr`
   /// is not the name of a block of kind `kind`.
@@ -66,12 +75,26 @@ public:
   std::set<std::string> poisoned; ///< Blocks that failed; no cascades.
 
 private:
+  std::optional<Value> evaluateNode(const Expr &expr);
   std::optional<Value> evaluateBinary(const BinaryExpr &expr);
   std::optional<Value> evaluateCall(const CallExpr &expr);
   enum class PredType { Int, Bool };
   std::optional<PredType> checkPredicateExpr(const Expr &expr,
                                              llvm::ArrayRef<std::string> vars);
+  /// Folds every part of a well-typed predicate expression that uses no
+  /// index, checking the range of each integer and every constant divisor.
+  bool checkPredicateConstants(const Expr &expr,
+                               llvm::ArrayRef<std::string> vars);
+  /// Folds a constant part of a predicate with the range check on.
+  std::optional<Value> evaluateInPredicate(const Expr &expr);
+
+  /// While folding inside a predicate: every integer result must have a
+  /// magnitude below limits::kPredicateMagnitude.
+  bool predicateRange = false;
 };
+
+/// True if `expr` mentions one of the predicate's index names `vars`.
+bool usesIndex(const Expr &expr, llvm::ArrayRef<std::string> vars);
 
 /// The fields of one block, checked for unknown and repeated names, with
 /// typed readers that report errors at the value's location.
@@ -85,7 +108,8 @@ public:
   /// Reports that a required field is missing, at the block's name.
   const Field *require(llvm::StringRef name);
 
-  std::optional<int64_t> positiveInt(const Field &field);
+  /// The field as an integer from 1 to `max`; the error names the limit.
+  std::optional<int64_t> positiveInt(const Field &field, int64_t max);
   std::optional<double> positiveNumber(const Field &field);
   std::optional<bool> boolean(const Field &field);
   /// Index into `choices` of the keyword the field names.

@@ -4,7 +4,10 @@
 // compiles each for every target and shape class with Halide, writes one
 // standalone Halide runtime per target, and records everything the runtime
 // and the build need in manifest.json, including each function's program:
-// its values (with shapes, -1 where dynamic) and its steps.
+// its values (with shapes, -1 where dynamic) and its steps. The output
+// folder appears whole or not at all: everything is written into a
+// temporary sibling folder, which replaces the output folder only once every
+// file is written, and is removed on any failure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -436,8 +439,11 @@ std::string attnc::kernelFunctionName(const std::string &unit,
   return name + "__" + tag;
 }
 
-LogicalResult attnc::emitLibraries(ModuleOp module,
-                                   const EmitOptions &options) {
+namespace {
+
+/// Writes every output of emitLibraries into the folder `outputDir`.
+LogicalResult emitInto(ModuleOp module, const EmitOptions &options,
+                       const std::string &outputDir) {
   FailureOr<KernelTable> table = collectKernels(module);
   if (failed(table))
     return failure();
@@ -463,7 +469,7 @@ LogicalResult attnc::emitLibraries(ModuleOp module,
     if (failed(target))
       return failure();
     std::string tag = targetTag(targetText);
-    std::string dir = options.outputDir + "/" + tag;
+    std::string dir = outputDir + "/" + tag;
     if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
       module.emitError() << "cannot create '" << dir << "': " << ec.message();
       return failure();
@@ -545,20 +551,83 @@ LogicalResult attnc::emitLibraries(ModuleOp module,
   });
   manifest["functions"] = functions;
   std::string manifestText = manifest.dump(2) + "\n";
-  if (!writeText(options.outputDir + "/manifest.json", manifestText)) {
-    module.emitError() << "cannot write " << options.outputDir
-                       << "/manifest.json";
+  if (!writeText(outputDir + "/manifest.json", manifestText)) {
+    module.emitError() << "cannot write " << outputDir << "/manifest.json";
     return failure();
   }
   for (const json &target : manifest["targets"]) {
     std::string tag = target["tag"];
-    std::string path =
-        options.outputDir + "/" + tag + "/" + unit + "_registry.c";
+    std::string path = outputDir + "/" + tag + "/" + unit + "_registry.c";
     if (!writeText(path,
                    registrySource(unit, target, manifest, manifestText))) {
       module.emitError() << "cannot write " << path;
       return failure();
     }
+  }
+  return success();
+}
+
+} // namespace
+
+std::string attnc::stagingFolderFor(const std::string &outputDir) {
+  return outputDir + ".tmp-" + std::to_string(getpid());
+}
+
+LogicalResult attnc::replaceFolder(const std::string &staging,
+                                   const std::string &outputDir,
+                                   std::string &error) {
+  namespace fs = llvm::sys::fs;
+  auto failWith = [&](const std::string &what, std::error_code ec) {
+    error = what + ": " + ec.message();
+    fs::remove_directories(staging);
+    return failure();
+  };
+  if (!fs::exists(outputDir)) {
+    if (std::error_code ec = fs::rename(staging, outputDir))
+      return failWith("cannot rename '" + staging + "' to '" + outputDir + "'",
+                      ec);
+    return success();
+  }
+  if (!fs::is_directory(outputDir))
+    return failWith("cannot write the folder '" + outputDir + "'",
+                    std::make_error_code(std::errc::not_a_directory));
+  std::string old = outputDir + ".old-" + std::to_string(getpid());
+  fs::remove_directories(old);
+  if (std::error_code ec = fs::rename(outputDir, old))
+    return failWith("cannot move '" + outputDir + "' aside", ec);
+  if (std::error_code ec = fs::rename(staging, outputDir)) {
+    fs::rename(old, outputDir); // Put the previous output back.
+    return failWith("cannot rename '" + staging + "' to '" + outputDir + "'",
+                    ec);
+  }
+  fs::remove_directories(old);
+  return success();
+}
+
+LogicalResult attnc::emitLibraries(ModuleOp module,
+                                   const EmitOptions &options) {
+  // Absolute and without "." or "..", so that `-o .` or `-o out/` still
+  // has a sibling to stage into.
+  llvm::SmallString<256> absolute(options.outputDir);
+  llvm::sys::fs::make_absolute(absolute);
+  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  std::string outputDir = absolute.str().str();
+  while (outputDir.size() > 1 && outputDir.back() == '/')
+    outputDir.pop_back();
+  std::string staging = stagingFolderFor(outputDir);
+  llvm::sys::fs::remove_directories(staging); // A crashed run's leftovers.
+  if (std::error_code ec = llvm::sys::fs::create_directories(staging)) {
+    module.emitError() << "cannot create '" << staging << "': " << ec.message();
+    return failure();
+  }
+  if (failed(emitInto(module, options, staging))) {
+    llvm::sys::fs::remove_directories(staging);
+    return failure();
+  }
+  std::string error;
+  if (failed(replaceFolder(staging, outputDir, error))) {
+    module.emitError() << error;
+    return failure();
   }
   return success();
 }

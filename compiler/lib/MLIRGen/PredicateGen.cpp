@@ -2,7 +2,8 @@
 //
 // A direct recursive translation: integers become `index` values, conditions
 // `i1`. `!c` is `c xor true`; unary minus is `0 - x`; min and max are
-// arith.minsi and arith.maxsi.
+// arith.minsi and arith.maxsi. The recursion keeps its frames small, so the
+// deepest tree the parser allows fits on the stack, sanitizers included.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Casting.h"
+#include "llvm/Support/Compiler.h"
 
 using namespace mlir;
 using namespace attnc;
@@ -24,34 +26,58 @@ public:
                    llvm::StringMap<Value> vars)
       : b(builder), unit(unit), locate(locate), vars(std::move(vars)) {}
 
+  /// Recurses over the tree. Only this function is on the stack once per
+  /// level, so it holds nothing but operand values: the op builders, whose
+  /// frames are large (above all under the sanitizers), are kept out of line
+  /// below. The parser bounds the depth (kMaxExpressionTerms).
   Value build(const Expr &expr) {
+    if (auto *e = llvm::dyn_cast<UnaryExpr>(&expr))
+      return unary(*e, build(*e->operand));
+    if (auto *e = llvm::dyn_cast<CallExpr>(&expr)) {
+      Value lhs = build(*e->args[0].value);
+      Value rhs = build(*e->args[1].value);
+      return call(*e, lhs, rhs);
+    }
+    if (auto *e = llvm::dyn_cast<BinaryExpr>(&expr)) {
+      Value lhs = build(*e->lhs);
+      Value rhs = build(*e->rhs);
+      return binary(*e, lhs, rhs);
+    }
+    return leaf(expr);
+  }
+
+private:
+  LLVM_ATTRIBUTE_NOINLINE Value leaf(const Expr &expr) {
     Location at = locate(expr.getLoc());
     if (auto *e = llvm::dyn_cast<IntExpr>(&expr))
       return b.create<arith::ConstantIndexOp>(at, e->value);
     if (auto *e = llvm::dyn_cast<BoolExpr>(&expr))
       return b.create<arith::ConstantIntOp>(at, e->value, 1);
-    if (auto *e = llvm::dyn_cast<NameExpr>(&expr)) {
-      if (Value var = vars.lookup(e->name))
-        return var;
-      return b.create<arith::ConstantIndexOp>(at,
-                                              unit.intConstants.at(e->name));
-    }
-    if (auto *e = llvm::dyn_cast<UnaryExpr>(&expr)) {
-      Value operand = build(*e->operand);
-      if (e->op == UnaryExpr::Op::Not)
-        return b.create<arith::XOrIOp>(
-            at, operand, b.create<arith::ConstantIntOp>(at, 1, 1));
-      return b.create<arith::SubIOp>(
-          at, b.create<arith::ConstantIndexOp>(at, 0), operand);
-    }
-    if (auto *e = llvm::dyn_cast<CallExpr>(&expr)) {
-      Value lhs = build(*e->args[0].value), rhs = build(*e->args[1].value);
-      if (e->callee == "min")
-        return b.create<arith::MinSIOp>(at, lhs, rhs);
-      return b.create<arith::MaxSIOp>(at, lhs, rhs);
-    }
-    auto &e = llvm::cast<BinaryExpr>(expr);
-    Value lhs = build(*e.lhs), rhs = build(*e.rhs);
+    auto &e = llvm::cast<NameExpr>(expr);
+    if (Value var = vars.lookup(e.name))
+      return var;
+    return b.create<arith::ConstantIndexOp>(at, unit.intConstants.at(e.name));
+  }
+
+  LLVM_ATTRIBUTE_NOINLINE Value unary(const UnaryExpr &e, Value operand) {
+    Location at = locate(e.getLoc());
+    if (e.op == UnaryExpr::Op::Not)
+      return b.create<arith::XOrIOp>(at, operand,
+                                     b.create<arith::ConstantIntOp>(at, 1, 1));
+    return b.create<arith::SubIOp>(at, b.create<arith::ConstantIndexOp>(at, 0),
+                                   operand);
+  }
+
+  LLVM_ATTRIBUTE_NOINLINE Value call(const CallExpr &e, Value lhs, Value rhs) {
+    Location at = locate(e.getLoc());
+    if (e.callee == "min")
+      return b.create<arith::MinSIOp>(at, lhs, rhs);
+    return b.create<arith::MaxSIOp>(at, lhs, rhs);
+  }
+
+  LLVM_ATTRIBUTE_NOINLINE Value binary(const BinaryExpr &e, Value lhs,
+                                       Value rhs) {
+    Location at = locate(e.getLoc());
     using Op = BinaryExpr::Op;
     using Pred = arith::CmpIPredicate;
     switch (e.op) {
@@ -87,7 +113,6 @@ public:
     llvm_unreachable("Sema rejects '&' in predicates");
   }
 
-private:
   OpBuilder &b;
   const CompileUnit &unit;
   llvm::function_ref<Location(llvm::SMLoc)> locate;

@@ -9,7 +9,9 @@
 // headers, runtime and manifest in the -o folder); plain `attnc` to
 // mlir-opt. `.mlir` input enters at the mlir stage. Every problem with the
 // input is reported with its location and makes attnc exit with status 1;
-// attnc never aborts on bad input.
+// attnc never aborts on bad input. Inputs larger than kMaxInputBytes are
+// refused after reading at most one byte more, so a device or a pipe without
+// end cannot exhaust memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -45,6 +48,9 @@ using namespace attnc;
 namespace {
 
 enum class Stage { AST, MLIR, MLIROpt, HalideStmt, Assembly, Lib };
+
+/// Largest input file attnc reads, .attn or .mlir (docs/dsl.md, Limits).
+constexpr size_t kMaxInputBytes = size_t(16) << 20;
 
 cl::OptionCategory category("attnc options");
 
@@ -121,10 +127,89 @@ int applyTargetOverride(mlir::ModuleOp module) {
   return 0;
 }
 
+/// Checks every Halide target string of the module (from --target, or from
+/// a .mlir input), so that a bad one is reported before any work.
+int checkTargets(mlir::ModuleOp module) {
+  auto list = module->getAttrOfType<mlir::ArrayAttr>("attn.targets");
+  if (!list)
+    return 0;
+  for (mlir::Attribute attr : list) {
+    auto text = attr.dyn_cast<mlir::StringAttr>();
+    if (!text)
+      return driver::fail("attn.targets must hold strings");
+    std::string target = text.getValue().str();
+    if (target != "host" && !Halide::Target::validate_target_string(target))
+      return driver::fail("'" + target +
+                          "' is not a valid Halide target string");
+  }
+  return 0;
+}
+
+/// Checks that -o can name the output folder of --emit=lib.
+int checkOutputFolder(const std::string &path) {
+  if (llvm::sys::fs::exists(path) && !llvm::sys::fs::is_directory(path))
+    return driver::fail("'" + path +
+                        "' exists and is not a folder; attnc compile writes "
+                        "a folder of kernels there");
+  return 0;
+}
+
 void loadDialects(mlir::MLIRContext &context) {
   context.getOrLoadDialect<attn::AttnDialect>();
   context.getOrLoadDialect<mlir::arith::ArithmeticDialect>();
   context.getOrLoadDialect<mlir::StandardOpsDialect>();
+}
+
+/// Reads all of `file` if it holds at most kMaxInputBytes; reads one byte
+/// more to tell. Reports errors and returns false.
+bool readBounded(llvm::sys::fs::file_t file, const std::string &path,
+                 std::string &data) {
+  constexpr size_t kChunk = size_t(1) << 16;
+  size_t size = 0;
+  while (size <= kMaxInputBytes) {
+    size_t want = std::min(kChunk, kMaxInputBytes + 1 - size);
+    data.resize(size + want);
+    llvm::Expected<size_t> got = llvm::sys::fs::readNativeFile(
+        file, llvm::MutableArrayRef<char>(&data[size], want));
+    if (!got) {
+      driver::fail("cannot read '" + path +
+                   "': " + llvm::toString(got.takeError()));
+      return false;
+    }
+    if (*got == 0)
+      break;
+    size += *got;
+  }
+  data.resize(size);
+  if (size > kMaxInputBytes) {
+    driver::fail("'" + path + "' is larger than 16 MiB, the most attnc reads");
+    return false;
+  }
+  return true;
+}
+
+/// Reads `path` ("-" is stdin) into a buffer named after it, refusing
+/// inputs larger than kMaxInputBytes. Reports errors and returns null.
+std::unique_ptr<llvm::MemoryBuffer> readInputFile(const std::string &path) {
+  bool isStdin = path == "-";
+  llvm::sys::fs::file_t file = llvm::sys::fs::getStdinHandle();
+  if (!isStdin) {
+    llvm::Expected<llvm::sys::fs::file_t> opened =
+        llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened) {
+      driver::fail("cannot open input file '" + path +
+                   "': " + llvm::toString(opened.takeError()));
+      return nullptr;
+    }
+    file = *opened;
+  }
+  std::string data;
+  bool ok = readBounded(file, path, data);
+  if (!isStdin)
+    llvm::sys::fs::closeFile(file);
+  if (!ok)
+    return nullptr;
+  return llvm::MemoryBuffer::getMemBufferCopy(data, isStdin ? "<stdin>" : path);
 }
 
 /// Reads `path` into a module before any pass; for .attn, runs the front
@@ -133,12 +218,9 @@ mlir::OwningOpRef<mlir::ModuleOp> readModule(const std::string &path,
                                              mlir::MLIRContext &context,
                                              llvm::SourceMgr &sourceMgr,
                                              std::unique_ptr<Module> *astOut) {
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(path, &error);
-  if (!input) {
-    driver::fail(error);
+  std::unique_ptr<llvm::MemoryBuffer> input = readInputFile(path);
+  if (!input)
     return nullptr;
-  }
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   loadDialects(context);
   if (llvm::StringRef(path).endswith(".mlir"))
@@ -194,6 +276,9 @@ int runCompile(bool compileCommand) {
     emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
   if (emit == Stage::Lib && outputFilename == "-")
     return driver::fail("--emit=lib writes a folder; name it with -o");
+  if (emit == Stage::Lib)
+    if (int status = checkOutputFolder(outputFilename))
+      return status;
   bool isMLIR = llvm::StringRef(inputFilename).endswith(".mlir");
   if (isMLIR && emit == Stage::AST)
     return driver::fail("--emit=ast needs a .attn input; '" + inputFilename +
@@ -224,6 +309,8 @@ int runCompile(bool compileCommand) {
     return 1;
   if (int status = applyTargetOverride(*module))
     return status;
+  if (int status = checkTargets(*module))
+    return status;
   if (!unitName.empty()) {
     bool valid = !std::isdigit(static_cast<unsigned char>(unitName[0]));
     for (char c : unitName)
@@ -246,6 +333,9 @@ int runCompile(bool compileCommand) {
     return 1;
   if (emit == Stage::MLIROpt)
     return printModule();
+  // Errors from here on are about kernels and name them; printing the whole
+  // module under each would bury them.
+  context.printOpOnDiagnostic(false);
   if (emit == Stage::HalideStmt || emit == Stage::Assembly) {
     if (mlir::failed(emitForReview(*module,
                                    emit == Stage::HalideStmt

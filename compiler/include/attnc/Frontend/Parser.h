@@ -16,6 +16,11 @@
 
 namespace attnc {
 
+/// Most operands and operators in the value of one constant or field. It
+/// bounds the depth of every expression tree, and so every recursive walk
+/// over one (documented under Limits in docs/dsl.md).
+constexpr unsigned kMaxExpressionTerms = 1000;
+
 /// Parses buffer `bufferId` of the diagnostics' source manager.
 std::unique_ptr<Module> parseModule(unsigned bufferId, Diagnostics &diags);
 

@@ -21,6 +21,31 @@
 
 namespace attnc {
 
+/// The largest sizes Sema accepts (docs/dsl.md, Limits). Kernels index with
+/// Halide's 32-bit integers, and a Halide buffer holds less than 2^31 bytes,
+/// so every static extent, and every weight tensor in f32, stays below that.
+namespace limits {
+/// heads and kv_heads.
+constexpr int64_t kMaxHeads = 4096;
+/// d_model, head_dim, additive dim, and heads * head_dim.
+constexpr int64_t kMaxWidth = 65536;
+/// The feed-forward width.
+constexpr int64_t kMaxFeedForward = 262144;
+/// src_vocab and tgt_vocab.
+constexpr int64_t kMaxVocab = int64_t(1) << 24;
+/// max_len.
+constexpr int64_t kMaxLen = int64_t(1) << 20;
+/// window(n).
+constexpr int64_t kMaxWindow = int64_t(1) << 30;
+/// Every integer a predicate computes with at compile time (literals,
+/// constants and constant subexpressions) has a magnitude below this, so
+/// that adding one to an index below 2^30 cannot overflow 32 bits.
+constexpr int64_t kPredicateMagnitude = int64_t(1) << 30;
+/// Elements of one weight tensor: fewer than this, so 4-byte elements fit in
+/// Halide's 2 GiB buffers.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 29;
+} // namespace limits
+
 enum class ElementType { F32, F16 };
 enum class Scoring { Dot, Additive };
 enum class Activation { None, ReLU, GELU };

@@ -13,7 +13,9 @@
 //                                    kernels (runtime/include/attnc/registry.h)
 //
 // <tag> names the target (host, avx2, avx512, arm64, cuda, ...). Kernel
-// function names follow docs/kernels.md.
+// function names follow docs/kernels.md. The folder is written whole or not
+// at all: into <out>.tmp-<pid>, renamed onto <out> once complete (replacing
+// an older <out>), and removed if anything fails.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,9 +65,21 @@ std::string kernelFunctionName(const std::string &unit,
 
 /// Compiles every kernel of `module` for every target in its `attn.targets`
 /// and writes the outputs above. Reports errors (at ops, or Halide's own
-/// messages) and fails if anything cannot be compiled.
+/// messages) and fails if anything cannot be compiled, leaving no output
+/// folder behind (an existing one is kept as it was).
 mlir::LogicalResult emitLibraries(mlir::ModuleOp module,
                                   const EmitOptions &options);
+
+/// The temporary sibling folder emitLibraries writes `outputDir` into.
+std::string stagingFolderFor(const std::string &outputDir);
+
+/// Makes the complete folder `staging` the folder `outputDir`: renames it
+/// there, or, if `outputDir` is a folder already, moves that aside, renames
+/// `staging` in and removes the old one. On failure removes `staging`,
+/// leaves `outputDir` as it was and sets `error`.
+mlir::LogicalResult replaceFolder(const std::string &staging,
+                                  const std::string &outputDir,
+                                  std::string &error);
 
 /// What `attnc --emit=halide-stmt|asm` prints.
 enum class ReviewOutput { Stmt, Assembly };
