@@ -13,11 +13,14 @@
 // NaN, as padded and stale cache rows may, and must not reach any output.
 // Tolerance as in AttentionKernelTest.cpp: 1e-4 relative, or 2 * FLT_EPSILON
 // * max |logit| for large logits (what any fp32 implementation carries).
+// One pinned case is also held to PyTorch's own float32 error on the same
+// inputs (golden data from tests/golden/make_attention_accuracy.py).
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelHarness.h"
 #include "attnc/Reference/Reference.h"
+#include "attnc/Runtime.h"
 
 #include "gtest/gtest.h"
 #include <nlohmann/json.hpp>
@@ -96,11 +99,11 @@ bool hiddenFromAll(const AttentionSpec &s, const reference::AttentionExtras &x,
                    int64_t qOffset) {
   for (int64_t i = 0; i < qLen; ++i) {
     int64_t position = i + qOffset;
-    bool keep = !(s.causal && j > position) &&
-                !(s.window && std::llabs(position - j) >= s.window) &&
-                !(s.keyPadding && j >= x.kvLengths[b]) &&
-                !(s.predicate &&
-                  !reference::evaluate(*s.predicate, b, h, position, j));
+    bool keep =
+        !(s.causal && j > position) &&
+        !(s.window && std::llabs(position - j) >= s.window) &&
+        !(s.keyPadding && j >= x.kvLengths[b]) &&
+        !(s.predicate && !reference::evaluate(*s.predicate, b, h, position, j));
     if (keep)
       return false;
   }
@@ -203,6 +206,47 @@ TEST(RandomAttention, EveryDrawnConfigurationMatchesTheReference) {
     }
   }
   EXPECT_GE(checked, int(config["blocks"].size()) * 3);
+}
+
+std::vector<float> valuesOf(const Weights &golden, const std::string &name) {
+  const Tensor &t = golden.get(name);
+  return std::vector<float>(t.f32Data(), t.f32Data() + t.numel());
+}
+
+double maxAbsError(const std::vector<float> &a, const std::vector<float> &b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
+  return worst;
+}
+
+TEST(RandomAttention, LargeScoresAsAccurateAsPyTorchFloat32) {
+  // Logits near 1e3: within twice the error of PyTorch's float32 softmax
+  // attention, against PyTorch's float64 result.
+  Weights golden =
+      Weights::load(ATTNC_GOLDEN_DIR "/attention_accuracy.safetensors");
+  std::vector<float> q = valuesOf(golden, "query"), k = valuesOf(golden, "key"),
+                     v = valuesOf(golden, "value");
+  const std::vector<int64_t> shape = golden.get("query").shape();
+  const int64_t L = shape[1], D = shape[2];
+  std::vector<float> out(L * D, NAN), probs(L * L, NAN);
+  KernelSet set(random_attention_registry__host);
+  const attnc_kernel_entry *entry = set.find(
+      kernelOfFunction(random_attention_registry__host, "e_probs_large"));
+  ASSERT_NE(entry, nullptr);
+  ASSERT_EQ(KernelSet::call(*entry,
+                            {{q.data(), nullptr, {1, L, D}},
+                             {k.data(), nullptr, {1, L, D}},
+                             {v.data(), nullptr, {1, L, D}}},
+                            {0},
+                            {{out.data(), nullptr, {1, L, D}},
+                             {probs.data(), nullptr, {1, 1, L, L}}}),
+            0)
+      << lastHalideError();
+  double torchOutput = golden.get("torch_f32_output_error").f32Data()[0];
+  double torchProbs = golden.get("torch_f32_probs_error").f32Data()[0];
+  EXPECT_LE(maxAbsError(out, valuesOf(golden, "output")), 2 * torchOutput);
+  EXPECT_LE(maxAbsError(probs, valuesOf(golden, "probs")), 2 * torchProbs);
 }
 
 } // namespace
