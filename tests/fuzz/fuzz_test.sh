@@ -5,8 +5,9 @@
 #   fuzz_test.sh build <main build dir> <fuzz build dir>
 #       configures and builds tests/fuzz with clang++-14 (the fixture test)
 #   fuzz_test.sh run <frontend|weights> <fuzz build dir> <runs> <max_len>
-#       runs one target <runs> times from its committed seed corpus, with a
-#       fixed seed and a fresh scratch corpus, so a run is repeatable
+#       runs one target <runs> times from its committed seed corpus (and
+#       dictionary, tests/fuzz/<target>.dict, if any), with a fixed seed and
+#       a fresh scratch corpus, so a run is repeatable
 #
 # Without clang++-14 or libFuzzer (scripts/setup.sh installs both) every
 # step prints [SKIP] and exits 77, which ctest reports as skipped.
@@ -49,8 +50,10 @@ run() {
   scratch="$(mktemp -d)" # Global: the EXIT trap reads it.
   trap 'rm -rf "$scratch" "$scratch.log"' EXIT
   mkdir -p "$out/crashes/$target"
+  local dict=()
+  [[ -f "$here/$target.dict" ]] && dict=(-dict="$here/$target.dict")
   local start=$SECONDS
-  "$binary" -runs="$runs" -max_len="$maxLen" -seed=1 -timeout=20 \
+  "$binary" "${dict[@]}" -runs="$runs" -max_len="$maxLen" -seed=1 -timeout=20 \
     -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/crashes/$target/" \
     "$scratch" "$here/corpus/$target" 2>"$scratch.log" || {
