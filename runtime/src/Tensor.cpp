@@ -10,6 +10,7 @@
 #include "LargeAllocator.h"
 #include "attnc/Runtime.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -37,6 +38,8 @@ static int64_t product(const std::vector<int64_t> &shape) {
   for (int64_t d : shape)
     if (d < 0)
       throw Error("negative dimension in shape " + shapeString(shape));
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end())
+    return 0; // Empty, however large the other dimensions.
   int64_t n = 1;
   for (int64_t d : shape)
     if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements)

@@ -259,6 +259,8 @@ TEST(BadInput, ShapeProductOverflow) {
             }),
             "shape [4611686018427387904, 4] has more elements than a tensor "
             "can hold");
+  // Empty, however large the other dimensions.
+  EXPECT_EQ(Tensor(DType::F32, {1L << 62, 4, 0}).numel(), 0);
 }
 
 TEST(BadInput, FractionalDimension) {
