@@ -15,6 +15,9 @@ core=(
   libhalide14-0-dev libgtest-dev
   nlohmann-json3-dev # safetensors headers, manifests, tuning database
   libpng-dev         # attention heatmaps in examples/dates
+  # tests/fuzz: libFuzzer needs clang; its runtime (libclang_rt.fuzzer, with
+  # ASan and UBSan) is only recommended by clang-14, so it is named here.
+  clang-14 libclang-rt-14-dev
 )
 bench=(
   libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof

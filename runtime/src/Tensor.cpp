@@ -1,9 +1,20 @@
 //===- Tensor.cpp - Dense row-major tensors -------------------------------===//
+//
+// Tensors own or view 4-byte elements. A shape's element count is computed
+// with overflow checks, and a count whose bytes could not be addressed or
+// allocated is an Error naming the shape, never a wrapped count, a
+// std::bad_alloc or a std::length_error.
+//
+//===----------------------------------------------------------------------===//
 
 #include "LargeAllocator.h"
 #include "attnc/Runtime.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 
 using namespace attnc;
 
@@ -18,21 +29,41 @@ std::string attnc::shapeString(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
+/// The most elements a tensor may have: their bytes must fit ptrdiff_t.
+static constexpr int64_t kMaxElements = PTRDIFF_MAX / 4;
+
+/// The number of elements of `shape`; throws Error for a negative dimension
+/// or a count that overflows or could not be addressed.
 static int64_t product(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0)
       throw Error("negative dimension in shape " + shapeString(shape));
-    n *= d;
-  }
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end())
+    return 0; // Empty, however large the other dimensions.
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements)
+      throw Error("shape " + shapeString(shape) +
+                  " has more elements than a tensor can hold");
   return n;
 }
 
+using Storage = std::vector<uint32_t, runtime::LargeAllocator<uint32_t>>;
+
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
     : type(dtype), dims(std::move(shape)), count(product(dims)) {
-  auto storage = std::make_shared<
-      std::vector<uint32_t, runtime::LargeAllocator<uint32_t>>>(size_t(count),
-                                                                0u);
+  auto failure = [&] {
+    return Error("cannot allocate " + std::to_string(count * 4) +
+                 " bytes for a tensor of " + describe());
+  };
+  std::shared_ptr<Storage> storage;
+  try {
+    storage = std::make_shared<Storage>(size_t(count), 0u);
+  } catch (const std::bad_alloc &) {
+    throw failure();
+  } catch (const std::length_error &) {
+    throw failure();
+  }
   elements = storage->data();
   owner = std::move(storage);
 }

@@ -3,7 +3,10 @@
 // Missing or misshaped tensors, corrupt and truncated weights files, a
 // model/weights mismatch, sequences longer than max_len, token ids outside
 // the vocabulary, and wrongly shaped inputs each throw attnc::Error whose
-// text names the tensor and the shapes; none crashes.
+// text names the tensor and the shapes; none crashes. Malformed safetensors
+// headers (huge or overflowing shapes, fractional numbers, overlapping or
+// gapped byte ranges, non-finite values) are written by small helpers here,
+// and each is refused before anything is allocated.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,9 +15,14 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
+
+#include <sys/resource.h>
 
 extern "C" const attnc_registry tiny_registry__host;
 
@@ -59,6 +67,53 @@ std::string fileBytes(const std::string &path) {
 
 void writeBytes(const std::string &path, const std::string &bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+/// A safetensors file: the 8-byte length of `header`, `header`, `data`.
+std::string safetensors(const std::string &header, const std::string &data) {
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    bytes[i] = char(uint64_t(header.size()) >> (8 * i) & 0xff);
+  return bytes + header + data;
+}
+
+/// Writes a safetensors file with `header` and `data` to a temporary path.
+std::string writeSafetensors(const std::string &name, const std::string &header,
+                             const std::string &data = "") {
+  std::string path = tempPath(name);
+  writeBytes(path, safetensors(header, data));
+  return path;
+}
+
+/// `count` F32 ones, as raw little-endian bytes.
+std::string ones(size_t count) {
+  std::string bytes(count * 4, '\0');
+  const float one = 1.0f;
+  for (size_t i = 0; i < count; ++i)
+    std::memcpy(&bytes[i * 4], &one, 4);
+  return bytes;
+}
+
+/// A header entry: "name":{"dtype":...,"shape":...,"data_offsets":...}.
+std::string entry(const std::string &name, const std::string &shape,
+                  const std::string &offsets,
+                  const std::string &dtype = "F32") {
+  return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape +
+         ",\"data_offsets\":" + offsets + "}";
+}
+
+/// The error loading a safetensors file with `header` and `data` gives.
+std::string loadError(const std::string &name, const std::string &header,
+                      const std::string &data = "") {
+  std::string path = writeSafetensors(name, header, data);
+  return errorOf([&] { Weights::load(path); });
+}
+
+/// The process's peak resident memory, in KiB.
+long peakResidentKiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
 }
 
 Model &tiny() {
@@ -152,6 +207,225 @@ TEST(BadInput, UnsupportedDtype) {
   EXPECT_EQ(errorOf([&] { Weights::load(path); }),
             "weights file '" + path +
                 "': tensor 'w' has dtype BF16; attnc reads F32 and I32");
+}
+
+TEST(BadInput, HeaderIsCheckedBeforeAllocating) {
+  // An 85-byte file whose tensor claims 1 GiB: refused as truncated without
+  // allocating (and zero-filling) that gibibyte first.
+  long before = peakResidentKiB();
+  std::string path = writeSafetensors(
+      "claims_1gib.safetensors",
+      "{" + entry("w", "[16384,16384]", "[0,1073741824]") + "}", ones(1));
+  EXPECT_EQ(errorOf([&] { Weights::load(path); }),
+            "weights file '" + path +
+                "': tensor 'w' ends at byte 1073741824 of the data, which has "
+                "only 4: the file is truncated");
+  EXPECT_LT(peakResidentKiB() - before, 256L << 10)
+      << "loading an 85-byte file raised the peak resident memory by GiBs";
+}
+
+TEST(BadInput, HugeShapeIsAnErrorNotBadAlloc) {
+  // 2^40 elements (std::bad_alloc before) and 2^62 (std::length_error).
+  EXPECT_NE(loadError("huge.safetensors",
+                      "{" + entry("w", "[1048576,1048576]", "[0,4]") + "}",
+                      ones(1))
+                .find("tensor 'w' has shape [1048576,1048576], more elements "
+                      "than attnc's limit of 2147483648 per tensor"),
+            std::string::npos);
+  EXPECT_NE(
+      loadError("huger.safetensors",
+                "{" + entry("w", "[2147483648,2147483648]", "[0,4]") + "}",
+                ones(1))
+          .find("tensor 'w' has shape [2147483648,2147483648], more "
+                "elements than attnc's limit"),
+      std::string::npos);
+}
+
+TEST(BadInput, ShapeProductOverflow) {
+  // 2^64 elements wrapped to 0 in int64: the tensor loaded as empty.
+  EXPECT_NE(
+      loadError("overflow.safetensors",
+                "{" + entry("w", "[65536,65536,65536,65536]", "[0,0]") + "}")
+          .find("tensor 'w' has shape [65536,65536,65536,65536], more "
+                "elements than attnc's limit"),
+      std::string::npos);
+  EXPECT_EQ(errorOf([] {
+              Tensor(DType::F32, {65536, 65536, 65536, 65536});
+            }),
+            "shape [65536, 65536, 65536, 65536] has more elements than a "
+            "tensor can hold");
+  EXPECT_EQ(errorOf([] {
+              Tensor::view(DType::F32, {1L << 62, 4}, nullptr);
+            }),
+            "shape [4611686018427387904, 4] has more elements than a tensor "
+            "can hold");
+  // Empty, however large the other dimensions.
+  EXPECT_EQ(Tensor(DType::F32, {1L << 62, 4, 0}).numel(), 0);
+}
+
+TEST(BadInput, FractionalDimension) {
+  // Read as 128 before, giving a [128] tensor.
+  EXPECT_EQ(loadError("fraction.safetensors",
+                      "{" + entry("w", "[128.7]", "[0,512]") + "}", ones(128)),
+            "weights file '" + tempPath("fraction.safetensors") +
+                "': tensor 'w' has shape [128.7], whose dimension 128.7 is "
+                "not a non-negative integer");
+  EXPECT_NE(
+      loadError("negative.safetensors", "{" + entry("w", "[-4]", "[0,0]") + "}")
+          .find("whose dimension -4 is not a non-negative integer"),
+      std::string::npos);
+}
+
+TEST(BadInput, FractionalOffsets) {
+  EXPECT_EQ(loadError("offsets.safetensors",
+                      "{" + entry("w", "[4]", "[0.5,16.5]") + "}", ones(4)),
+            "weights file '" + tempPath("offsets.safetensors") +
+                "': tensor 'w' has data_offsets [0.5,16.5], which are not two "
+                "non-negative integers");
+}
+
+TEST(BadInput, OverlappingTensors) {
+  // Both loaded before, sharing bytes 8 to 16.
+  EXPECT_EQ(loadError("overlap.safetensors",
+                      "{" + entry("a", "[4]", "[0,16]") + "," +
+                          entry("b", "[4]", "[8,24]") + "}",
+                      ones(6)),
+            "weights file '" + tempPath("overlap.safetensors") +
+                "': tensor 'b' (bytes [8, 24) of the data) overlaps tensor "
+                "'a' (bytes [0, 16))");
+  EXPECT_NE(loadError("same.safetensors",
+                      "{" + entry("a", "[4]", "[0,16]") + "," +
+                          entry("b", "[2,2]", "[0,16]") + "}",
+                      ones(4))
+                .find("tensor 'b' (bytes [0, 16) of the data) overlaps tensor "
+                      "'a'"),
+            std::string::npos);
+}
+
+TEST(BadInput, TensorsMustTileTheData) {
+  std::string a = entry("a", "[4]", "[0,16]");
+  EXPECT_NE(loadError("hole.safetensors",
+                      "{" + a + "," + entry("b", "[4]", "[20,36]") + "}",
+                      ones(9))
+                .find("tensor 'b' begins at byte 20 of the data, leaving "
+                      "bytes [16, 20) unused"),
+            std::string::npos);
+  EXPECT_NE(loadError("late.safetensors",
+                      "{" + entry("a", "[4]", "[4,20]") + "}", ones(5))
+                .find("tensor 'a' begins at byte 4 of the data, leaving bytes "
+                      "[0, 4) unused"),
+            std::string::npos);
+  EXPECT_NE(loadError("trailing.safetensors", "{" + a + "}", ones(5))
+                .find("has 4 bytes of data after the last tensor ('a')"),
+            std::string::npos);
+  EXPECT_NE(loadError("empty.safetensors", "{}", ones(1))
+                .find("has 4 bytes of data after the last tensor:"),
+            std::string::npos);
+}
+
+TEST(BadInput, DuplicateTensorName) {
+  // JSON parsers keep the last duplicate; the first one's bytes would be
+  // silently ignored.
+  std::string a = entry("a", "[4]", "[0,16]");
+  EXPECT_EQ(
+      loadError("duplicate.safetensors", "{" + a + "," + a + "}", ones(4)),
+      "weights file '" + tempPath("duplicate.safetensors") +
+          "': tensor 'a' appears twice in the header");
+}
+
+TEST(BadInput, MalformedHeaderEntries) {
+  struct Case {
+    std::string header, error;
+  };
+  std::vector<Case> cases = {
+      {" {}", "has a header that does not begin with '{'"},
+      {"{\"a\":4}", "tensor 'a' has a header entry that is not a JSON object"},
+      {"{\"a\":{\"shape\":[],\"data_offsets\":[0,4]}}",
+       "tensor 'a' has no dtype string"},
+      {"{" + entry("a", "\"4\"", "[0,16]") + "}",
+       "tensor 'a' has no shape array"},
+      {"{" + entry("a", "[\"4\"]", "[0,16]") + "}",
+       "whose dimension \"4\" is not a non-negative integer"},
+      {"{" + entry("a", "[4e0]", "[0,16]") + "}",
+       "whose dimension 4.0 is not a non-negative integer"},
+      {"{" + entry("a", "[4]", "[0,16,32]") + "}",
+       "tensor 'a' has no data_offsets pair [begin, end]"},
+      {"{" + entry("a", "[4]", "[-16,0]") + "}",
+       "which are not two non-negative integers"},
+      {"{" + entry("a", "[4]", "[16,0]") + "}",
+       "has data_offsets [16,0] that end before they begin"},
+      {"{" + entry("a", "[4]", "[0,18446744073709551616]") + "}",
+       "which are not two non-negative integers"},
+      {"{" + entry("a", "[3]", "[0,16]") + "}",
+       "tensor 'a' of shape [3] needs 12 bytes, but its data_offsets span 16"},
+      {"{\"__metadata__\":{\"format\":4}," + entry("a", "[4]", "[0,16]") + "}",
+       "has a __metadata__ value for 'format' that is not a string"},
+  };
+  for (const Case &c : cases)
+    EXPECT_NE(
+        loadError("malformed.safetensors", c.header, ones(4)).find(c.error),
+        std::string::npos)
+        << c.header << " gives "
+        << loadError("malformed.safetensors", c.header, ones(4));
+}
+
+TEST(BadInput, NonFiniteWeights) {
+  // NaN or Inf in a weight gave finite, wrong outputs and no error.
+  std::string path = editedWeights("nan.safetensors", [](auto &tensors) {
+    for (auto &t : tensors)
+      if (t.first == "encoder.layers.0.linear1.weight")
+        t.second.f32Data()[3 * 64 + 5] =
+            std::numeric_limits<float>::quiet_NaN();
+  });
+  EXPECT_EQ(errorOf([&] { Weights::load(path); }),
+            "weights file '" + path +
+                "': tensor 'encoder.layers.0.linear1.weight' holds NaN at [3, "
+                "5]; weights must be finite");
+  path = editedWeights("inf.safetensors", [](auto &tensors) {
+    for (auto &t : tensors)
+      if (t.first == "decoder.layers.1.self_attn.in_proj_weight")
+        t.second.f32Data()[64] = -std::numeric_limits<float>::infinity();
+  });
+  EXPECT_EQ(errorOf([&] { Weights::load(path); }),
+            "weights file '" + path +
+                "': tensor 'decoder.layers.1.self_attn.in_proj_weight' holds "
+                "-Inf at [1, 0]; weights must be finite");
+}
+
+TEST(BadInput, ValidEdgeCasesLoad) {
+  // Empty and 0-rank tensors, I32, metadata, and space padding are valid.
+  std::string header = "{\"__metadata__\":{\"format\":\"pt\"}," +
+                       entry("empty", "[0,3]", "[4,4]") + "," +
+                       entry("scalar", "[]", "[0,4]") + "," +
+                       entry("ids", "[2]", "[4,12]", "I32") + "}   ";
+  std::string path = writeSafetensors("edge.safetensors", header, ones(3));
+  Weights weights = Weights::load(path);
+  EXPECT_EQ(weights.names(),
+            (std::vector<std::string>{"empty", "ids", "scalar"}));
+  EXPECT_EQ(weights.get("empty").numel(), 0);
+  EXPECT_EQ(weights.get("scalar").f32Data()[0], 1.0f);
+  EXPECT_EQ(weights.get("ids").i32Data()[1], 0x3f800000);
+}
+
+TEST(BadInput, ParseReadsMemoryLikeLoad) {
+  Weights fromFile = Weights::load(kWeights);
+  Weights fromMemory = Weights::parse("in memory", fileBytes(kWeights));
+  ASSERT_EQ(fromMemory.names(), fromFile.names());
+  for (const std::string &name : fromFile.names()) {
+    const Tensor &a = fromFile.get(name), &b = fromMemory.get(name);
+    ASSERT_EQ(a.describe(), b.describe()) << name;
+    EXPECT_EQ(std::memcmp(a.f32Data(), b.f32Data(), size_t(a.numel()) * 4), 0)
+        << name;
+  }
+  EXPECT_EQ(fromMemory.path(), "in memory");
+  EXPECT_EQ(errorOf([] {
+              Weights::parse(
+                  "buffer",
+                  safetensors("{" + entry("w", "[128.7]", "[0,512]") + "}",
+                              ones(128)));
+            }),
+            "weights file 'buffer': tensor 'w' has shape [128.7], whose "
+            "dimension 128.7 is not a non-negative integer");
 }
 
 TEST(BadInput, SequenceLongerThanMaxLen) {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attnc {
@@ -80,11 +81,18 @@ private:
 
 /// A safetensors file (https://github.com/huggingface/safetensors format:
 /// 8-byte little-endian header length, JSON header, raw data), read whole
-/// and checked: every tensor's dtype, shape and byte range.
+/// and checked: the whole header (every tensor's dtype, shape and byte range,
+/// and that the tensors tile the data) before anything is allocated, then
+/// every F32 value (NaN and Inf are refused). docs/runtime.md lists the
+/// checks.
 class Weights {
 public:
   /// Reads and checks `path`; throws Error naming the file and the tensor.
   static Weights load(const std::string &path);
+
+  /// Checks and reads a safetensors file held in memory, exactly as load
+  /// does; `name` stands for the file in messages and path().
+  static Weights parse(const std::string &name, std::string_view bytes);
 
   /// Writes f32 and i32 tensors to `path` in the same format.
   static void save(const std::string &path,
