@@ -413,9 +413,11 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     block.blockSum(qi, qt, kb, h, b) += block.p(qi, rj, qt, kb, h, b);
     block.pvSum(qi, d, qt, kb, h, b) = 0.0f;
     Expr pj = block.p(qi, rj, qt, kb, h, b);
-    Expr pTimesV = pj * block.valueBlock(d, rj, kb, h, b);
-    block.pvSum(qi, d, qt, kb, h, b) +=
-        range.masked ? select(pj == 0.0f, 0.0f, pTimesV) : pTimesV;
+    Expr sum = block.pvSum(qi, d, qt, kb, h, b) +
+               pj * block.valueBlock(d, rj, kb, h, b);
+    block.pvSum(qi, d, qt, kb, h, b) =
+        range.masked ? select(pj == 0.0f, block.pvSum(qi, d, qt, kb, h, b), sum)
+                     : sum;
     block.pv(qi, d, qt, kb, h, b) = block.pvSum(qi, d, qt, kb, h, b);
 
     // Merge this block into the state.
