@@ -3,9 +3,9 @@
 // One parallel task per (query tile, head, batch), grabbed dynamically from
 // Halide's thread pool; with heads_inner = 0 consecutive tasks are the next
 // query tiles of the same head, so both threads sweep the same K/V (shared
-// L3). Inside a task: the transposed Q tile, the block ranges and the state
-// live on the stack; each key block computes its Funcs at the block loop,
-// below the stage's range predicate, so skipped blocks cost nothing:
+// L3). Inside a task: the transposed Q tile and the state live on the
+// stack; each key block computes its Funcs at the block loop, below the
+// stage's block-class predicate, so skipped blocks cost nothing:
 //
 //   S = Q K^T    register tile s_reg_q (queries, vectorized) x s_reg_k
 //                (keys, broadcast): on AVX2 2 x 6 = 12 ymm accumulators
@@ -268,15 +268,17 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
   overQueries(a.finished);
   a.finished.unroll(d);
   if (a.valueMean.defined())
-    a.valueMean.compute_root(); // Rare (empty_rows = uniform) and cheap.
+    a.valueMean.compute_root();    // Rare (empty_rows = uniform) and cheap.
+  if (a.querySegments.defined()) { // Packed sequences: one pass over ids.
+    a.querySegments.compute_root();
+    a.keySegments.compute_root();
+  }
   if (withProbs) {
     // Both outputs read the state: compute it for every tile first.
     a.qTiled.compute_root();
-    a.ranges.compute_root();
     a.state.compute_root();
   } else {
     a.qTiled.compute_at(a.output, tile).bound_storage(a.qt, 1);
-    a.ranges.compute_at(a.output, tile).bound_storage(a.qt, 1);
     a.state.compute_at(a.output, tile).bound_storage(a.qt, 1);
   }
   overQueries(a.state);

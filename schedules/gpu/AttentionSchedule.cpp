@@ -6,10 +6,10 @@
 // key block of a stage, the block's threads first stage K and V of the
 // block in shared memory (copy_k, copy_v), then every thread computes its
 // own query's scores, block max, exp2, sum and P V in registers and folds
-// them into its state. The stage ranges of the algorithm are loop bounds
-// here too, so causal and sliding-window tiles never visit fully masked
-// blocks. The probabilities output, when asked for, is computed per (key,
-// query) by its own kernel.
+// them into its state. The stages' block classes (full, masked) guard each
+// block here too, so no thread block computes a block its mask hides. The
+// probabilities output, when asked for, is computed per (key, query) by its own
+// kernel.
 //
 // Not yet measured on a GPU: no GPU was available while it was written
 // (docs/cuda.md says how to run the CUDA tests and benchmark on one).
@@ -41,12 +41,14 @@ void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p) {
   a.qTiled.compute_inline();
   if (a.valueMean.defined())
     a.valueMean.compute_root().gpu_blocks(a.h, a.b).gpu_threads(d);
+  if (a.querySegments.defined()) { // Packed sequences: one pass over ids.
+    a.querySegments.compute_root().gpu_single_thread();
+    a.keySegments.compute_root().gpu_single_thread();
+  }
   if (withProbs) {
     // Both outputs read the state: compute it for every tile first.
-    a.ranges.compute_root().gpu_single_thread();
     a.state.compute_root().gpu_blocks(a.qt, a.h, a.b).gpu_threads(qi);
   } else {
-    a.ranges.compute_at(a.output, qto);
     a.state.compute_at(a.output, qto).gpu_threads(qi);
   }
 

@@ -72,10 +72,14 @@ Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
     if (isInt) {
       std::vector<int32_t> values(count);
       for (size_t i = 0; i < count; ++i)
-        values[i] = arg.name == "kv_lengths"
-                        ? int32_t(std::max<int64_t>(1, shape.at("kv_len") -
-                                                           int64_t(i) * 3))
-                        : int32_t((i * 7 + 3) % size_t(vocab));
+        if (arg.name == "kv_lengths")
+          values[i] = int32_t(
+              std::max<int64_t>(1, shape.at("kv_len") - int64_t(i) * 3));
+        else if (arg.name == "segment_ids") // Five packed sequences.
+          values[i] =
+              int32_t(int64_t(i) % shape.at("kv_len") * 5 / shape.at("kv_len"));
+        else
+          values[i] = int32_t((i * 7 + 3) % size_t(vocab));
       std::copy(values.begin(), values.end(),
                 static_cast<int32_t *>(buffer.data()));
       t.i32.push_back(values);
@@ -129,6 +133,8 @@ referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
   size_t next = 3;
   if (s.keyPadding)
     extras.kvLengths = t.i32.at(0);
+  if (s.segments)
+    extras.segmentIds = t.i32.at(s.keyPadding ? 1 : 0);
   if (s.has(k::ScoreMod::Bias))
     extras.bias = f.at(next++);
   if (s.additive)

@@ -50,6 +50,26 @@ std::vector<Shape> shapes() {
   return all;
 }
 
+/// Segment ids of packed sequences of uneven lengths (1 to 130 positions,
+/// so some segments share a key block and some span several), a different
+/// packing per batch.
+std::vector<int32_t> segmentIds(int64_t batch, int64_t length) {
+  static const int64_t lengths[] = {3, 1, 40, 64, 65, 7, 130, 2, 90};
+  std::vector<int32_t> ids;
+  for (int64_t b = 0; b < batch; ++b) {
+    int32_t id = 0;
+    int64_t next = b, left = lengths[next % 9];
+    for (int64_t p = 0; p < length; ++p, --left) {
+      if (left == 0) {
+        ++id;
+        left = lengths[++next % 9];
+      }
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
 /// Runs one kernel on one shape and compares with the reference.
 void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
            const Shape &shape, uint32_t seed, int32_t qOffset = 0) {
@@ -68,6 +88,8 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
     extras.bias = randomTensor(B * s.heads * Lq * Lk, seed + 3, -2, 2);
   if (s.additive)
     extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
+  if (s.segments)
+    extras.segmentIds = segmentIds(B, Lk);
   reference::AttentionResult expected =
       reference::attention(s, q, k, v, B, Lq, Lk, extras, qOffset);
 
@@ -95,6 +117,8 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   }
   if (s.keyPadding)
     inputs.push_back({nullptr, extras.kvLengths.data(), {B}});
+  if (s.segments)
+    inputs.push_back({nullptr, extras.segmentIds.data(), {B, Lk}});
   if (s.has(ScoreMod::Bias))
     inputs.push_back({extras.bias.data(), nullptr, {B, s.heads, Lq, Lk}});
   if (s.additive)
@@ -151,7 +175,7 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
 }
 
 TEST(AttentionKernels, EveryVariantOfTheMatrix) {
-  checkRegistry(attention_registry__host, 10);
+  checkRegistry(attention_registry__host, 12);
 }
 
 TEST(AttentionKernels, LayerModels) { checkRegistry(layers_registry__host, 1); }
@@ -198,7 +222,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
       }
     }
   }
-  EXPECT_EQ(count, 10);
+  EXPECT_EQ(count, 12);
 }
 
 } // namespace

@@ -293,8 +293,16 @@ void Sema::analyzeAttention(const Decl &decl) {
   }
   if (const Field *f = fields.get("scoring"))
     readScoring(fields, *f, *spec);
-  if (const Field *f = fields.get("mask"))
+  if (const Field *f = fields.get("mask")) {
     readMask(fields, *f, spec->mask);
+    if (spec->mask.segments && spec->source == AttentionSource::Cross) {
+      diags.error(spec->mask.segmentsLoc,
+                  "mask 'segments' compares the segment of a query with "
+                  "that of a key in one packed sequence; it has no meaning "
+                  "with source = cross");
+      fields.fail();
+    }
+  }
   if (const Field *f = fields.get("score_mod"))
     readScoreMods(fields, *f, spec->scoreMods);
   if (const Field *f = fields.get("empty_rows")) {
@@ -404,8 +412,8 @@ static void flattenIntersection(const Expr &expr,
 }
 
 void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
-  static const llvm::StringRef terms[] = {"none", "causal", "key_padding",
-                                          "window", "predicate"};
+  static const llvm::StringRef terms[] = {"none",     "causal", "key_padding",
+                                          "segments", "window", "predicate"};
   std::vector<const Expr *> items;
   flattenIntersection(*field.value, items);
   std::set<std::string> seen;
@@ -422,8 +430,8 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
          kind != "predicate")) {
       diags.error(item->getLoc(),
                   "unknown mask" + (kind.empty() ? "" : " '" + kind + "'") +
-                      "; expected none, causal, key_padding, window(n) or "
-                      "predicate(b, h, q, k) { ... }" +
+                      "; expected none, causal, key_padding, segments, "
+                      "window(n) or predicate(b, h, q, k) { ... }" +
                       (kind.empty() ? "" : suggest(kind, terms)));
       fields.fail();
       continue;
@@ -443,6 +451,9 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
       mask.causal = true;
     } else if (kind == "key_padding") {
       mask.keyPadding = true;
+    } else if (kind == "segments") {
+      mask.segments = true;
+      mask.segmentsLoc = item->getLoc();
     } else if (kind == "window") {
       auto *call = llvm::cast<CallExpr>(item);
       if (call->args.size() != 1 || !call->args[0].name.empty() || call->body) {
@@ -677,6 +688,17 @@ void Sema::analyzeLayer(const Decl &decl) {
       fields.fail();
     }
   }
+  for (const AttentionSpec *attention :
+       {spec->selfAttention, spec->crossAttention})
+    if (attention && attention->mask.segments) {
+      diags.error(decl.nameLoc,
+                  "attention '" + attention->name +
+                      "' has mask 'segments', which layers do not take yet: "
+                      "its segment ids are an argument of the attention "
+                      "block's own function");
+      diags.note(attention->loc, "declared here");
+      fields.fail();
+    }
   if (const Field *f = fields.require("feed_forward"))
     readFeedForward(fields, *f, spec->feedForward);
   if (const Field *f = fields.get("norm")) {

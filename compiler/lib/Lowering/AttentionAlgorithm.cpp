@@ -17,12 +17,13 @@
 //   split-K style merge (m' = max(m, bm); acc' = acc * 2^(m - m') + pv *
 //   2^(bm - m')). The block Funcs use the block's own max because a Func
 //   computed inside state's update cannot read state.
-// * Three update stages: "full" blocks, which every query of the tile sees
-//   entirely (no mask code at all), and "left" / "right" blocks at the edges
-//   of the visible range, which apply the elementwise mask. The ranges are
-//   computed per tile in `ranges`; the stages' RDoms are `where`-restricted
-//   to them, which Halide turns into loop bounds, so fully masked blocks are
-//   never visited. A predicate mask has no "full" blocks.
+// * Two update stages: "full" blocks, which every query of the tile sees
+//   entirely (no mask code at all), and "masked" blocks, which apply the
+//   elementwise mask. Built-in masks (causal, window) are predicates too
+//   (maskPredicate); each (tile, block) pair is classified at run time by
+//   interval arithmetic over the predicate and the key length
+//   (MaskClassification.h), and each stage's RDom is `where`-restricted to
+//   its class, so blocks the mask hides entirely are never computed.
 // * Masked scores are a true minus infinity, while running and block maxima
 //   start at the lowest finite float, so any finite logit normalizes however
 //   small it is, and exp2 (which clamps its input at -127) never sees
@@ -41,6 +42,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Lowering/Algorithms.h"
+#include "attnc/Lowering/MaskClassification.h"
 
 #include <cmath>
 #include <limits>
@@ -109,25 +111,6 @@ Expr truncatingRem(Expr x, Expr y) {
   Expr euclidean = x % y; // in [0, |y|)
   return select(y == 0, 0,
                 select(x < 0 && euclidean != 0, euclidean - abs(y), euclidean));
-}
-
-/// Whether `p` yields a condition rather than an integer.
-bool isCondition(const Predicate &p) {
-  using Op = Predicate::Op;
-  switch (p.op) {
-  case Op::Eq:
-  case Op::Ne:
-  case Op::Lt:
-  case Op::Le:
-  case Op::Gt:
-  case Op::Ge:
-  case Op::And:
-  case Op::Or:
-  case Op::Xor:
-    return true;
-  default:
-    return false;
-  }
 }
 
 /// A mask predicate as a Halide expression: a condition when `wantBool`
@@ -206,6 +189,32 @@ Expr predicateExpr(const Predicate &p, const std::vector<Expr> &vars,
   return result.type().is_bool() ? select(result, 1, 0) : result;
 }
 
+/// Block classification's arithmetic on Halide expressions: 64-bit
+/// integers, so that ranges of 32-bit predicates cannot overflow.
+struct HalideArithmetic {
+  using Int = Expr;
+  using Bool = Expr;
+  static Expr constant(int64_t value) { return Expr(value); }
+  static Expr truth(bool value) {
+    return cast(Halide::Bool(), Expr(int32_t(value)));
+  }
+  static Expr min(Expr a, Expr b) { return Halide::min(a, b); }
+  static Expr max(Expr a, Expr b) { return Halide::max(a, b); }
+  static Expr select(Expr c, Expr a, Expr b) { return Halide::select(c, a, b); }
+  /// C's truncating a / c and a % c for a constant c != 0.
+  static Expr div(Expr a, int64_t c) {
+    Expr divisor(c), zero(int64_t(0));
+    return Halide::select(a < zero, zero - (zero - a) / divisor, a / divisor);
+  }
+  static Expr rem(Expr a, int64_t c) { return a - div(a, c) * Expr(c); }
+};
+
+/// The range [lo, hi] of a 32-bit index, for block classification.
+IntRange<HalideArithmetic> indexRange(Expr lo, Expr hi) {
+  return IntRange<HalideArithmetic>::of(cast<int64_t>(lo), cast<int64_t>(hi),
+                                        32);
+}
+
 } // namespace
 
 AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
@@ -243,6 +252,12 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.kvLengths.dim(0).set_min(0);
     a.addInput(a.kvLengths);
   }
+  if (spec.segments) {
+    a.segmentIds = ImageParam(Int(32), 2, "segment_ids"); // (position, b)
+    a.segmentIds.dim(0).set_min(0);
+    a.segmentIds.dim(1).set_min(0);
+    a.addInput(a.segmentIds);
+  }
   if (spec.has(ScoreMod::Bias)) {
     a.bias = ImageParam(type, 4, "bias"); // (k, q, h, b)
     for (int i = 0; i < 4; ++i)
@@ -268,46 +283,58 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   auto visibleKeys = [&](Expr batch) -> Expr {
     return spec.keyPadding ? clamp(a.kvLengths(batch), 0, kvLen) : kvLen;
   };
+  // The segment of a position (packed sequences), and the range of
+  // segments in each query tile and each key block.
+  auto segmentAt = [&](Expr position, Expr batch) -> Expr {
+    Expr last = a.segmentIds.dim(0).extent() - 1;
+    return a.segmentIds(clamp(position, 0, last), batch);
+  };
+  if (spec.segments) {
+    RDom rows(0, Tq, "tile_rows"), keys(0, Tk, "block_keys");
+    Expr row = min(qt * Tq + rows, qLen - 1) + offset;
+    a.querySegments = Func("query_segments");
+    a.querySegments(qt, b) =
+        Tuple(minimum(segmentAt(row, b)), maximum(segmentAt(row, b)));
+    Expr key = min(kb * Tk + keys, kvLen - 1);
+    a.keySegments = Func("key_segments");
+    a.keySegments(kb, b) =
+        Tuple(minimum(segmentAt(key, b)), maximum(segmentAt(key, b)));
+  }
+  // Built-in mask terms and the user's predicate, as one predicate.
+  const std::shared_ptr<const Predicate> mask = maskPredicate(spec);
   // The elementwise mask, evaluated only in masked stages.
   auto visible = [&](Expr qq, Expr kk, Expr batch, Expr head) -> Expr {
     Expr keep = kk < visibleKeys(batch);
-    if (spec.causal)
-      keep = keep && kk <= qq;
-    if (spec.window)
-      keep = keep && qq - kk < int(spec.window) && kk - qq < int(spec.window);
-    if (spec.predicate)
-      keep = keep && predicateExpr(*spec.predicate, {batch, head, qq, kk},
+    if (spec.segments)
+      keep = keep && segmentAt(qq, batch) == segmentAt(kk, batch);
+    if (mask)
+      keep = keep && predicateExpr(*mask, {batch, head, qq, kk},
                                    /*wantBool=*/true);
     return keep;
   };
-
-  // ---- Block ranges of one query tile (functions of qt and b). ----
-  {
+  // Whether some key of block kb is visible to some query of tile qt, and
+  // whether some is hidden from some query: interval arithmetic over the
+  // mask (MaskClassification.h), a few integer operations per block.
+  auto classify = [&](Expr kb) -> Truth<HalideArithmetic> {
     Expr qLo = qt * Tq + offset, qHi = min(qt * Tq + Tq, qLen) - 1 + offset;
-    Expr end = visibleKeys(b), begin = 0;         // keys some query may see
-    Expr fullEnd = visibleKeys(b), fullBegin = 0; // keys every query sees
-    if (spec.causal) {
-      end = min(end, qHi + 1);
-      fullEnd = min(fullEnd, qLo + 1);
+    Expr kLo = kb * Tk, kHi = kb * Tk + (Tk - 1), keys = visibleKeys(b);
+    Truth<HalideArithmetic> t{kLo < keys, kHi >= keys};
+    if (mask) {
+      MaskClassifier<HalideArithmetic> classifier(
+          {indexRange(b, b), indexRange(h, h), indexRange(qLo, qHi),
+           indexRange(kLo, kHi)});
+      Truth<HalideArithmetic> m = classifier.truth(*mask);
+      t = {t.canBeTrue && m.canBeTrue, t.canBeFalse || m.canBeFalse};
     }
-    if (spec.window) {
-      int w = int(spec.window);
-      end = min(end, qHi + w);
-      begin = max(0, qLo - w + 1);
-      fullEnd = min(fullEnd, qLo + w);
-      fullBegin = max(0, qHi - w + 1);
+    if (spec.segments) {
+      Tuple tile = a.querySegments(qt, b), block = a.keySegments(kb, b);
+      Expr overlap = tile[0] <= block[1] && block[0] <= tile[1];
+      Expr oneSegment =
+          tile[0] == tile[1] && block[0] == block[1] && tile[0] == block[0];
+      t = {t.canBeTrue && overlap, t.canBeFalse || !oneSegment};
     }
-    Expr lo = begin / Tk, hi = (end + Tk - 1) / Tk - 1;
-    Expr fullLo = max((fullBegin + Tk - 1) / Tk, lo);
-    Expr fullHi = min(fullEnd / Tk - 1, hi);
-    if (spec.predicate) { // Every block needs the elementwise predicate.
-      fullLo = lo;
-      fullHi = lo - 1;
-    }
-    a.ranges = Func("ranges");
-    a.ranges(qt, b) = Tuple(fullLo, fullHi, lo, min(fullLo, hi + 1) - 1,
-                            max(fullHi + 1, max(fullLo, lo)), hi);
-  }
+    return t;
+  };
 
   // ---- The query tile, transposed and pre-scaled. ----
   float queryScale =
@@ -325,29 +352,30 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.state(qi, qt, h, b) = Tuple(init);
   }
 
-  struct StageRange {
+  // Two update stages: blocks every query of the tile sees entirely, with
+  // no mask code, and blocks the mask cuts. Hidden blocks are in neither.
+  struct StageKind {
     const char *name;
     bool masked;
-    int lo, hi; // indices into ranges' Tuple
   };
-  std::vector<StageRange> stages = {{"full", false, 0, 1}};
-  if (spec.window)
-    stages.push_back({"left", true, 2, 3});
-  stages.push_back({"right", true, 4, 5});
+  const StageKind stages[] = {{"full", false}, {"masked", true}};
 
   std::vector<float> slopes = spec.has(ScoreMod::Alibi)
                                   ? alibiSlopes(spec.heads)
                                   : std::vector<float>();
   const Expr kvHead = h / group;
-  for (size_t stage = 0; stage < stages.size(); ++stage) {
-    const StageRange &range = stages[stage];
+  for (int stage = 0; stage < 2; ++stage) {
+    const StageKind &range = stages[stage];
     AttentionAlgorithm::Block block;
     block.name = range.name;
     block.masked = range.masked;
-    block.stage = int(stage);
+    block.stage = stage;
     block.blocks = RDom(0, numBlocks, std::string("r_") + range.name);
-    block.blocks.where(block.blocks.x >= a.ranges(qt, b)[range.lo]);
-    block.blocks.where(block.blocks.x <= a.ranges(qt, b)[range.hi]);
+    Truth<HalideArithmetic> cls = classify(block.blocks.x);
+    if (range.masked)
+      block.blocks.where(cls.canBeTrue && cls.canBeFalse);
+    else
+      block.blocks.where(!cls.canBeFalse);
     auto F = [&](const char *name) {
       return Func(std::string(range.name) + "_" + name);
     };

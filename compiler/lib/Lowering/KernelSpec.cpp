@@ -126,7 +126,7 @@ std::string KernelSpec::canonical() const {
                            " causal=" + std::to_string(s.causal) +
                            " window=" + std::to_string(s.window) +
                            " key_padding=" + std::to_string(s.keyPadding) +
-                           " mods=";
+                           (s.segments ? " segments=1" : "") + " mods=";
                    for (ScoreMod mod : s.scoreMods)
                      text += std::string(scoreModName(mod)) + ",";
                    text += " softcap=" + number(s.softcap) + " predicate=" +
@@ -180,6 +180,8 @@ std::string KernelSpec::name() const {
               readable += "_window" + std::to_string(s.window);
             if (s.keyPadding)
               readable += "_padded";
+            if (s.segments)
+              readable += "_segments";
             if (s.predicate)
               readable += "_predicate";
             for (ScoreMod mod : s.scoreMods)
@@ -268,6 +270,9 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
                  fixed(s.kvHeads * s.valueDim)});
             if (s.keyPadding)
               add("kv_lengths", Kind::Input, "i32", {symbolic("batch")});
+            if (s.segments)
+              add("segment_ids", Kind::Input, "i32",
+                  {symbolic("batch"), symbolic("kv_len")});
             if (s.has(ScoreMod::Bias))
               add("bias", Kind::Input, t,
                   {symbolic("batch"), fixed(s.heads), symbolic("q_len"),

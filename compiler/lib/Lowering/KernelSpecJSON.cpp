@@ -116,6 +116,7 @@ std::string KernelSpec::toJSON() const {
               {"causal", s->causal},
               {"window", s->window},
               {"key_padding", s->keyPadding},
+              {"segments", s->segments},
               {"score_mods", mods},
               {"softcap", s->softcap},
               {"predicate",
@@ -165,6 +166,7 @@ KernelSpec KernelSpec::fromJSON(const std::string &text) {
       a.causal = j.at("causal");
       a.window = j.at("window");
       a.keyPadding = j.at("key_padding");
+      a.segments = j.value("segments", false);
       for (const json &m : j.at("score_mods")) {
         std::string name = m;
         a.scoreMods.push_back(name == "softcap" ? ScoreMod::Softcap

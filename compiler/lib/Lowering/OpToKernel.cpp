@@ -142,6 +142,7 @@ FailureOr<k::AttentionSpec> attentionSpecOf(attn::AttentionOp op) {
   if (IntegerAttr window = op.getWindowAttr())
     spec.window = window.getInt();
   spec.keyPadding = bool(op.getKvLengths());
+  spec.segments = bool(op.getSegmentIds());
   for (Attribute attr : op.getScoreMods()) {
     switch (attr.cast<attn::ScoreModAttr>().getValue()) {
     case attn::ScoreMod::Softcap:

@@ -72,10 +72,10 @@ private:
   AttentionResult multiHead(const std::string &prefix,
                             const AttentionSpec &spec, int64_t dModel,
                             Value queries, Value keysValues, Value kvLengths,
-                            Value bias);
+                            Value bias, Value segmentIds = Value());
   AttentionResult core(const AttentionSpec &spec, int64_t headDim, Value q,
                        Value k, Value v, Value kvLengths, Value bias,
-                       Value scoreWeight);
+                       Value scoreWeight, Value segmentIds = Value());
 
   // Layers and models.
   Value encoderLayer(const std::string &prefix, const LayerSpec &layer,
@@ -180,7 +180,8 @@ Value MLIRGenImpl::feedForward(Value input, const std::string &prefix,
 
 AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
                                   Value q, Value k, Value v, Value kvLengths,
-                                  Value bias, Value scoreWeight) {
+                                  Value bias, Value scoreWeight,
+                                  Value segmentIds) {
   Location at = loc(spec.loc);
   MLIRContext *ctx = builder.getContext();
   bool additive = spec.scoring == Scoring::Additive;
@@ -208,8 +209,8 @@ AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
 
   Type probsType = probsMode == attn::Probs::None ? Type() : unranked();
   auto op = builder.create<attn::AttentionOp>(
-      at, unranked(), probsType, q, k, v, kvLengths, bias, scoreWeight,
-      builder.getI64IntegerAttr(spec.heads),
+      at, unranked(), probsType, q, k, v, kvLengths, segmentIds, bias,
+      scoreWeight, builder.getI64IntegerAttr(spec.heads),
       builder.getI64IntegerAttr(spec.kvHeads),
       builder.getI64IntegerAttr(scoreDim),
       attn::ScoringAttr::get(ctx, additive ? attn::Scoring::Additive
@@ -233,7 +234,7 @@ AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
                                        const AttentionSpec &spec,
                                        int64_t dModel, Value queries,
                                        Value keysValues, Value kvLengths,
-                                       Value bias) {
+                                       Value bias, Value segmentIds) {
   Location at = loc(spec.loc);
   int64_t headDim = resolvedHeadDim(spec, dModel);
   bool additive = spec.scoring == Scoring::Additive;
@@ -268,7 +269,7 @@ AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
       additive ? param(prefix + "score_weight", {spec.heads, scoreDim}, at)
                : Value();
   AttentionResult result =
-      core(spec, headDim, q, k, v, kvLengths, bias, scoreWeight);
+      core(spec, headDim, q, k, v, kvLengths, bias, scoreWeight, segmentIds);
   result.output = linearParams(result.output, prefix + "out_proj.", dModel,
                                outWidth, spec.projectionBias, at);
   return result;
@@ -417,6 +418,10 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     inputs.push_back(indexTensor({kUnknownDim}));
     names.push_back("kv_lengths");
   }
+  if (spec.mask.segments) {
+    inputs.push_back(indexTensor({kUnknownDim, kUnknownDim}));
+    names.push_back("segment_ids");
+  }
   if (spec.hasScoreMod(ScoreModKind::Bias)) {
     inputs.push_back(
         tensor({kUnknownDim, kUnknownDim, kUnknownDim, kUnknownDim}));
@@ -431,23 +436,25 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     Value x = entry.getArgument(next++);
     Value kv = cross ? entry.getArgument(next++) : x;
     Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
+    Value ids = spec.mask.segments ? entry.getArgument(next++) : Value();
     Value bias = spec.hasScoreMod(ScoreModKind::Bias)
                      ? entry.getArgument(next++)
                      : Value();
-    result =
-        multiHead(spec.name + ".", spec, spec.dModel, x, kv, lengths, bias);
+    result = multiHead(spec.name + ".", spec, spec.dModel, x, kv, lengths, bias,
+                       ids);
   } else {
     Value q = entry.getArgument(0), k = entry.getArgument(1),
           v = entry.getArgument(2);
     next = 3;
     Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
+    Value ids = spec.mask.segments ? entry.getArgument(next++) : Value();
     Value bias = spec.hasScoreMod(ScoreModKind::Bias)
                      ? entry.getArgument(next++)
                      : Value();
     Value scoreWeight = additive ? param(spec.name + ".score_weight",
                                          {spec.heads, scoreDim}, at)
                                  : Value();
-    result = core(spec, headDim, q, k, v, lengths, bias, scoreWeight);
+    result = core(spec, headDim, q, k, v, lengths, bias, scoreWeight, ids);
   }
   SmallVector<Value> results{result.output};
   std::vector<std::string> resultNames{"output"};

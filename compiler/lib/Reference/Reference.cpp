@@ -228,6 +228,10 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
             keep = keep && std::llabs(position - j) < s.window;
           if (s.keyPadding)
             keep = keep && j < extras.kvLengths[b];
+          if (s.segments) {
+            const int32_t *ids = &extras.segmentIds[b * kvLen];
+            keep = keep && ids[std::min(position, kvLen - 1)] == ids[j];
+          }
           if (s.predicate)
             keep = keep && evaluate(*s.predicate, b, h, position, j) != 0;
           scores[j] = score;

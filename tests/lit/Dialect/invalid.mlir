@@ -359,3 +359,27 @@ func @attention_mask_ops(%q: tensor<?x?x64xf32>) {
   } : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
   return
 }
+
+// -----
+
+func @attention_segments_batch(%q: tensor<2x?x64xf32>, %ids: tensor<3x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op segment_ids must have one row per batch (3 vs 2)}}
+  %o = attn.attention %q, %q, %q segments(%ids) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<2x?x64xf32>, tensor<2x?x64xf32>, tensor<2x?x64xf32>, tensor<3x?xi32>) -> tensor<2x?x64xf32>
+  return
+}
+
+// -----
+
+func @attention_segments_keys(%q: tensor<2x7x64xf32>, %ids: tensor<2x8xi32>) {
+  // expected-error @+1 {{'attn.attention' op segment_ids must have one entry per key (8 vs 7)}}
+  %o = attn.attention %q, %q, %q segments(%ids) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x8xi32>) -> tensor<2x7x64xf32>
+  return
+}
+
+// -----
+
+func @attention_segments_rank(%q: tensor<2x7x64xf32>, %ids: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.attention' op segment_ids must have rank 2}}
+  %o = attn.attention %q, %q, %q segments(%ids) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2xi32>) -> tensor<2x7x64xf32>
+  return
+}

@@ -77,6 +77,9 @@ struct ScoreMod {
 struct MaskSpec {
   bool causal = false;
   bool keyPadding = false;
+  /// Packed sequences: keep segment_ids[b, q] == segment_ids[b, k].
+  bool segments = false;
+  llvm::SMLoc segmentsLoc;
   int64_t window = 0; ///< 0: none; else keep |q - k| < window.
   /// `predicate(b, h, q, k) { body }`, or null.
   const CallExpr *predicate = nullptr;

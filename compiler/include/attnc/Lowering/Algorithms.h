@@ -109,16 +109,19 @@ AddAlgorithm buildAdd(const AddSpec &spec, DType dtype);
 /// the key blocks its mask leaves visible; qTile and kBlock therefore come
 /// from the schedule parameters.
 struct AttentionAlgorithm : Algorithm {
-  Halide::ImageParam query, key, value, kvLengths, bias, scoreWeight;
+  Halide::ImageParam query, key, value, kvLengths, segmentIds, bias,
+      scoreWeight;
   /// The position of query row 0 (masks and ALiBi see row i at position
   /// i + q_offset): 0 for whole sequences, t when decoding step t against
   /// a cache of t + 1 keys.
   Halide::Param<int32_t> qOffset{"q_offset"};
   int qTile = 64, kBlock = 64;
 
-  Halide::Func qTiled;     ///< (qi, d, qt, h, b): Q transposed and pre-scaled.
-  Halide::Func ranges;     ///< (qt, b): key-block ranges of the stages.
-  Halide::Func state;      ///< (qi, qt, h, b): Tuple(acc_0..acc_{Dv-1}, m, l).
+  Halide::Func qTiled; ///< (qi, d, qt, h, b): Q transposed and pre-scaled.
+  Halide::Func state;  ///< (qi, qt, h, b): Tuple(acc_0..acc_{Dv-1}, m, l).
+  /// (qt, b) and (kb, b): Tuple(min, max) of the segment ids of a query
+  /// tile and of a key block (segments only).
+  Halide::Func querySegments, keySegments;
   Halide::Func valueMean;  ///< (d, h, b): mean of V, for empty_rows uniform.
   Halide::Func finished;   ///< (qi, d, qt, h, b): normalized output tile.
   Halide::Func output;     ///< (c, q, b)

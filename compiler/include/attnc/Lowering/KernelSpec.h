@@ -117,6 +117,10 @@ struct AttentionSpec {
   bool causal = false;
   int64_t window = 0; ///< 0: no window; else |q - k| < window.
   bool keyPadding = false;
+  /// Packed sequences: query position p sees key k only when
+  /// segment_ids[b, p] == segment_ids[b, k] (a run-time [batch, kv_len]
+  /// tensor); blocks of other segments are skipped.
+  bool segments = false;
   std::vector<ScoreMod> scoreMods; ///< Applied in order.
   double softcap = 0;
   std::shared_ptr<const Predicate> predicate; ///< Or null.

@@ -41,6 +41,9 @@ Tensor embedding(const kernels::EmbeddingSpec &spec,
 /// Inputs of attention beyond q, k, v.
 struct AttentionExtras {
   std::vector<int32_t> kvLengths; ///< Per batch, if key padding.
+  /// [batch, kv_len], if segments; query row i is in the segment of
+  /// position min(i + qOffset, kv_len - 1).
+  std::vector<int32_t> segmentIds;
   Tensor bias; ///< [batch or 1, heads or 1, q_len, kv_len], if bias.
   /// The bias's batch and head extents; 0 means batch and heads. An extent
   /// of 1 broadcasts, as docs/dsl.md allows.

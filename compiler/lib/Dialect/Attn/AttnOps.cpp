@@ -374,6 +374,14 @@ static LogicalResult verify(AttentionOp op) {
                         "kv_lengths must have one entry per batch")))
       return failure();
   }
+  if (Value ids = op.getSegmentIds()) {
+    if (failed(checkRank(o, ids, 2, "segment_ids")) ||
+        failed(checkDim(o, dimOf(ids, 0), batch,
+                        "segment_ids must have one row per batch")) ||
+        failed(checkDim(o, dimOf(ids, 1), dimOf(op.getKey(), 1),
+                        "segment_ids must have one entry per key")))
+      return failure();
+  }
   if (Value bias = op.getBias()) {
     if (failed(checkRank(o, bias, 4, "bias")))
       return failure();

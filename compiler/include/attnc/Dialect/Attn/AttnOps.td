@@ -262,8 +262,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
       `alibi` (`-slope_h * |q - k|`, the standard geometric slopes), `bias`
       (the `bias` operand, `[batch or 1, heads or 1, q_len, kv_len]`).
     - Masks, intersected: `causal` (k <= q), `window` (|q - k| < window),
-      key padding (k < kv_lengths[b], with the `kv_lengths` operand), and the
-      optional `mask` region, a predicate over (batch, head, q, k) indices.
+      key padding (k < kv_lengths[b], with the `kv_lengths` operand), packed
+      sequences (segment_ids[b, q] == segment_ids[b, k], with the
+      `segment_ids` operand `[batch, kv_len]`), and the optional `mask`
+      region, a predicate over (batch, head, q, k) indices.
     - `empty_rows`: a query row whose keys are all masked outputs zeros
       (`zero`, the default) or the mean of all values (`uniform`); never NaN.
     - `probs`: also return the probabilities, `[batch, heads, q_len, kv_len]`
@@ -293,6 +295,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
                        Attn_FloatTensor:$value,
                        Optional<Attn_IndexTensor>:$kv_lengths,
+                       Optional<Attn_IndexTensor>:$segment_ids,
                        Optional<Attn_FloatTensor>:$bias,
                        Optional<Attn_FloatTensor>:$score_weight,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads,
@@ -313,6 +316,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
   let regions = (region AnyRegion:$mask);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`lengths` `(` $kv_lengths^ `)`)?
+    (`segments` `(` $segment_ids^ `)`)?
     (`bias` `(` $bias^ `)`)? (`score_weight` `(` $score_weight^ `)`)?
     attr-dict-with-keyword ($mask^)? `:` functional-type(operands, results)
   }];
