@@ -348,16 +348,20 @@ void Model::Impl::checkInputs(
               "], outside the vocabulary [0, " + std::to_string(vocab) + ")");
     }
   }
-  // Lengths must fit the sequences they describe.
-  for (const auto &[name, tensor] : byName) {
-    if (name.size() < 8 || name.compare(name.size() - 8, 8, "_lengths") != 0)
+  // Lengths must fit the sequences they describe; the manifest's roles say
+  // which input is which (docs/manifest.md).
+  static const std::pair<const char *, std::vector<const char *>> kLengthsOf[] =
+      {{"src_lengths", {"src_tokens", "memory"}},
+       {"tgt_lengths", {"tgt_tokens"}}};
+  for (const auto &[lengthsRole, sequenceRoles] : kLengthsOf) {
+    std::string name = function.inputWithRole(lengthsRole);
+    if (name.empty())
       continue;
-    std::string prefix = name.substr(0, name.size() - 8);
+    const Tensor *tensor = byName.at(name);
     const Tensor *sequence = nullptr;
-    if (byName.count(prefix + "_tokens"))
-      sequence = byName.at(prefix + "_tokens");
-    else if (prefix == "src" && byName.count("memory"))
-      sequence = byName.at("memory");
+    for (const char *role : sequenceRoles)
+      if (!sequence && !function.inputWithRole(role).empty())
+        sequence = byName.at(function.inputWithRole(role));
     if (!sequence)
       continue;
     int64_t length = sequence->shape()[1];
@@ -454,15 +458,21 @@ public:
       throw Error("decoding step " + std::to_string(t) +
                   " exceeds the cache of " + std::to_string(capacity));
     std::vector<Storage> stepValues = values;
-    for (const auto &[name, value] : f.inputs) {
+    for (size_t i = 0; i < f.inputs.size(); ++i) {
+      int value = f.inputs[i].second;
       if (classes[value] != ValueClass::PerStep)
         continue;
-      if (name == "tgt_lengths")
+      if (f.inputRoles[i] == "tgt_lengths")
         stepValues[value] = Storage::copyOf(
             pool,
             Tensor::i32({batch}, std::vector<int32_t>(batch, int32_t(t + 1))));
-      else
+      else if (f.inputRoles[i] == "tgt_tokens")
         stepValues[value] = Storage::copyOf(pool, tokens);
+      else
+        throw Error("input '" + f.inputs[i].first + "' of " + f.name +
+                    " changes every decoding step but is neither the target "
+                    "tokens nor their lengths (role '" +
+                    f.inputRoles[i] + "')");
     }
     CallContext context;
     context.qOffset = int32_t(t);
@@ -592,21 +602,30 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
                                  const Tensor &srcLengths,
                                  const DecodeOptions &options,
                                  const std::string &model) {
-  std::string name = model;
-  if (name.empty()) {
-    for (const auto &entry : impl->program.functions) {
-      const std::string &f = entry.first;
-      if (f.size() > 7 && f.compare(f.size() - 7, 7, "_decode") == 0) {
-        if (!name.empty())
-          throw Error("registry '" + impl->program.unit +
-                      "' has several models; name one");
-        name = f.substr(0, f.size() - 7);
-      }
-    }
-    if (name.empty())
-      throw Error("registry '" + impl->program.unit + "' has no decoder");
+  // The model's functions by the kinds the manifest gives them.
+  const Function *decodePtr = nullptr, *encode = nullptr;
+  for (const auto &entry : impl->program.functions) {
+    const Function &f = entry.second;
+    if (f.kind != "decode" || (!model.empty() && f.model != model))
+      continue;
+    if (decodePtr)
+      throw Error("registry '" + impl->program.unit +
+                  "' has several models; name one");
+    decodePtr = &f;
   }
-  const Function &decode = impl->function(name + "_decode");
+  if (!decodePtr)
+    throw Error("registry '" + impl->program.unit + "' has no decoder" +
+                (model.empty() ? "" : " for model '" + model + "'"));
+  const Function &decode = *decodePtr;
+  for (const auto &entry : impl->program.functions)
+    if (entry.second.kind == "encode" && entry.second.model == decode.model)
+      encode = &entry.second;
+  std::string logitsName = decode.outputWithRole("logits");
+  if (logitsName.empty())
+    logitsName = decode.outputWithRole("token_probs");
+  if (logitsName.empty())
+    throw Error("function " + decode.name +
+                " has no output with the role 'logits' or 'token_probs'");
   if (options.maxSteps < 1)
     throw Error("maxSteps must be at least 1");
   if (decode.maxLen && options.maxSteps > decode.maxLen)
@@ -624,12 +643,22 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
 
   std::map<std::string, Tensor> fixed;
   int64_t batch = srcTokens.shape().empty() ? 0 : srcTokens.shape()[0];
-  if (impl->program.functions.count(name + "_encode")) {
-    std::map<std::string, Tensor> encoded =
-        impl->run(name + "_encode",
-                  {{"src_tokens", srcTokens}, {"src_lengths", srcLengths}});
-    fixed["memory"] = encoded.at("memory");
-    fixed["src_lengths"] = srcLengths;
+  if (encode) {
+    // Inputs and outputs by role, whatever their names.
+    std::string tokensIn = encode->inputWithRole("src_tokens"),
+                lengthsIn = encode->inputWithRole("src_lengths"),
+                memoryOut = encode->outputWithRole("memory"),
+                memoryIn = decode.inputWithRole("memory"),
+                memoryLengthsIn = decode.inputWithRole("src_lengths");
+    if (tokensIn.empty() || lengthsIn.empty() || memoryOut.empty() ||
+        memoryIn.empty() || memoryLengthsIn.empty())
+      throw Error("functions " + encode->name + " and " + decode.name +
+                  " lack the roles src_tokens, src_lengths and memory that "
+                  "greedy decoding needs");
+    std::map<std::string, Tensor> encoded = impl->run(
+        encode->name, {{tokensIn, srcTokens}, {lengthsIn, srcLengths}});
+    fixed[memoryIn] = encoded.at(memoryOut);
+    fixed[memoryLengthsIn] = srcLengths;
   }
   DecodeSession session(impl->program, impl->prepared.at(decode.name),
                         impl->pool, fixed, batch, options.maxSteps);
@@ -641,7 +670,7 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
   for (int64_t t = 0; t < options.maxSteps; ++t) {
     std::map<std::string, Storage> outputs =
         session.step(Tensor::i32({batch, 1}, current), t);
-    const Storage &logits = outputs.at(decode.outputs.front().first);
+    const Storage &logits = outputs.at(logitsName);
     Tensor scores = logits.toTensor(); // [batch, 1, vocab]
     int64_t vocab = scores.shape().back();
     for (int64_t b = 0; b < batch; ++b) {

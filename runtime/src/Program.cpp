@@ -1,6 +1,7 @@
 //===- Program.cpp - The manifest's program, parsed -----------------------===//
 
 #include "Program.h"
+#include "attnc/Lowering/Manifest.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,23 @@ Program attnc::runtime::parseProgram(const attnc_registry &registry) {
     throw Error(std::string("registry '") + registry.unit +
                 "' has a corrupt manifest: " + e.what());
   }
+  // The version first: a manifest of another version may mean other things
+  // by the same fields.
+  std::string where =
+      std::string("the manifest (manifest.json) of registry '") +
+      registry.unit + "'";
+  if (!manifest.is_object() || manifest.value("format", "") != kManifestFormat)
+    throw Error(where + " is not an attnc manifest: its format is not '" +
+                kManifestFormat + "'");
+  if (!manifest.contains("version") || !manifest["version"].is_number_integer())
+    throw Error(where + " has no version; this runtime reads version " +
+                std::to_string(kManifestVersion));
+  int version = manifest["version"];
+  if (version != kManifestVersion)
+    throw Error(
+        where + " has version " + std::to_string(version) +
+        ", but this runtime reads version " + std::to_string(kManifestVersion) +
+        "; compile the .attn file again with the attnc of this runtime");
   try {
     program.unit = manifest.at("unit");
     for (const auto &[name, info] : manifest.at("kernels").items()) {
@@ -41,6 +59,8 @@ Program attnc::runtime::parseProgram(const attnc_registry &registry) {
       Function function;
       function.name = f.at("name");
       function.maxLen = f.value("max_len", int64_t(0));
+      function.kind = f.value("kind", "");
+      function.model = f.value("model", "");
       for (const json &v : f.at("values")) {
         ValueInfo value;
         std::string dtype = v.at("dtype");
@@ -51,10 +71,14 @@ Program attnc::runtime::parseProgram(const attnc_registry &registry) {
         value.shape = v.at("shape").get<std::vector<int64_t>>();
         function.values.push_back(value);
       }
-      for (const json &input : f.at("inputs"))
+      for (const json &input : f.at("inputs")) {
         function.inputs.emplace_back(input.at("name"), input.at("value"));
-      for (const json &output : f.at("outputs"))
+        function.inputRoles.push_back(input.value("role", ""));
+      }
+      for (const json &output : f.at("outputs")) {
         function.outputs.emplace_back(output.at("name"), output.at("value"));
+        function.outputRoles.push_back(output.value("role", ""));
+      }
       for (const json &s : f.at("steps")) {
         Step step;
         step.op = s.at("op");

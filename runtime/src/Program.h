@@ -40,10 +40,30 @@ struct Step {
 
 struct Function {
   std::string name;
+  std::string kind;  ///< "attention", "encode", "decode", or "" (unknown).
+  std::string model; ///< For "encode" / "decode": the model's name.
   std::vector<std::pair<std::string, int>> inputs, outputs;
+  /// Per input and output, what it means ("src_tokens", "memory", "logits",
+  /// ...; docs/manifest.md), or "" when the manifest gives none.
+  std::vector<std::string> inputRoles, outputRoles;
   std::vector<ValueInfo> values;
   std::vector<Step> steps;
   int64_t maxLen = 0; ///< 0: unbounded.
+
+  /// The name of the input with `role`, or "" if none has it.
+  std::string inputWithRole(const std::string &role) const {
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputRoles[i] == role)
+        return inputs[i].first;
+    return "";
+  }
+  /// The name of the output with `role`, or "" if none has it.
+  std::string outputWithRole(const std::string &role) const {
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (outputRoles[i] == role)
+        return outputs[i].first;
+    return "";
+  }
 };
 
 /// One kernel and its generated functions, most specific shape class first.

@@ -14,6 +14,7 @@
 #include "attnc/Lowering/Emit.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Lowering/KernelTable.h"
+#include "attnc/Lowering/Manifest.h"
 #include "attnc/Lowering/OpToKernel.h"
 #include "attnc/Schedules/Build.h"
 #include "attnc/Schedules/Schedules.h"
@@ -153,24 +154,32 @@ json programJSON(FuncOp function, const KernelTable &table) {
     return id;
   };
   json inputs = json::array(), outputs = json::array(), steps = json::array();
-  auto argNames = function->getAttrOfType<ArrayAttr>("attn.arg_names");
-  auto resultNames = function->getAttrOfType<ArrayAttr>("attn.result_names");
-  for (BlockArgument arg : function.getArguments()) {
-    std::string name =
-        argNames && arg.getArgNumber() < argNames.size()
-            ? argNames[arg.getArgNumber()].cast<StringAttr>().getValue().str()
-            : "arg" + std::to_string(arg.getArgNumber());
-    inputs.push_back({{"name", name}, {"value", define(arg)}});
-  }
+  // Names and roles recorded by MLIRGen; a function from a .mlir file may
+  // lack them (then it has generic names and no roles).
+  auto stringAt = [&](StringRef attr, unsigned i) -> std::string {
+    auto list = function->getAttrOfType<ArrayAttr>(attr);
+    if (!list || i >= list.size() || !list[i].isa<StringAttr>())
+      return "";
+    return list[i].cast<StringAttr>().getValue().str();
+  };
+  auto port = [&](StringRef names, StringRef roles, unsigned i,
+                  const std::string &fallback, int value) {
+    std::string name = stringAt(names, i);
+    json entry = {{"name", name.empty() ? fallback + std::to_string(i) : name},
+                  {"value", value}};
+    std::string role = stringAt(roles, i);
+    if (!role.empty())
+      entry["role"] = role;
+    return entry;
+  };
+  for (BlockArgument arg : function.getArguments())
+    inputs.push_back(port("attn.arg_names", "attn.arg_roles",
+                          arg.getArgNumber(), "arg", define(arg)));
   for (Operation &op : function.getBody().getOps()) {
     if (auto ret = dyn_cast<ReturnOp>(op)) {
-      for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
-        std::string name =
-            resultNames && i < resultNames.size()
-                ? resultNames[i].cast<StringAttr>().getValue().str()
-                : "result" + std::to_string(i);
-        outputs.push_back({{"name", name}, {"value", ids[ret.getOperand(i)]}});
-      }
+      for (unsigned i = 0; i < ret.getNumOperands(); ++i)
+        outputs.push_back(port("attn.result_names", "attn.result_roles", i,
+                               "result", ids[ret.getOperand(i)]));
       continue;
     }
     json step = {{"op", op.getName().stripDialect().str()}};
@@ -189,8 +198,6 @@ json programJSON(FuncOp function, const KernelTable &table) {
     auto kernel = table.opKernel.find(&op);
     if (kernel != table.opKernel.end())
       step["kernel"] = kernel->second;
-    if (auto attention = dyn_cast<attn::AttentionOp>(op))
-      step["causal"] = attention.getCausal();
     json results = json::array();
     for (Value result : op.getResults())
       results.push_back(define(result));
@@ -207,6 +214,10 @@ json programJSON(FuncOp function, const KernelTable &table) {
                   {"steps", steps}};
   if (auto maxLen = function->getAttrOfType<IntegerAttr>("attn.max_len"))
     program["max_len"] = maxLen.getInt();
+  if (auto kind = function->getAttrOfType<StringAttr>("attn.function_kind"))
+    program["kind"] = kind.getValue().str();
+  if (auto model = function->getAttrOfType<StringAttr>("attn.model"))
+    program["model"] = model.getValue().str();
   return program;
 }
 
@@ -450,8 +461,9 @@ LogicalResult emitInto(ModuleOp module, const EmitOptions &options,
   std::string unit = unitName(module);
   std::vector<std::string> targets = targetsOf(module);
 
-  json manifest = {
-      {"format", "attnc-manifest"}, {"version", 1}, {"unit", unit}};
+  json manifest = {{"format", kManifestFormat},
+                   {"version", kManifestVersion},
+                   {"unit", unit}};
   json targetList = json::array();
   json kernels = json::object();
   for (const auto &[name, spec] : table->specs)

@@ -1,12 +1,16 @@
 //===- KernelSpec.cpp - Canonical forms and names of kernel specs ---------===//
 //
-// canonical() lists every attribute in a fixed order with full precision, so
-// two specs produce the same string exactly when they would generate the
-// same code. name() adds a readable summary in front of its FNV-1a hash.
+// canonical() lists the family, then every required field and every field
+// that differs from its default (KernelSpecFields.h), in a fixed order with
+// full precision: two specs produce the same string exactly when they would
+// generate the same code, and a field added with a default changes no
+// existing string. name() adds a readable summary in front of its FNV-1a
+// hash.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Lowering/KernelSpec.h"
+#include "KernelSpecFields.h"
 
 #include <cstdio>
 
@@ -21,31 +25,15 @@ std::string number(double value) {
 }
 
 const char *dtypeName(DType dtype) {
-  return dtype == DType::F16 ? "f16" : "f32";
+  return fields::nameOf(dtype, fields::kDTypes);
 }
 
 const char *activationName(Activation activation) {
-  switch (activation) {
-  case Activation::None:
-    return "none";
-  case Activation::ReLU:
-    return "relu";
-  case Activation::GELU:
-    return "gelu";
-  }
-  return "?";
+  return fields::nameOf(activation, fields::kActivations);
 }
 
 const char *scoreModName(ScoreMod mod) {
-  switch (mod) {
-  case ScoreMod::Softcap:
-    return "softcap";
-  case ScoreMod::Alibi:
-    return "alibi";
-  case ScoreMod::Bias:
-    return "bias";
-  }
-  return "?";
+  return fields::nameOf(mod, fields::kScoreMods);
 }
 
 uint32_t fnv1a(const std::string &text) {
@@ -63,16 +51,12 @@ template <class... Fs> Overloaded(Fs...) -> Overloaded<Fs...>;
 } // namespace
 
 std::string Predicate::canonical() const {
-  static const char *names[] = {"var", "const", "add", "sub", "mul", "div",
-                                "rem", "min",   "max", "eq",  "ne",  "lt",
-                                "le",  "gt",    "ge",  "and", "or",  "xor"};
-  if (op == Op::Var) {
-    static const char *vars[] = {"b", "h", "q", "k"};
-    return value >= 0 && value < 4 ? vars[value] : "?";
-  }
+  if (op == Op::Var)
+    return fields::nameOf(value, fields::kPredicateVars);
   if (op == Op::Const)
     return std::to_string(value);
-  std::string text = std::string("(") + names[int(op)];
+  std::string text =
+      std::string("(") + fields::nameOf(op, fields::kPredicateOps);
   for (const auto &operand : operands)
     text += " " + operand->canonical();
   return text + ")";
@@ -90,52 +74,62 @@ std::string KernelSpec::familyName() const {
                     family);
 }
 
+namespace {
+
+/// Appends " key=value" for every field of fields.h that is required or
+/// differs from its default.
+struct CanonicalPrinter {
+  std::string &text;
+
+  void put(const char *key, const std::string &value) {
+    text += std::string(" ") + key + "=" + value;
+  }
+  void required(const char *key, int64_t value) {
+    put(key, std::to_string(value));
+  }
+  void required(const char *key, double value) { put(key, number(value)); }
+  void optional(const char *key, bool value, bool byDefault) {
+    if (value != byDefault)
+      put(key, value ? "1" : "0");
+  }
+  void optional(const char *key, int64_t value, int64_t byDefault) {
+    if (value != byDefault)
+      required(key, value);
+  }
+  void optional(const char *key, double value, double byDefault) {
+    if (value != byDefault)
+      required(key, value);
+  }
+  template <class E, size_t N>
+  void named(const char *key, E value, E byDefault,
+             const char *const (&names)[N]) {
+    if (value != byDefault)
+      put(key, fields::nameOf(value, names));
+  }
+  template <class E, size_t N>
+  void namedList(const char *key, const std::vector<E> &values,
+                 const char *const (&names)[N]) {
+    std::string list;
+    for (E value : values)
+      list +=
+          (list.empty() ? "" : ",") + std::string(fields::nameOf(value, names));
+    if (!values.empty())
+      put(key, list);
+  }
+  void predicate(const char *key,
+                 const std::shared_ptr<const Predicate> &value) {
+    if (value)
+      put(key, value->canonical());
+  }
+};
+
+} // namespace
+
 std::string KernelSpec::canonical() const {
-  std::string text = familyName() + " dtype=" + dtypeName(dtype);
-  std::visit(Overloaded{
-                 [&](const LinearSpec &s) {
-                   text += " in=" + std::to_string(s.in) +
-                           " out=" + std::to_string(s.out) +
-                           " bias=" + std::to_string(s.bias) +
-                           " act=" + activationName(s.activation);
-                 },
-                 [&](const LayerNormSpec &s) {
-                   text += " width=" + std::to_string(s.width) +
-                           " residual=" + std::to_string(s.residual) +
-                           " eps=" + number(s.epsilon);
-                 },
-                 [&](const SoftmaxSpec &s) {
-                   text += " width=" + std::to_string(s.width);
-                 },
-                 [&](const EmbeddingSpec &s) {
-                   text += " vocab=" + std::to_string(s.vocab) +
-                           " width=" + std::to_string(s.width) +
-                           " scale=" + number(s.scale) +
-                           " sinusoidal=" + std::to_string(s.sinusoidal);
-                 },
-                 [&](const AddSpec &s) {
-                   text += " width=" + std::to_string(s.width);
-                 },
-                 [&](const AttentionSpec &s) {
-                   text += " heads=" + std::to_string(s.heads) +
-                           " kv_heads=" + std::to_string(s.kvHeads) +
-                           " head_dim=" + std::to_string(s.headDim) +
-                           " value_dim=" + std::to_string(s.valueDim) +
-                           " scoring=" + (s.additive ? "additive" : "dot") +
-                           " scale=" + (s.additive ? "-" : number(s.scale)) +
-                           " causal=" + std::to_string(s.causal) +
-                           " window=" + std::to_string(s.window) +
-                           " key_padding=" + std::to_string(s.keyPadding) +
-                           (s.segments ? " segments=1" : "") + " mods=";
-                   for (ScoreMod mod : s.scoreMods)
-                     text += std::string(scoreModName(mod)) + ",";
-                   text += " softcap=" + number(s.softcap) + " predicate=" +
-                           (s.predicate ? s.predicate->canonical() : "-") +
-                           " empty_rows=" + std::to_string(int(s.emptyRows)) +
-                           " probs=" + std::to_string(int(s.probs));
-                 },
-             },
-             family);
+  std::string text = familyName();
+  CanonicalPrinter printer{text};
+  KernelSpec copy = *this;
+  fields::visit(printer, copy);
   return text;
 }
 

@@ -2,15 +2,21 @@
 //
 // The manifest stores each kernel's spec as a JSON object, so that the
 // runtime and the tests can rebuild the spec (for input checks and for the
-// reference implementation) without the compiler. Predicates are nested
-// arrays: ["or", ["le", "k", "q"], ["lt", "k", 16]].
+// reference implementation) without the compiler. Both directions visit the
+// field table of KernelSpecFields.h: a field at its default is not written
+// and, when absent, reads as its default; an unknown key, enum name or
+// predicate op is an error that names the field and the value, never a quiet
+// default, so a spec from a newer compiler cannot run as another kernel.
+// Predicates are nested arrays: ["or", ["le", "k", "q"], ["lt", "k", 16]].
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelSpecFields.h"
 #include "attnc/Lowering/KernelSpec.h"
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <stdexcept>
 
 using namespace attnc::kernels;
@@ -18,115 +24,145 @@ using nlohmann::json;
 
 namespace {
 
-const char *const kPredicateOps[] = {
-    "var", "const", "add", "sub", "mul", "div", "rem", "min", "max",
-    "eq",  "ne",    "lt",  "le",  "gt",  "ge",  "and", "or",  "xor"};
-const char *const kVars[] = {"b", "h", "q", "k"};
-
 json predicateToJSON(const Predicate &p) {
   if (p.op == Predicate::Op::Var)
-    return kVars[p.value];
+    return fields::nameOf(p.value, fields::kPredicateVars);
   if (p.op == Predicate::Op::Const)
     return p.value;
-  json node = json::array({kPredicateOps[int(p.op)]});
+  json node = json::array({fields::nameOf(p.op, fields::kPredicateOps)});
   for (const auto &operand : p.operands)
     node.push_back(predicateToJSON(*operand));
   return node;
+}
+
+/// The index of `name` in `names`, or an error naming `what` and the value.
+template <size_t N>
+size_t indexOf(const std::string &name, const char *const (&names)[N],
+               const std::string &what) {
+  for (size_t i = 0; i < N; ++i)
+    if (name == names[i])
+      return i;
+  throw std::invalid_argument("unknown " + what + " '" + name +
+                              "' in kernel spec");
 }
 
 std::shared_ptr<const Predicate> predicateFromJSON(const json &node) {
   auto p = std::make_shared<Predicate>();
   if (node.is_string()) {
     p->op = Predicate::Op::Var;
-    for (int i = 0; i < 4; ++i)
-      if (node.get<std::string>() == kVars[i])
-        p->value = i;
+    p->value = int64_t(indexOf(node.get<std::string>(), fields::kPredicateVars,
+                               "predicate variable"));
     return p;
   }
   if (node.is_number_integer()) {
     p->value = node.get<int64_t>();
     return p;
   }
+  if (node.is_boolean()) {
+    p->value = node.get<bool>();
+    return p;
+  }
   if (!node.is_array() || node.empty() || !node[0].is_string())
-    throw std::invalid_argument("malformed predicate in kernel spec");
+    throw std::invalid_argument("malformed predicate in kernel spec: " +
+                                node.dump());
   std::string op = node[0];
-  bool known = false;
-  for (int i = 2; i < int(std::size(kPredicateOps)); ++i)
-    if (op == kPredicateOps[i]) {
-      p->op = Predicate::Op(i);
-      known = true;
-    }
-  if (!known)
-    throw std::invalid_argument("unknown predicate op '" + op + "'");
+  size_t index = indexOf(op, fields::kPredicateOps, "predicate op");
+  if (index < 2) // "var" and "const" are leaves, not ops.
+    throw std::invalid_argument("unknown predicate op '" + op +
+                                "' in kernel spec");
+  if (node.size() != 3)
+    throw std::invalid_argument(
+        "predicate op '" + op +
+        "' needs 2 operands in kernel spec: " + node.dump());
+  p->op = Predicate::Op(index);
   for (size_t i = 1; i < node.size(); ++i)
     p->operands.push_back(predicateFromJSON(node[i]));
   return p;
 }
 
-const char *activationName(Activation a) {
-  return a == Activation::ReLU   ? "relu"
-         : a == Activation::GELU ? "gelu"
-                                 : "none";
-}
-Activation activationFrom(const std::string &name) {
-  return name == "relu"   ? Activation::ReLU
-         : name == "gelu" ? Activation::GELU
-                          : Activation::None;
-}
+/// Writes every required field and every field that differs from its
+/// default.
+struct Writer {
+  json &j;
 
-const char *modName(ScoreMod m) {
-  return m == ScoreMod::Softcap ? "softcap"
-         : m == ScoreMod::Alibi ? "alibi"
-                                : "bias";
-}
+  template <class T> void required(const char *key, T value) { j[key] = value; }
+  template <class T> void optional(const char *key, T value, T byDefault) {
+    if (value != byDefault)
+      j[key] = value;
+  }
+  template <class E, size_t N>
+  void named(const char *key, E value, E byDefault,
+             const char *const (&names)[N]) {
+    if (value != byDefault)
+      j[key] = fields::nameOf(value, names);
+  }
+  template <class E, size_t N>
+  void namedList(const char *key, const std::vector<E> &values,
+                 const char *const (&names)[N]) {
+    if (values.empty())
+      return;
+    json list = json::array();
+    for (E value : values)
+      list.push_back(fields::nameOf(value, names));
+    j[key] = list;
+  }
+  void predicate(const char *key,
+                 const std::shared_ptr<const Predicate> &value) {
+    if (value)
+      j[key] = predicateToJSON(*value);
+  }
+};
+
+/// Reads the fields back: required ones must be present, absent optional
+/// ones keep their default; records every key it read so that the caller
+/// can reject the rest.
+struct Reader {
+  const json &j;
+  std::set<std::string> read;
+
+  /// The value of `key` as T, with the field named in any type error.
+  template <class T> T get(const char *key) {
+    read.insert(key);
+    try {
+      return j.at(key).get<T>();
+    } catch (const json::exception &e) {
+      throw std::invalid_argument(std::string("kernel spec field '") + key +
+                                  "': " + e.what());
+    }
+  }
+  void required(const char *key, int64_t &field) { field = get<int64_t>(key); }
+  void required(const char *key, double &field) { field = get<double>(key); }
+  template <class T> void optional(const char *key, T &field, const T &) {
+    if (j.contains(key))
+      field = get<T>(key);
+  }
+  template <class E, size_t N>
+  void named(const char *key, E &field, E, const char *const (&names)[N]) {
+    if (j.contains(key))
+      field = E(indexOf(get<std::string>(key), names, key));
+  }
+  template <class E, size_t N>
+  void namedList(const char *key, std::vector<E> &field,
+                 const char *const (&names)[N]) {
+    if (!j.contains(key))
+      return;
+    for (const std::string &name : get<std::vector<std::string>>(key))
+      field.push_back(E(indexOf(name, names, key)));
+  }
+  void predicate(const char *key, std::shared_ptr<const Predicate> &field) {
+    read.insert(key);
+    if (j.contains(key) && !j.at(key).is_null())
+      field = predicateFromJSON(j.at(key));
+  }
+};
 
 } // namespace
 
 std::string KernelSpec::toJSON() const {
-  json j = {{"family", familyName()},
-            {"dtype", dtype == DType::F16 ? "f16" : "f32"}};
-  if (auto *s = std::get_if<LinearSpec>(&family)) {
-    j.update({{"in", s->in},
-              {"out", s->out},
-              {"bias", s->bias},
-              {"activation", activationName(s->activation)}});
-  } else if (auto *s = std::get_if<LayerNormSpec>(&family)) {
-    j.update({{"width", s->width},
-              {"residual", s->residual},
-              {"epsilon", s->epsilon}});
-  } else if (auto *s = std::get_if<SoftmaxSpec>(&family)) {
-    j["width"] = s->width;
-  } else if (auto *s = std::get_if<EmbeddingSpec>(&family)) {
-    j.update({{"vocab", s->vocab},
-              {"width", s->width},
-              {"scale", s->scale},
-              {"sinusoidal", s->sinusoidal}});
-  } else if (auto *s = std::get_if<AddSpec>(&family)) {
-    j["width"] = s->width;
-  } else if (auto *s = std::get_if<AttentionSpec>(&family)) {
-    json mods = json::array();
-    for (ScoreMod m : s->scoreMods)
-      mods.push_back(modName(m));
-    j.update({{"heads", s->heads},
-              {"kv_heads", s->kvHeads},
-              {"head_dim", s->headDim},
-              {"value_dim", s->valueDim},
-              {"scoring", s->additive ? "additive" : "dot"},
-              {"scale", s->scale},
-              {"causal", s->causal},
-              {"window", s->window},
-              {"key_padding", s->keyPadding},
-              {"segments", s->segments},
-              {"score_mods", mods},
-              {"softcap", s->softcap},
-              {"predicate",
-               s->predicate ? predicateToJSON(*s->predicate) : json(nullptr)},
-              {"empty_rows",
-               s->emptyRows == EmptyRows::Uniform ? "uniform" : "zero"},
-              {"probs", s->probs == Probs::PerHead    ? "per_head"
-                        : s->probs == Probs::HeadMean ? "head_mean"
-                                                      : "none"}});
-  }
+  json j = {{"family", familyName()}};
+  Writer writer{j};
+  KernelSpec copy = *this;
+  fields::visit(writer, copy);
   return j.dump();
 }
 
@@ -138,57 +174,30 @@ KernelSpec KernelSpec::fromJSON(const std::string &text) {
     throw std::invalid_argument(std::string("kernel spec is not JSON: ") +
                                 e.what());
   }
-  try {
-    KernelSpec spec;
-    spec.dtype = j.at("dtype") == "f16" ? DType::F16 : DType::F32;
-    std::string family = j.at("family");
-    if (family == "linear") {
-      spec.family = LinearSpec{j.at("in"), j.at("out"), j.at("bias"),
-                               activationFrom(j.at("activation"))};
-    } else if (family == "layernorm") {
-      spec.family =
-          LayerNormSpec{j.at("width"), j.at("residual"), j.at("epsilon")};
-    } else if (family == "softmax") {
-      spec.family = SoftmaxSpec{j.at("width")};
-    } else if (family == "embedding") {
-      spec.family = EmbeddingSpec{j.at("vocab"), j.at("width"), j.at("scale"),
-                                  j.at("sinusoidal")};
-    } else if (family == "add") {
-      spec.family = AddSpec{j.at("width")};
-    } else if (family == "attention") {
-      AttentionSpec a;
-      a.heads = j.at("heads");
-      a.kvHeads = j.at("kv_heads");
-      a.headDim = j.at("head_dim");
-      a.valueDim = j.at("value_dim");
-      a.additive = j.at("scoring") == "additive";
-      a.scale = j.at("scale");
-      a.causal = j.at("causal");
-      a.window = j.at("window");
-      a.keyPadding = j.at("key_padding");
-      a.segments = j.value("segments", false);
-      for (const json &m : j.at("score_mods")) {
-        std::string name = m;
-        a.scoreMods.push_back(name == "softcap" ? ScoreMod::Softcap
-                              : name == "alibi" ? ScoreMod::Alibi
-                                                : ScoreMod::Bias);
-      }
-      a.softcap = j.at("softcap");
-      if (!j.at("predicate").is_null())
-        a.predicate = predicateFromJSON(j.at("predicate"));
-      a.emptyRows = j.at("empty_rows") == "uniform" ? EmptyRows::Uniform
-                                                    : EmptyRows::Zero;
-      std::string probs = j.at("probs");
-      a.probs = probs == "per_head"    ? Probs::PerHead
-                : probs == "head_mean" ? Probs::HeadMean
-                                       : Probs::None;
-      spec.family = a;
-    } else {
-      throw std::invalid_argument("unknown kernel family '" + family + "'");
-    }
-    return spec;
-  } catch (const json::exception &e) {
-    throw std::invalid_argument(std::string("malformed kernel spec: ") +
-                                e.what());
-  }
+  if (!j.is_object())
+    throw std::invalid_argument("kernel spec is not a JSON object: " + text);
+  Reader reader{j, {"family"}};
+  std::string family = reader.get<std::string>("family");
+  KernelSpec spec;
+  if (family == "linear")
+    spec.family = LinearSpec{};
+  else if (family == "layernorm")
+    spec.family = LayerNormSpec{};
+  else if (family == "softmax")
+    spec.family = SoftmaxSpec{};
+  else if (family == "embedding")
+    spec.family = EmbeddingSpec{};
+  else if (family == "add")
+    spec.family = AddSpec{};
+  else if (family == "attention")
+    spec.family = AttentionSpec{};
+  else
+    throw std::invalid_argument("unknown family '" + family +
+                                "' in kernel spec");
+  fields::visit(reader, spec);
+  for (const auto &item : j.items())
+    if (!reader.read.count(item.key()))
+      throw std::invalid_argument("unknown field '" + item.key() + "' in " +
+                                  family + " kernel spec");
+  return spec;
 }

@@ -87,11 +87,15 @@ private:
   void emitAttentionFunction(const AttentionSpec &spec);
   void emitModel(const ModelSpec &model);
 
-  /// Starts a function; returns its entry block's arguments.
-  FuncOp beginFunction(const std::string &name, ArrayRef<Type> inputs,
-                       ArrayRef<std::string> argNames, Location at);
+  /// Starts a function of `kind` ("attention", "encode", "decode"); each
+  /// argument has a name (for people) and a role (what the runtime reads:
+  /// docs/manifest.md). Returns the function, its entry block started.
+  FuncOp beginFunction(const std::string &name, StringRef kind,
+                       ArrayRef<Type> inputs, ArrayRef<std::string> argNames,
+                       ArrayRef<std::string> argRoles, Location at);
   void endFunction(FuncOp function, ArrayRef<Value> results,
-                   ArrayRef<std::string> resultNames, Location at);
+                   ArrayRef<std::string> resultNames,
+                   ArrayRef<std::string> resultRoles, Location at);
 
   OpBuilder builder;
   const CompileUnit &unit;
@@ -360,32 +364,43 @@ Value MLIRGenImpl::decoderLayer(const std::string &prefix,
 // Functions
 //===----------------------------------------------------------------------===//
 
-FuncOp MLIRGenImpl::beginFunction(const std::string &name,
+/// The strings as an array attribute.
+static ArrayAttr stringArray(OpBuilder &builder,
+                             ArrayRef<std::string> strings) {
+  SmallVector<Attribute> attrs;
+  for (const std::string &text : strings)
+    attrs.push_back(builder.getStringAttr(text));
+  return builder.getArrayAttr(attrs);
+}
+
+FuncOp MLIRGenImpl::beginFunction(const std::string &name, StringRef kind,
                                   ArrayRef<Type> inputs,
-                                  ArrayRef<std::string> argNames, Location at) {
+                                  ArrayRef<std::string> argNames,
+                                  ArrayRef<std::string> argRoles, Location at) {
+  assert(argNames.size() == inputs.size() && argRoles.size() == inputs.size());
   builder.setInsertionPointToEnd(module.getBody());
   auto function =
       builder.create<FuncOp>(at, name, builder.getFunctionType(inputs, {}));
-  SmallVector<Attribute> names;
-  for (const std::string &argName : argNames)
-    names.push_back(builder.getStringAttr(argName));
-  function->setAttr("attn.arg_names", builder.getArrayAttr(names));
+  function->setAttr("attn.function_kind", builder.getStringAttr(kind));
+  function->setAttr("attn.arg_names", stringArray(builder, argNames));
+  function->setAttr("attn.arg_roles", stringArray(builder, argRoles));
   builder.setInsertionPointToStart(function.addEntryBlock());
   return function;
 }
 
 void MLIRGenImpl::endFunction(FuncOp function, ArrayRef<Value> results,
-                              ArrayRef<std::string> resultNames, Location at) {
+                              ArrayRef<std::string> resultNames,
+                              ArrayRef<std::string> resultRoles, Location at) {
+  assert(resultNames.size() == results.size() &&
+         resultRoles.size() == results.size());
   builder.create<ReturnOp>(at, results);
   SmallVector<Type> types;
   for (Value v : results)
     types.push_back(v.getType());
   function.setType(
       builder.getFunctionType(function.getType().getInputs(), types));
-  SmallVector<Attribute> names;
-  for (const std::string &name : resultNames)
-    names.push_back(builder.getStringAttr(name));
-  function->setAttr("attn.result_names", builder.getArrayAttr(names));
+  function->setAttr("attn.result_names", stringArray(builder, resultNames));
+  function->setAttr("attn.result_roles", stringArray(builder, resultRoles));
 }
 
 void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
@@ -428,7 +443,12 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     names.push_back("bias");
   }
 
-  FuncOp function = beginFunction(spec.name, inputs, names, at);
+  // Every argument's name is its role, but for the input sequence.
+  std::vector<std::string> roles = names;
+  if (withProjections)
+    roles[0] = "input";
+  FuncOp function =
+      beginFunction(spec.name, "attention", inputs, names, roles, at);
   Block &entry = function.front();
   unsigned next = 0;
   AttentionResult result;
@@ -457,12 +477,13 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     result = core(spec, headDim, q, k, v, lengths, bias, scoreWeight, ids);
   }
   SmallVector<Value> results{result.output};
-  std::vector<std::string> resultNames{"output"};
+  std::vector<std::string> resultNames{"output"}, resultRoles{"output"};
   if (result.probs) {
     results.push_back(result.probs);
     resultNames.push_back("probs");
+    resultRoles.push_back("attention_probs");
   }
-  endFunction(function, results, resultNames, at);
+  endFunction(function, results, resultNames, resultRoles, at);
 }
 
 void MLIRGenImpl::emitModel(const ModelSpec &model) {
@@ -482,8 +503,10 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
 
   if (model.encoder) {
     const LayerSpec &layer = *model.encoder->layer;
-    FuncOp function = beginFunction(model.name + "_encode", {tokens, lengths},
-                                    {"src_tokens", "src_lengths"}, at);
+    std::vector<std::string> args{"src_tokens", "src_lengths"};
+    FuncOp function = beginFunction(model.name + "_encode", "encode",
+                                    {tokens, lengths}, args, args, at);
+    function->setAttr("attn.model", builder.getStringAttr(model.name));
     function->setAttr("attn.max_len", builder.getI64IntegerAttr(model.maxLen));
     probNames.clear();
     SmallVector<Value> probs;
@@ -498,7 +521,9 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     results.append(probs.begin(), probs.end());
     std::vector<std::string> names{"memory"};
     names.insert(names.end(), probNames.begin(), probNames.end());
-    endFunction(function, results, names, at);
+    std::vector<std::string> roles(names.size(), "attention_probs");
+    roles[0] = "memory";
+    endFunction(function, results, names, roles, at);
   }
 
   if (model.decoder) {
@@ -510,7 +535,9 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
       inputs.push_back(lengths);
       names.insert(names.end(), {"memory", "src_lengths"});
     }
-    FuncOp function = beginFunction(model.name + "_decode", inputs, names, at);
+    FuncOp function = beginFunction(model.name + "_decode", "decode", inputs,
+                                    names, names, at);
+    function->setAttr("attn.model", builder.getStringAttr(model.name));
     function->setAttr("attn.max_len", builder.getI64IntegerAttr(model.maxLen));
     probNames.clear();
     SmallVector<Value> probs;
@@ -533,7 +560,10 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     SmallVector<Value> results{logits};
     results.append(probs.begin(), probs.end());
     resultNames.insert(resultNames.end(), probNames.begin(), probNames.end());
-    endFunction(function, results, resultNames, at);
+    std::vector<std::string> resultRoles(resultNames.size(), "attention_probs");
+    resultRoles[0] =
+        model.output == ModelOutput::Probs ? "token_probs" : "logits";
+    endFunction(function, results, resultNames, resultRoles, at);
   }
 }
 

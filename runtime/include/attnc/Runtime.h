@@ -165,8 +165,9 @@ public:
   std::map<std::string, Tensor>
   run(const std::string &function, const std::map<std::string, Tensor> &inputs);
 
-  /// Greedy decoding of an encoder-decoder model ("<model>_encode" and
-  /// "<model>_decode"; the model's name may be omitted if there is one):
+  /// Greedy decoding of an encoder-decoder model (its functions of kind
+  /// "encode" and "decode" in the manifest, docs/manifest.md; the model's
+  /// name may be omitted if there is one):
   /// encodes `srcTokens` [batch, src_len] with `srcLengths` [batch] once,
   /// computes the cross-attention keys and values of the memory once, then
   /// decodes one token per step against a key/value cache.

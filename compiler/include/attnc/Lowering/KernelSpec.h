@@ -161,7 +161,9 @@ struct KernelSpec {
 
   /// "linear", "attention", ... (the schedule and tuning key).
   std::string familyName() const;
-  /// Every attribute in a stable order; equal specs have equal strings.
+  /// The family, then every required field and every field that differs
+  /// from its default, in a stable order (KernelSpecFields.h); equal specs
+  /// have equal strings, and a new field with a default changes none.
   std::string canonical() const;
   /// `<family>_<readable sizes and flags>_<dtype>_<8 hex digits of
   /// canonical()>`, a C identifier (see docs/kernels.md for the grammar).
@@ -170,9 +172,13 @@ struct KernelSpec {
   /// then scalars, then outputs.
   std::vector<ArgumentSig> signature() const;
 
-  /// Every field as a JSON object (what manifest.json stores per kernel).
+  /// The fields canonical() shows, as a JSON object (what manifest.json
+  /// stores per kernel).
   std::string toJSON() const;
-  /// Parses toJSON()'s output; throws std::invalid_argument on bad input.
+  /// Parses toJSON()'s output; an absent field with a default takes it.
+  /// Throws std::invalid_argument, naming the field and the value, on bad
+  /// input: an unknown key, family, enum name or predicate op, a missing
+  /// required field, a wrong type.
   static KernelSpec fromJSON(const std::string &json);
 };
 

@@ -1,0 +1,115 @@
+//===- KernelSpecFields.h - One table of every kernel spec field -*- C++
+//-*-===//
+//
+// Every field of every family spec, once, as one line: its name (in
+// canonical() and in the JSON), and whether it is required (a size, always
+// written) or has a default (written only when it differs from the value the
+// spec struct initializes it to, as MLIR elides default attributes). The
+// canonical text, toJSON() and fromJSON() are visitors over these lists, so
+// adding a field with a default is one line here and changes no existing
+// kernel name, manifest or tuning-database key. Enum values are spelled by
+// the name tables below, indexed by the enum's value; a reader rejects any
+// name that is not in the table.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_LOWERING_KERNELSPECFIELDS_H
+#define ATTNC_LOWERING_KERNELSPECFIELDS_H
+
+#include "attnc/Lowering/KernelSpec.h"
+
+#include <iterator>
+
+namespace attnc {
+namespace kernels {
+namespace fields {
+
+inline const char *const kDTypes[] = {"f32", "f16"};
+inline const char *const kActivations[] = {"none", "relu", "gelu"};
+inline const char *const kScoring[] = {"dot",
+                                       "additive"}; // AttentionSpec::additive
+inline const char *const kScoreMods[] = {"softcap", "alibi", "bias"};
+inline const char *const kEmptyRows[] = {"zero", "uniform"};
+inline const char *const kProbs[] = {"none", "per_head", "head_mean"};
+inline const char *const kPredicateOps[] = {
+    "var", "const", "add", "sub", "mul", "div", "rem", "min", "max",
+    "eq",  "ne",    "lt",  "le",  "gt",  "ge",  "and", "or",  "xor"};
+inline const char *const kPredicateVars[] = {"b", "h", "q", "k"};
+
+/// The name of enum value `value` in `names`, or "?" when out of range.
+template <class E, size_t N>
+const char *nameOf(E value, const char *const (&names)[N]) {
+  size_t i = size_t(value);
+  return i < N ? names[i] : "?";
+}
+
+// A visitor V provides:
+//   required(key, int64_t &) / required(key, double &)
+//   optional(key, T &field, const T &defaultValue)     bool, int64_t, double
+//   named(key, E &field, E defaultValue, names)        an enum (or bool)
+//   namedList(key, std::vector<E> &field, names)       default: empty
+//   predicate(key, std::shared_ptr<const Predicate> &) default: none
+// Keys appear in canonical() in this order.
+
+template <class V> void visit(V &v, LinearSpec &s) {
+  const LinearSpec d;
+  v.required("in", s.in);
+  v.required("out", s.out);
+  v.optional("bias", s.bias, d.bias);
+  v.named("activation", s.activation, d.activation, kActivations);
+}
+
+template <class V> void visit(V &v, LayerNormSpec &s) {
+  const LayerNormSpec d;
+  v.required("width", s.width);
+  v.optional("residual", s.residual, d.residual);
+  v.optional("epsilon", s.epsilon, d.epsilon);
+}
+
+template <class V> void visit(V &v, SoftmaxSpec &s) {
+  v.required("width", s.width);
+}
+
+template <class V> void visit(V &v, EmbeddingSpec &s) {
+  const EmbeddingSpec d;
+  v.required("vocab", s.vocab);
+  v.required("width", s.width);
+  v.optional("scale", s.scale, d.scale);
+  v.optional("sinusoidal", s.sinusoidal, d.sinusoidal);
+}
+
+template <class V> void visit(V &v, AddSpec &s) {
+  v.required("width", s.width);
+}
+
+template <class V> void visit(V &v, AttentionSpec &s) {
+  const AttentionSpec d;
+  v.required("heads", s.heads);
+  v.required("kv_heads", s.kvHeads);
+  v.required("head_dim", s.headDim);
+  v.required("value_dim", s.valueDim);
+  v.named("scoring", s.additive, d.additive, kScoring);
+  if (!s.additive) // Additive scoring has no scale.
+    v.required("scale", s.scale);
+  v.optional("causal", s.causal, d.causal);
+  v.optional("window", s.window, d.window);
+  v.optional("key_padding", s.keyPadding, d.keyPadding);
+  v.optional("segments", s.segments, d.segments);
+  v.namedList("score_mods", s.scoreMods, kScoreMods);
+  v.optional("softcap", s.softcap, d.softcap);
+  v.predicate("predicate", s.predicate);
+  v.named("empty_rows", s.emptyRows, d.emptyRows, kEmptyRows);
+  v.named("probs", s.probs, d.probs, kProbs);
+}
+
+/// The dtype, then the family's fields.
+template <class V> void visit(V &v, KernelSpec &k) {
+  v.named("dtype", k.dtype, DType::F32, kDTypes);
+  std::visit([&](auto &family) { visit(v, family); }, k.family);
+}
+
+} // namespace fields
+} // namespace kernels
+} // namespace attnc
+
+#endif // ATTNC_LOWERING_KERNELSPECFIELDS_H
