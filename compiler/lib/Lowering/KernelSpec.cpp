@@ -63,16 +63,15 @@ template <class... Fs> Overloaded(Fs...) -> Overloaded<Fs...>;
 } // namespace
 
 std::string Predicate::canonical() const {
-  static const char *names[] = {"var", "const", "add", "sub", "mul", "div",
-                                "rem", "min",   "max", "eq",  "ne",  "lt",
-                                "le",  "gt",    "ge",  "and", "or",  "xor"};
   if (op == Op::Var) {
-    static const char *vars[] = {"b", "h", "q", "k"};
-    return value >= 0 && value < 4 ? vars[value] : "?";
+    static const char *vars[] = {"b", "h", "q", "k", "s"};
+    return value >= 0 && value < 5 ? vars[value] : "?";
   }
   if (op == Op::Const)
     return std::to_string(value);
-  std::string text = std::string("(") + names[int(op)];
+  if (op == Op::Float)
+    return "(float " + ::number(number) + ")";
+  std::string text = std::string("(") + predicateOpName(op);
   for (const auto &operand : operands)
     text += " " + operand->canonical();
   return text + ")";
@@ -133,6 +132,16 @@ std::string KernelSpec::canonical() const {
                            (s.predicate ? s.predicate->canonical() : "-") +
                            " empty_rows=" + std::to_string(int(s.emptyRows)) +
                            " probs=" + std::to_string(int(s.probs));
+                   if (s.scoreFn) { // Absent by default: prints nothing.
+                     text +=
+                         " score_fn=" + s.scoreFn->canonical() + " tensors=";
+                     for (const ScoreTensor &t : s.scoreTensors) {
+                       text += t.name;
+                       for (int64_t extent : t.shape)
+                         text += ":" + std::to_string(extent);
+                       text += ",";
+                     }
+                   }
                  },
              },
              family);
@@ -184,6 +193,8 @@ std::string KernelSpec::name() const {
               readable += "_predicate";
             for (ScoreMod mod : s.scoreMods)
               readable += std::string("_") + scoreModName(mod);
+            if (s.scoreFn)
+              readable += "_scorefn";
             if (s.probs == Probs::PerHead)
               readable += "_probs";
             if (s.probs == Probs::HeadMean)
@@ -275,6 +286,12 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             if (s.additive)
               add("score_weight", Kind::Input, t,
                   {fixed(s.heads), fixed(s.headDim)});
+            for (const ScoreTensor &tensor : s.scoreTensors) {
+              std::vector<Dim> dims;
+              for (int64_t extent : tensor.shape)
+                dims.push_back(fixed(extent));
+              args.push_back({tensor.name, Kind::Input, t, std::move(dims)});
+            }
             add("q_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,
                 {symbolic("batch"), symbolic("q_len"),

@@ -18,17 +18,16 @@ using nlohmann::json;
 
 namespace {
 
-const char *const kPredicateOps[] = {
-    "var", "const", "add", "sub", "mul", "div", "rem", "min", "max",
-    "eq",  "ne",    "lt",  "le",  "gt",  "ge",  "and", "or",  "xor"};
-const char *const kVars[] = {"b", "h", "q", "k"};
+const char *const kVars[] = {"b", "h", "q", "k", "s"};
 
 json predicateToJSON(const Predicate &p) {
   if (p.op == Predicate::Op::Var)
     return kVars[p.value];
   if (p.op == Predicate::Op::Const)
     return p.value;
-  json node = json::array({kPredicateOps[int(p.op)]});
+  if (p.op == Predicate::Op::Float)
+    return json::array({"float", p.number});
+  json node = json::array({predicateOpName(p.op)});
   for (const auto &operand : p.operands)
     node.push_back(predicateToJSON(*operand));
   return node;
@@ -38,7 +37,7 @@ std::shared_ptr<const Predicate> predicateFromJSON(const json &node) {
   auto p = std::make_shared<Predicate>();
   if (node.is_string()) {
     p->op = Predicate::Op::Var;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < 5; ++i)
       if (node.get<std::string>() == kVars[i])
         p->value = i;
     return p;
@@ -50,9 +49,14 @@ std::shared_ptr<const Predicate> predicateFromJSON(const json &node) {
   if (!node.is_array() || node.empty() || !node[0].is_string())
     throw std::invalid_argument("malformed predicate in kernel spec");
   std::string op = node[0];
+  if (op == "float" && node.size() == 2 && node[1].is_number()) {
+    p->op = Predicate::Op::Float;
+    p->number = node[1].get<double>();
+    return p;
+  }
   bool known = false;
-  for (int i = 2; i < int(std::size(kPredicateOps)); ++i)
-    if (op == kPredicateOps[i]) {
+  for (int i = 2; i <= int(Predicate::Op::BiasAt); ++i)
+    if (op == predicateOpName(Predicate::Op(i))) {
       p->op = Predicate::Op(i);
       known = true;
     }
@@ -125,6 +129,13 @@ std::string KernelSpec::toJSON() const {
               {"probs", s->probs == Probs::PerHead    ? "per_head"
                         : s->probs == Probs::HeadMean ? "head_mean"
                                                       : "none"}});
+    if (s->scoreFn) { // Absent by default.
+      j["score_fn"] = predicateToJSON(*s->scoreFn);
+      json tensors = json::array();
+      for (const ScoreTensor &t : s->scoreTensors)
+        tensors.push_back({{"name", t.name}, {"shape", t.shape}});
+      j["score_tensors"] = tensors;
+    }
   }
   return j.dump();
 }
@@ -180,6 +191,12 @@ KernelSpec KernelSpec::fromJSON(const std::string &text) {
       a.probs = probs == "per_head"    ? Probs::PerHead
                 : probs == "head_mean" ? Probs::HeadMean
                                        : Probs::None;
+      if (j.contains("score_fn")) {
+        a.scoreFn = predicateFromJSON(j.at("score_fn"));
+        for (const json &t : j.at("score_tensors"))
+          a.scoreTensors.push_back(
+              {t.at("name"), t.at("shape").get<std::vector<int64_t>>()});
+      }
       spec.family = a;
     } else {
       throw std::invalid_argument("unknown kernel family '" + family + "'");
