@@ -68,6 +68,13 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
     extras.bias = randomTensor(B * s.heads * Lq * Lk, seed + 3, -2, 2);
   if (s.additive)
     extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
+  for (const ScoreTensor &tensor : s.scoreTensors) {
+    size_t size = 1;
+    for (int64_t extent : tensor.shape)
+      size *= size_t(extent);
+    extras.scoreTensors.push_back(randomTensor(
+        size, seed + 5 + uint32_t(extras.scoreTensors.size()), -2, 2));
+  }
   reference::AttentionResult expected =
       reference::attention(s, q, k, v, B, Lq, Lk, extras, qOffset);
 
@@ -100,6 +107,9 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   if (s.additive)
     inputs.push_back(
         {extras.scoreWeight.data(), nullptr, {s.heads, s.headDim}});
+  for (size_t i = 0; i < s.scoreTensors.size(); ++i)
+    inputs.push_back(
+        {extras.scoreTensors[i].data(), nullptr, s.scoreTensors[i].shape});
 
   std::vector<float> out(B * Lq * s.heads * s.valueDim, NAN);
   std::vector<TensorArg> outputs = {
@@ -151,7 +161,7 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
 }
 
 TEST(AttentionKernels, EveryVariantOfTheMatrix) {
-  checkRegistry(attention_registry__host, 10);
+  checkRegistry(attention_registry__host, 12);
 }
 
 TEST(AttentionKernels, LayerModels) { checkRegistry(layers_registry__host, 1); }
@@ -198,7 +208,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
       }
     }
   }
-  EXPECT_EQ(count, 10);
+  EXPECT_EQ(count, 12);
 }
 
 } // namespace
