@@ -221,6 +221,11 @@ struct ScoreContext {
 Expr asFloat(Expr e) {
   if (e.type().is_bool())
     return select(e, 1.0f, 0.0f);
+  // The int32 of an absolute value (uint32 in Halide) converts directly:
+  // alibi's float(|q - k|) stays the expression it always was.
+  if (const auto *c = e.as<Halide::Internal::Cast>())
+    if (c->type == Int(32) && c->value.type() == UInt(32))
+      return cast<float>(c->value);
   return e.type().is_float() ? e : cast<float>(e);
 }
 Expr asInt(Expr e) {
@@ -565,9 +570,10 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     Expr s = block.scoreSum(qi, j, qt, kb, h, b);
     if (mods || additive) {
       // Natural-log scores: modifiers in order, then to log2.
-      if (mods)
-        s = applyScoreMods(*scoreMods, s,
-                           scoreContext(queryIndex, key, queryRow, keyRow));
+      if (mods) // Positions of rows past q_len do not matter: clamped.
+        s = applyScoreMods(
+            *scoreMods, s,
+            scoreContext(queryRow + offset, key, queryRow, keyRow));
       s *= kLog2E;
     }
     Expr keep = visible(queryIndex, key, b, h);
