@@ -10,6 +10,7 @@ set(ATTNC_FRONTEND_SOURCES
   Frontend/Sema.cpp
   Frontend/SemaExpr.cpp
   Frontend/SemaFields.cpp
+  Frontend/SemaScore.cpp
   Dialect/Attn/AttnCanonicalize.cpp
   Dialect/Attn/AttnDialect.cpp
   Dialect/Attn/AttnOps.cpp

@@ -90,6 +90,13 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
     extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
   if (s.segments)
     extras.segmentIds = segmentIds(B, Lk);
+  for (const ScoreTensor &tensor : s.scoreTensors) {
+    size_t size = 1;
+    for (int64_t extent : tensor.shape)
+      size *= size_t(extent);
+    extras.scoreTensors.push_back(randomTensor(
+        size, seed + 5 + uint32_t(extras.scoreTensors.size()), -2, 2));
+  }
   reference::AttentionResult expected =
       reference::attention(s, q, k, v, B, Lq, Lk, extras, qOffset);
 
@@ -124,6 +131,9 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   if (s.additive)
     inputs.push_back(
         {extras.scoreWeight.data(), nullptr, {s.heads, s.headDim}});
+  for (size_t i = 0; i < s.scoreTensors.size(); ++i)
+    inputs.push_back(
+        {extras.scoreTensors[i].data(), nullptr, s.scoreTensors[i].shape});
 
   std::vector<float> out(B * Lq * s.heads * s.valueDim, NAN);
   std::vector<TensorArg> outputs = {
@@ -175,7 +185,7 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
 }
 
 TEST(AttentionKernels, EveryVariantOfTheMatrix) {
-  checkRegistry(attention_registry__host, 12);
+  checkRegistry(attention_registry__host, 14);
 }
 
 TEST(AttentionKernels, LayerModels) { checkRegistry(layers_registry__host, 1); }
@@ -222,7 +232,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
       }
     }
   }
-  EXPECT_EQ(count, 12);
+  EXPECT_EQ(count, 14);
 }
 
 } // namespace

@@ -44,7 +44,7 @@ namespace {
 
 const llvm::StringRef kAttentionFields[] = {
     "source", "heads",     "kv_heads",   "head_dim", "d_model", "scoring",
-    "mask",   "score_mod", "empty_rows", "probs",    "bias"};
+    "mask",   "score_mod", "empty_rows", "probs",    "bias",    "tensors"};
 const llvm::StringRef kEncoderLayerFields[] = {"self_attention", "feed_forward",
                                                "norm", "norm_eps"};
 const llvm::StringRef kDecoderLayerFields[] = {
@@ -71,8 +71,7 @@ private:
   // Attention field helpers.
   void readScoring(FieldSet &fields, const Field &field, AttentionSpec &spec);
   void readMask(FieldSet &fields, const Field &field, MaskSpec &mask);
-  void readScoreMods(FieldSet &fields, const Field &field,
-                     std::vector<ScoreMod> &mods);
+  void readScoreMods(FieldSet &fields, const Field &field, AttentionSpec &spec);
   // Layer and model helpers.
   const AttentionSpec *readAttentionRef(FieldSet &fields, const Field &field);
   void readFeedForward(FieldSet &fields, const Field &field,
@@ -303,8 +302,20 @@ void Sema::analyzeAttention(const Decl &decl) {
       fields.fail();
     }
   }
-  if (const Field *f = fields.get("score_mod"))
-    readScoreMods(fields, *f, spec->scoreMods);
+  bool tensorsOk = true;
+  if (const Field *f = fields.get("tensors"))
+    if (!(tensorsOk = ctx.readScoreTensors(*f->value, spec->scoreTensors)))
+      fields.fail();
+  // Without its tensors a score function would only repeat their errors.
+  if (const Field *f = fields.get("score_mod"); f && tensorsOk)
+    readScoreMods(fields, *f, *spec);
+  if (const Field *f = fields.get("tensors"))
+    if (fields.ok() && !spec->scoreFn) {
+      diags.error(f->value->getLoc(), "tensors are read only by a score "
+                                      "function: score_mod = score(s, b, h, "
+                                      "q, k) { ... }");
+      fields.fail();
+    }
   if (const Field *f = fields.get("empty_rows")) {
     if (auto i = fields.keyword(*f, {"zero", "uniform"}))
       spec->emptyRows =
@@ -493,8 +504,9 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
 }
 
 void Sema::readScoreMods(FieldSet &fields, const Field &field,
-                         std::vector<ScoreMod> &mods) {
+                         AttentionSpec &spec) {
   static const llvm::StringRef kinds[] = {"softcap", "alibi", "bias", "none"};
+  std::vector<ScoreMod> &mods = spec.scoreMods;
   std::vector<const Expr *> items;
   if (auto *list = llvm::dyn_cast<ListExpr>(field.value.get())) {
     for (const ExprPtr &item : list->items)
@@ -505,11 +517,25 @@ void Sema::readScoreMods(FieldSet &fields, const Field &field,
   for (const Expr *item : items) {
     ScoreMod mod;
     mod.loc = item->getLoc();
+    if (auto *call = llvm::dyn_cast<CallExpr>(item);
+        call && call->callee == "score") {
+      if (item != items.back()) {
+        diags.error(call->getLoc(), "a score function must be the last score "
+                                    "modifier; it sees the score the others "
+                                    "made");
+        fields.fail();
+        continue;
+      }
+      spec.scoreFn = ctx.scoreFunction(*call, spec.scoreTensors);
+      if (!spec.scoreFn)
+        fields.fail();
+      continue;
+    }
     if (auto *call = llvm::dyn_cast<CallExpr>(item)) {
       if (call->callee != "softcap") {
         diags.error(call->getLoc(), "unknown score modifier '" + call->callee +
-                                        "'; expected softcap(cap), alibi or "
-                                        "bias" +
+                                        "'; expected softcap(cap), alibi, "
+                                        "bias or score(s, b, h, q, k) { ... }" +
                                         suggest(call->callee, kinds));
         fields.fail();
         continue;

@@ -62,6 +62,15 @@ public:
   /// index, its value. A body that is always false is an error.
   PredicateCheck checkPredicate(const CallExpr &call);
 
+  /// Reads `tensors = [name(extent, ...), ...]` (SemaScore.cpp).
+  bool readScoreTensors(const Expr &value,
+                        std::vector<kernels::ScoreTensor> &out);
+  /// Checks `score(s, b, h, q, k) { body }` against the block's tensors and
+  /// builds its expression tree; null after an error (SemaScore.cpp).
+  std::shared_ptr<const kernels::Predicate>
+  scoreFunction(const CallExpr &call,
+                const std::vector<kernels::ScoreTensor> &tensors);
+
   /// The declaration a block name refers to, with a located error if `expr`
   /// is not the name of a block of kind `kind`.
   const Decl *lookupBlock(const Expr &expr, BlockKind kind,

@@ -215,6 +215,169 @@ IntRange<HalideArithmetic> indexRange(Expr lo, Expr hi) {
                                         32);
 }
 
+//===----------------------------------------------------------------------===//
+// Score modifiers: one expression tree (AttentionSpec::scoreExpression)
+//===----------------------------------------------------------------------===//
+
+/// What a score expression reads at one (batch, head, query, key) element.
+struct ScoreContext {
+  std::vector<Expr> vars; ///< b, h, query position, key, s
+  Expr bias;              ///< The built-in bias at this element, if any.
+  const std::vector<ImageParam> *tensors = nullptr; ///< scoreTensors
+  const std::vector<float> *slopes = nullptr;       ///< ALiBi, if any
+};
+
+Expr asFloat(Expr e) {
+  if (e.type().is_bool())
+    return select(e, 1.0f, 0.0f);
+  // The int32 of an absolute value (uint32 in Halide) converts directly:
+  // alibi's float(|q - k|) stays the expression it always was.
+  if (const auto *c = e.as<Halide::Internal::Cast>())
+    if (c->type == Int(32) && c->value.type() == UInt(32))
+      return cast<float>(c->value);
+  return e.type().is_float() ? e : cast<float>(e);
+}
+Expr asInt(Expr e) {
+  if (e.type().is_bool())
+    return select(e, 1, 0);
+  return e.type().is_float() ? cast<int>(e) : e;
+}
+Expr asBool(Expr e) { return e.type().is_bool() ? e : e != 0; }
+
+/// T5's relative position bucket of `rel` = k - q, as HuggingFace's
+/// T5Attention._relative_position_bucket computes it, by integer thresholds
+/// (t5BucketThresholds) instead of a logarithm per score.
+Expr t5Bucket(Expr rel, int numBuckets, int maxDistance, bool bidirectional) {
+  Expr bucket = 0;
+  int n = numBuckets;
+  if (bidirectional) {
+    n /= 2;
+    bucket = select(rel > 0, n, 0);
+    rel = cast<int>(abs(rel));
+  } else {
+    rel = -min(rel, 0);
+  }
+  const int maxExact = n / 2;
+  Expr large = maxExact;
+  for (int64_t threshold :
+       t5BucketThresholds(numBuckets, maxDistance, bidirectional))
+    large += select(rel >= int(threshold), 1, 0);
+  return bucket + select(rel < maxExact, rel, large);
+}
+
+/// A score expression as a Halide Expr of its natural type: Int(32) for
+/// integers, Bool for conditions, Float(32) for scores. Integers meeting a
+/// float convert; integer / and % truncate, as in C.
+Expr scoreValue(const Predicate &p, const ScoreContext &ctx) {
+  using Op = Predicate::Op;
+  switch (p.op) {
+  case Op::Var:
+    return ctx.vars.at(p.value);
+  case Op::Const:
+    return Expr(int32_t(p.value));
+  case Op::Float:
+    return Expr(float(p.number));
+  case Op::BiasAt:
+    return ctx.bias;
+  case Op::AlibiSlope: {
+    std::vector<Expr> slopes(ctx.slopes->begin(), ctx.slopes->end());
+    return slopes.size() == 1 ? slopes[0]
+                              : mux(scoreValue(*p.operands[0], ctx), slopes);
+  }
+  case Op::T5Bucket:
+    return t5Bucket(asInt(scoreValue(*p.operands[0], ctx)),
+                    int(p.operands[1]->value), int(p.operands[2]->value),
+                    p.operands[3]->value != 0);
+  case Op::Tensor: {
+    const ImageParam &tensor = ctx.tensors->at(p.operands[0]->value);
+    int rank = tensor.dimensions();
+    std::vector<Expr> at(rank);
+    for (int i = 0; i < rank; ++i) // Indices outermost first; Halide's last.
+      at[rank - 1 - i] = clamp(asInt(scoreValue(*p.operands[i + 1], ctx)), 0,
+                               tensor.dim(rank - 1 - i).extent() - 1);
+    return asFloat(tensor(at));
+  }
+  case Op::Abs: {
+    Expr x = scoreValue(*p.operands[0], ctx);
+    return x.type().is_float() ? abs(x) : cast<int>(abs(asInt(x)));
+  }
+  case Op::Tanh:
+    return tanh(asFloat(scoreValue(*p.operands[0], ctx)));
+  case Op::Exp:
+    return exp(asFloat(scoreValue(*p.operands[0], ctx)));
+  case Op::Log:
+    return log(asFloat(scoreValue(*p.operands[0], ctx)));
+  case Op::Sqrt:
+    return sqrt(asFloat(scoreValue(*p.operands[0], ctx)));
+  case Op::Select: {
+    Expr c = asBool(scoreValue(*p.operands[0], ctx));
+    Expr x = scoreValue(*p.operands[1], ctx);
+    Expr y = scoreValue(*p.operands[2], ctx);
+    if (x.type().is_float() || y.type().is_float())
+      return select(c, asFloat(x), asFloat(y));
+    if (x.type().is_bool() && y.type().is_bool())
+      return select(c, x, y);
+    return select(c, asInt(x), asInt(y));
+  }
+  default:
+    break;
+  }
+  Expr x = scoreValue(*p.operands[0], ctx);
+  Expr y = scoreValue(*p.operands[1], ctx);
+  if (p.op == Op::And || p.op == Op::Or || p.op == Op::Xor) {
+    x = asBool(x);
+    y = asBool(y);
+    return p.op == Op::And ? x && y : p.op == Op::Or ? x || y : x != y;
+  }
+  bool isFloat = x.type().is_float() || y.type().is_float();
+  bool isBool = x.type().is_bool() && y.type().is_bool();
+  if (isFloat) {
+    x = asFloat(x);
+    y = asFloat(y);
+  } else if (!isBool) {
+    x = asInt(x);
+    y = asInt(y);
+  }
+  switch (p.op) {
+  case Op::Add:
+    return x + y;
+  case Op::Sub:
+    return x - y;
+  case Op::Mul:
+    return x * y;
+  case Op::Div:
+    return isFloat ? x / y : truncatingDiv(x, y);
+  case Op::Rem:
+    return isFloat ? x - y * trunc(x / y) : truncatingRem(x, y);
+  case Op::Min:
+    return min(x, y);
+  case Op::Max:
+    return max(x, y);
+  case Op::Eq:
+    return x == y;
+  case Op::Ne:
+    return x != y;
+  case Op::Lt:
+    return x < y;
+  case Op::Le:
+    return x <= y;
+  case Op::Gt:
+    return x > y;
+  case Op::Ge:
+    return x >= y;
+  default:
+    throw std::invalid_argument("bad score expression");
+  }
+}
+
+/// The modified score of one element (natural-log domain): `mods` is the
+/// spec's scoreExpression, the built-in modifiers and the score function in
+/// one tree. The same function serves the blocks and the probabilities.
+Expr applyScoreMods(const Predicate &mods, Expr s, ScoreContext ctx) {
+  ctx.vars.push_back(s);
+  return asFloat(scoreValue(mods, ctx));
+}
+
 } // namespace
 
 AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
@@ -230,7 +393,8 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   const int group = H / int(spec.kvHeads);
   const int Tq = qTile, Tk = kBlock;
   const bool additive = spec.additive;
-  const bool mods = !spec.scoreMods.empty();
+  const std::shared_ptr<const Predicate> scoreMods = spec.scoreExpression();
+  const bool mods = bool(scoreMods);
   Type type = halideType(dtype);
 
   // ---- Inputs: [batch, length, heads * dim], channel stride 1. ----
@@ -269,6 +433,16 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.scoreWeight.dim(0).set_bounds(0, D);
     a.scoreWeight.dim(1).set_bounds(0, H);
     a.addInput(a.scoreWeight);
+  }
+  for (const ScoreTensor &tensor : spec.scoreTensors) {
+    ImageParam param(type, int(tensor.shape.size()), tensor.name);
+    int rank = int(tensor.shape.size());
+    for (int i = 0; i < rank; ++i)
+      param.dim(i).set_bounds(0, int(tensor.shape[rank - 1 - i]));
+    if (rank > 0)
+      param.dim(0).set_stride(1);
+    a.scoreTensors.push_back(param);
+    a.addInput(param);
   }
   a.addScalar(a.qOffset);
   Expr offset = a.qOffset;
@@ -364,6 +538,17 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                   ? alibiSlopes(spec.heads)
                                   : std::vector<float>();
   const Expr kvHead = h / group;
+  // What the score modifiers read at query position `position` (row
+  // `queryRow` of q and bias) and key `key` (row `keyRow` of k and bias).
+  auto scoreContext = [&](Expr position, Expr key, Expr queryRow, Expr keyRow) {
+    ScoreContext context;
+    context.vars = {b, h, position, key};
+    if (spec.has(ScoreMod::Bias))
+      context.bias = f32(a.bias(keyRow, queryRow, h, b));
+    context.tensors = &a.scoreTensors;
+    context.slopes = &slopes;
+    return context;
+  };
   for (int stage = 0; stage < 2; ++stage) {
     const StageKind &range = stages[stage];
     AttentionAlgorithm::Block block;
@@ -413,17 +598,10 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     Expr s = block.scoreSum(qi, j, qt, kb, h, b);
     if (mods || additive) {
       // Natural-log scores: modifiers in order, then to log2.
-      for (ScoreMod mod : spec.scoreMods) {
-        if (mod == ScoreMod::Softcap)
-          s = float(spec.softcap) * tanh(s / float(spec.softcap));
-        if (mod == ScoreMod::Alibi) {
-          std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
-          Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
-          s -= slope * f32(abs(queryRow + offset - key));
-        }
-        if (mod == ScoreMod::Bias)
-          s += f32(a.bias(keyRow, queryRow, h, b));
-      }
+      if (mods) // Positions of rows past q_len do not matter: clamped.
+        s = applyScoreMods(
+            *scoreMods, s,
+            scoreContext(queryRow + offset, key, queryRow, keyRow));
       s *= kLog2E;
     }
     Expr keep = visible(queryIndex, key, b, h);
@@ -504,17 +682,8 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
       score(k, q, h, b) += qv * kv;
     Expr s = score(k, q, h, b);
     if (mods || additive) {
-      for (ScoreMod mod : spec.scoreMods) {
-        if (mod == ScoreMod::Softcap)
-          s = float(spec.softcap) * tanh(s / float(spec.softcap));
-        if (mod == ScoreMod::Alibi) {
-          std::vector<Expr> slopeExprs(slopes.begin(), slopes.end());
-          Expr slope = H == 1 ? Expr(slopes[0]) : mux(h, slopeExprs);
-          s -= slope * f32(abs(q + offset - k));
-        }
-        if (mod == ScoreMod::Bias)
-          s += f32(a.bias(k, q, h, b));
-      }
+      if (mods)
+        s = applyScoreMods(*scoreMods, s, scoreContext(q + offset, k, q, k));
       s *= kLog2E;
     }
     a.probsLogit = Func("probs_logit");

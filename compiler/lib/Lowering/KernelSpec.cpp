@@ -55,6 +55,8 @@ std::string Predicate::canonical() const {
     return fields::nameOf(value, fields::kPredicateVars);
   if (op == Op::Const)
     return std::to_string(value);
+  if (op == Op::Float)
+    return "(float " + ::number(number) + ")";
   std::string text =
       std::string("(") + fields::nameOf(op, fields::kPredicateOps);
   for (const auto &operand : operands)
@@ -121,6 +123,16 @@ struct CanonicalPrinter {
     if (value)
       put(key, value->canonical());
   }
+  void tensors(const char *key, const std::vector<ScoreTensor> &values) {
+    std::string list;
+    for (const ScoreTensor &t : values) {
+      list += (list.empty() ? "" : ",") + t.name;
+      for (int64_t extent : t.shape)
+        list += ":" + std::to_string(extent);
+    }
+    if (!values.empty())
+      put(key, list);
+  }
 };
 
 } // namespace
@@ -180,6 +192,8 @@ std::string KernelSpec::name() const {
               readable += "_predicate";
             for (ScoreMod mod : s.scoreMods)
               readable += std::string("_") + scoreModName(mod);
+            if (s.scoreFn)
+              readable += "_scorefn";
             if (s.probs == Probs::PerHead)
               readable += "_probs";
             if (s.probs == Probs::HeadMean)
@@ -274,6 +288,12 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             if (s.additive)
               add("score_weight", Kind::Input, t,
                   {fixed(s.heads), fixed(s.headDim)});
+            for (const ScoreTensor &tensor : s.scoreTensors) {
+              std::vector<Dim> dims;
+              for (int64_t extent : tensor.shape)
+                dims.push_back(fixed(extent));
+              args.push_back({tensor.name, Kind::Input, t, std::move(dims)});
+            }
             add("q_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,
                 {symbolic("batch"), symbolic("q_len"),

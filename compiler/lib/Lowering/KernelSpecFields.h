@@ -31,10 +31,44 @@ inline const char *const kScoring[] = {"dot",
 inline const char *const kScoreMods[] = {"softcap", "alibi", "bias"};
 inline const char *const kEmptyRows[] = {"zero", "uniform"};
 inline const char *const kProbs[] = {"none", "per_head", "head_mean"};
+/// Expression-tree ops (Predicate::Op), in enum order.
 inline const char *const kPredicateOps[] = {
-    "var", "const", "add", "sub", "mul", "div", "rem", "min", "max",
-    "eq",  "ne",    "lt",  "le",  "gt",  "ge",  "and", "or",  "xor"};
-inline const char *const kPredicateVars[] = {"b", "h", "q", "k"};
+    "var",    "const",  "add",       "sub",         "mul",    "div",
+    "rem",    "min",    "max",       "eq",          "ne",     "lt",
+    "le",     "gt",     "ge",        "and",         "or",     "xor",
+    "float",  "abs",    "tanh",      "exp",         "log",    "sqrt",
+    "select", "tensor", "t5_bucket", "alibi_slope", "bias_at"};
+static_assert(std::size(kPredicateOps) == size_t(Predicate::Op::BiasAt) + 1,
+              "one name per op");
+/// Var indices: batch, head, query, key, and the score (score functions).
+inline const char *const kPredicateVars[] = {"b", "h", "q", "k", "s"};
+
+/// The number of operands of `op`, or -1 when it takes one or more
+/// (Tensor: its slot, then one index per dimension).
+inline int predicateArity(Predicate::Op op) {
+  using Op = Predicate::Op;
+  switch (op) {
+  case Op::Var:
+  case Op::Const:
+  case Op::Float:
+  case Op::BiasAt:
+    return 0;
+  case Op::Abs:
+  case Op::Tanh:
+  case Op::Exp:
+  case Op::Log:
+  case Op::Sqrt:
+    return 1;
+  case Op::Select:
+    return 3;
+  case Op::T5Bucket:
+    return 4;
+  case Op::Tensor:
+    return -1;
+  default:
+    return 2;
+  }
+}
 
 /// The name of enum value `value` in `names`, or "?" when out of range.
 template <class E, size_t N>
@@ -49,6 +83,7 @@ const char *nameOf(E value, const char *const (&names)[N]) {
 //   named(key, E &field, E defaultValue, names)        an enum (or bool)
 //   namedList(key, std::vector<E> &field, names)       default: empty
 //   predicate(key, std::shared_ptr<const Predicate> &) default: none
+//   tensors(key, std::vector<ScoreTensor> &)           default: empty
 // Keys appear in canonical() in this order.
 
 template <class V> void visit(V &v, LinearSpec &s) {
@@ -100,6 +135,8 @@ template <class V> void visit(V &v, AttentionSpec &s) {
   v.predicate("predicate", s.predicate);
   v.named("empty_rows", s.emptyRows, d.emptyRows, kEmptyRows);
   v.named("probs", s.probs, d.probs, kProbs);
+  v.predicate("score_fn", s.scoreFn);
+  v.tensors("score_tensors", s.scoreTensors);
 }
 
 /// The dtype, then the family's fields.

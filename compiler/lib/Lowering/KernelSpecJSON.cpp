@@ -29,6 +29,8 @@ json predicateToJSON(const Predicate &p) {
     return fields::nameOf(p.value, fields::kPredicateVars);
   if (p.op == Predicate::Op::Const)
     return p.value;
+  if (p.op == Predicate::Op::Float)
+    return json::array({"float", p.number});
   json node = json::array({fields::nameOf(p.op, fields::kPredicateOps)});
   for (const auto &operand : p.operands)
     node.push_back(predicateToJSON(*operand));
@@ -70,11 +72,20 @@ std::shared_ptr<const Predicate> predicateFromJSON(const json &node) {
   if (index < 2) // "var" and "const" are leaves, not ops.
     throw std::invalid_argument("unknown predicate op '" + op +
                                 "' in kernel spec");
-  if (node.size() != 3)
-    throw std::invalid_argument(
-        "predicate op '" + op +
-        "' needs 2 operands in kernel spec: " + node.dump());
   p->op = Predicate::Op(index);
+  if (p->op == Predicate::Op::Float) {
+    if (node.size() != 2 || !node[1].is_number())
+      throw std::invalid_argument("malformed float in kernel spec: " +
+                                  node.dump());
+    p->number = node[1].get<double>();
+    return p;
+  }
+  int arity = fields::predicateArity(p->op);
+  if (arity >= 0 ? node.size() != size_t(arity) + 1 : node.size() < 2)
+    throw std::invalid_argument(
+        "predicate op '" + op + "' needs " +
+        (arity >= 0 ? std::to_string(arity) : std::string("1 or more")) +
+        " operands in kernel spec: " + node.dump());
   for (size_t i = 1; i < node.size(); ++i)
     p->operands.push_back(predicateFromJSON(node[i]));
   return p;
@@ -110,6 +121,14 @@ struct Writer {
                  const std::shared_ptr<const Predicate> &value) {
     if (value)
       j[key] = predicateToJSON(*value);
+  }
+  void tensors(const char *key, const std::vector<ScoreTensor> &values) {
+    if (values.empty())
+      return;
+    json list = json::array();
+    for (const ScoreTensor &t : values)
+      list.push_back({{"name", t.name}, {"shape", t.shape}});
+    j[key] = list;
   }
 };
 
@@ -153,6 +172,20 @@ struct Reader {
     read.insert(key);
     if (j.contains(key) && !j.at(key).is_null())
       field = predicateFromJSON(j.at(key));
+  }
+  void tensors(const char *key, std::vector<ScoreTensor> &field) {
+    if (!j.contains(key))
+      return;
+    read.insert(key);
+    try {
+      for (const json &t : j.at(key))
+        field.push_back(
+            {t.at("name").get<std::string>(),
+             t.at("shape").get<std::vector<int64_t>>()});
+    } catch (const json::exception &e) {
+      throw std::invalid_argument(std::string("kernel spec field '") + key +
+                                  "': " + e.what());
+    }
   }
 };
 

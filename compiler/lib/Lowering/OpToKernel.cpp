@@ -164,6 +164,27 @@ FailureOr<k::AttentionSpec> attentionSpecOf(attn::AttentionOp op) {
       return failure();
     spec.predicate = *predicate;
   }
+  if (StringAttr scoreFn = op.getScoreFnAttr()) {
+    try {
+      spec.scoreFn = k::Predicate::parse(scoreFn.getValue().str());
+    } catch (const std::invalid_argument &e) {
+      op.emitOpError("score_fn: ") << e.what();
+      return failure();
+    }
+    ArrayAttr names = op.getScoreTensorNamesAttr();
+    for (auto [value, name] : llvm::zip(op.getScoreTensors(), names)) {
+      auto type = value.getType().dyn_cast<RankedTensorType>();
+      if (!type || !type.hasStaticShape()) {
+        op.emitOpError("cannot be lowered: score tensor '")
+            << name.cast<StringAttr>().getValue() << "' needs a static shape";
+        return failure();
+      }
+      spec.scoreTensors.push_back(
+          {name.cast<StringAttr>().getValue().str(),
+           std::vector<int64_t>(type.getShape().begin(),
+                                type.getShape().end())});
+    }
+  }
   spec.emptyRows = op.getEmptyRows() == attn::EmptyRows::Uniform
                        ? k::EmptyRows::Uniform
                        : k::EmptyRows::Zero;

@@ -73,9 +73,10 @@ private:
                             const AttentionSpec &spec, int64_t dModel,
                             Value queries, Value keysValues, Value kvLengths,
                             Value bias, Value segmentIds = Value());
-  AttentionResult core(const AttentionSpec &spec, int64_t headDim, Value q,
-                       Value k, Value v, Value kvLengths, Value bias,
-                       Value scoreWeight, Value segmentIds = Value());
+  AttentionResult core(const std::string &prefix, const AttentionSpec &spec,
+                       int64_t headDim, Value q, Value k, Value v,
+                       Value kvLengths, Value bias, Value scoreWeight,
+                       Value segmentIds = Value());
 
   // Layers and models.
   Value encoderLayer(const std::string &prefix, const LayerSpec &layer,
@@ -182,7 +183,8 @@ Value MLIRGenImpl::feedForward(Value input, const std::string &prefix,
                       at);
 }
 
-AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
+AttentionResult MLIRGenImpl::core(const std::string &prefix,
+                                  const AttentionSpec &spec, int64_t headDim,
                                   Value q, Value k, Value v, Value kvLengths,
                                   Value bias, Value scoreWeight,
                                   Value segmentIds) {
@@ -211,10 +213,23 @@ AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
       : spec.probs == ProbsOutput::HeadMean ? attn::Probs::HeadMean
                                             : attn::Probs::None;
 
+  // A score function's tensors are weights named `<prefix><tensor>`.
+  SmallVector<Value> scoreTensors;
+  SmallVector<StringRef> scoreTensorNames;
+  for (const kernels::ScoreTensor &tensor : spec.scoreTensors) {
+    scoreTensors.push_back(param(prefix + tensor.name, tensor.shape, at));
+    scoreTensorNames.push_back(tensor.name);
+  }
+  StringAttr scoreFn = spec.scoreFn
+                           ? builder.getStringAttr(spec.scoreFn->canonical())
+                           : StringAttr();
+  ArrayAttr names =
+      spec.scoreFn ? builder.getStrArrayAttr(scoreTensorNames) : ArrayAttr();
+
   Type probsType = probsMode == attn::Probs::None ? Type() : unranked();
   auto op = builder.create<attn::AttentionOp>(
       at, unranked(), probsType, q, k, v, kvLengths, segmentIds, bias,
-      scoreWeight, builder.getI64IntegerAttr(spec.heads),
+      scoreWeight, scoreTensors, builder.getI64IntegerAttr(spec.heads),
       builder.getI64IntegerAttr(spec.kvHeads),
       builder.getI64IntegerAttr(scoreDim),
       attn::ScoringAttr::get(ctx, additive ? attn::Scoring::Additive
@@ -226,7 +241,7 @@ AttentionResult MLIRGenImpl::core(const AttentionSpec &spec, int64_t headDim,
       attn::EmptyRowsAttr::get(ctx, spec.emptyRows == EmptyRowPolicy::Uniform
                                         ? attn::EmptyRows::Uniform
                                         : attn::EmptyRows::Zero),
-      attn::ProbsAttr::get(ctx, probsMode));
+      attn::ProbsAttr::get(ctx, probsMode), scoreFn, names);
   attn::dropDefaultAttributes(op);
   if (spec.mask.predicate)
     generatePredicate(builder, op.getMask(), *spec.mask.predicate, unit,
@@ -273,7 +288,8 @@ AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
       additive ? param(prefix + "score_weight", {spec.heads, scoreDim}, at)
                : Value();
   AttentionResult result =
-      core(spec, headDim, q, k, v, kvLengths, bias, scoreWeight, segmentIds);
+      core(prefix, spec, headDim, q, k, v, kvLengths, bias, scoreWeight,
+           segmentIds);
   result.output = linearParams(result.output, prefix + "out_proj.", dModel,
                                outWidth, spec.projectionBias, at);
   return result;
@@ -474,7 +490,8 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     Value scoreWeight = additive ? param(spec.name + ".score_weight",
                                          {spec.heads, scoreDim}, at)
                                  : Value();
-    result = core(spec, headDim, q, k, v, lengths, bias, scoreWeight, ids);
+    result = core(spec.name + ".", spec, headDim, q, k, v, lengths, bias,
+                  scoreWeight, ids);
   }
   SmallVector<Value> results{result.output};
   std::vector<std::string> resultNames{"output"}, resultRoles{"output"};

@@ -170,6 +170,139 @@ int64_t evaluate(const Predicate &p, int64_t b, int64_t h, int64_t q,
   }
 }
 
+int64_t t5Bucket(int64_t rel, int64_t numBuckets, int64_t maxDistance,
+                 bool bidirectional) {
+  int64_t bucket = 0, n = numBuckets;
+  if (bidirectional) {
+    n /= 2;
+    if (rel > 0)
+      bucket += n;
+    rel = std::llabs(rel);
+  } else {
+    rel = -std::min<int64_t>(rel, 0);
+  }
+  int64_t maxExact = n / 2;
+  if (rel < maxExact)
+    return bucket + rel;
+  float ratio = std::log(float(rel) / float(maxExact));
+  float range = float(std::log(double(maxDistance) / double(maxExact)));
+  int64_t large = maxExact + int64_t(ratio / range * float(n - maxExact));
+  return bucket + std::min(large, n - 1);
+}
+
+namespace {
+/// A value of a score expression: integers stay exact.
+struct Scalar {
+  double v;
+  bool isFloat;
+};
+
+Scalar score(const Predicate &p, const std::vector<ScoreTensor> &shapes,
+             const std::vector<Tensor> &tensors, const int64_t vars[4],
+             double s) {
+  using Op = Predicate::Op;
+  auto sub = [&](size_t i) {
+    return score(*p.operands[i], shapes, tensors, vars, s);
+  };
+  auto integer = [](double v) { return Scalar{v, false}; };
+  switch (p.op) {
+  case Op::Var:
+    return p.value == 4 ? Scalar{s, true} : integer(double(vars[p.value]));
+  case Op::Const:
+    return integer(double(p.value));
+  case Op::Float:
+    return {p.number, true};
+  case Op::Abs: {
+    Scalar x = sub(0);
+    return {std::fabs(x.v), x.isFloat};
+  }
+  case Op::Tanh:
+    return {std::tanh(sub(0).v), true};
+  case Op::Exp:
+    return {std::exp(sub(0).v), true};
+  case Op::Log:
+    return {std::log(sub(0).v), true};
+  case Op::Sqrt:
+    return {std::sqrt(sub(0).v), true};
+  case Op::Select: {
+    Scalar x = sub(1), y = sub(2);
+    Scalar r = sub(0).v != 0 ? x : y;
+    return {r.v, x.isFloat || y.isFloat};
+  }
+  case Op::T5Bucket:
+    return integer(
+        double(t5Bucket(int64_t(sub(0).v), p.operands[1]->value,
+                        p.operands[2]->value, p.operands[3]->value != 0)));
+  case Op::Tensor: {
+    size_t slot = size_t(p.operands[0]->value);
+    const std::vector<int64_t> &shape = shapes.at(slot).shape;
+    int64_t offset = 0;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      int64_t index =
+          std::clamp<int64_t>(int64_t(sub(i + 1).v), 0, shape[i] - 1);
+      offset = offset * shape[i] + index;
+    }
+    return {double(tensors.at(slot)[offset]), true};
+  }
+  case Op::AlibiSlope:
+  case Op::BiasAt:
+    return {0.0, true}; // Built-ins: the reference applies them directly.
+  default:
+    break;
+  }
+  Scalar x = sub(0), y = sub(1);
+  bool isFloat = x.isFloat || y.isFloat;
+  switch (p.op) {
+  case Op::Add:
+    return {x.v + y.v, isFloat};
+  case Op::Sub:
+    return {x.v - y.v, isFloat};
+  case Op::Mul:
+    return {x.v * y.v, isFloat};
+  case Op::Div:
+    if (isFloat)
+      return {x.v / y.v, true};
+    return integer(y.v == 0 ? 0.0 : double(int64_t(x.v) / int64_t(y.v)));
+  case Op::Rem:
+    if (isFloat)
+      return {std::fmod(x.v, y.v), true};
+    return integer(y.v == 0 ? 0.0 : double(int64_t(x.v) % int64_t(y.v)));
+  case Op::Min:
+    return {std::min(x.v, y.v), isFloat};
+  case Op::Max:
+    return {std::max(x.v, y.v), isFloat};
+  case Op::Eq:
+    return integer(x.v == y.v);
+  case Op::Ne:
+    return integer(x.v != y.v);
+  case Op::Lt:
+    return integer(x.v < y.v);
+  case Op::Le:
+    return integer(x.v <= y.v);
+  case Op::Gt:
+    return integer(x.v > y.v);
+  case Op::Ge:
+    return integer(x.v >= y.v);
+  case Op::And:
+    return integer(x.v != 0 && y.v != 0);
+  case Op::Or:
+    return integer(x.v != 0 || y.v != 0);
+  case Op::Xor:
+    return integer((x.v != 0) != (y.v != 0));
+  default:
+    return {0.0, true};
+  }
+}
+} // namespace
+
+double evaluateScore(const Predicate &fn,
+                     const std::vector<ScoreTensor> &shapes,
+                     const std::vector<Tensor> &tensors, int64_t b, int64_t h,
+                     int64_t q, int64_t k, double s) {
+  const int64_t vars[4] = {b, h, q, k};
+  return score(fn, shapes, tensors, vars, s).v;
+}
+
 AttentionResult attention(const AttentionSpec &s, const Tensor &q,
                           const Tensor &k, const Tensor &v, int64_t batch,
                           int64_t qLen, int64_t kvLen,
@@ -221,6 +354,10 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
                                    j];
           }
           int64_t position = i + qOffset;
+          if (s.scoreFn)
+            score =
+                evaluateScore(*s.scoreFn, s.scoreTensors, extras.scoreTensors,
+                              b, h, position, j, score);
           bool keep = true;
           if (s.causal)
             keep = keep && j <= position;

@@ -370,6 +370,14 @@ func @attention_segments_batch(%q: tensor<2x?x64xf32>, %ids: tensor<3x?xi32>) {
 
 // -----
 
+func @attention_score_fn_bad_text(%q: tensor<?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_fn: malformed expression '(add s (nosuch k))': unknown op 'nosuch' at offset 14}}
+  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (nosuch k))", score_tensor_names = []} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
 func @attention_segments_keys(%q: tensor<2x7x64xf32>, %ids: tensor<2x8xi32>) {
   // expected-error @+1 {{'attn.attention' op segment_ids must have one entry per key (8 vs 7)}}
   %o = attn.attention %q, %q, %q segments(%ids) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x8xi32>) -> tensor<2x7x64xf32>
@@ -378,8 +386,32 @@ func @attention_segments_keys(%q: tensor<2x7x64xf32>, %ids: tensor<2x8xi32>) {
 
 // -----
 
+func @attention_score_fn_missing_tensor(%q: tensor<?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_fn reads tensor 0, but there are 0 score_tensors}}
+  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (tensor 0 h))", score_tensor_names = []} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
 func @attention_segments_rank(%q: tensor<2x7x64xf32>, %ids: tensor<2xi32>) {
   // expected-error @+1 {{'attn.attention' op segment_ids must have rank 2}}
   %o = attn.attention %q, %q, %q segments(%ids) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2x7x64xf32>, tensor<2xi32>) -> tensor<2x7x64xf32>
+  return
+}
+
+// -----
+
+func @attention_score_tensor_rank(%q: tensor<?x?x64xf32>, %t: tensor<4x32xf32>) {
+  // expected-error @+1 {{'attn.attention' op score tensor 0 must have a static shape of rank 1}}
+  %o = attn.attention %q, %q, %q score_tensors(%t) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (tensor 0 h))", score_tensor_names = ["rel"]} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<4x32xf32>) -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func @attention_score_tensors_without_fn(%q: tensor<?x?x64xf32>, %t: tensor<4xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_tensors and score_tensor_names need a score_fn}}
+  %o = attn.attention %q, %q, %q score_tensors(%t) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<4xf32>) -> tensor<?x?x64xf32>
   return
 }

@@ -28,11 +28,13 @@ func @layers(%tokens: tensor<?x?xi32>, %x: tensor<?x?x8xf32>) -> tensor<?x?x8xf3
 }
 
 // CHECK-LABEL: func @attention_variants
-func @attention_variants(%q: tensor<?x?x64xf32>, %kv: tensor<?x?x16xf32>, %len: tensor<?xi32>, %bias: tensor<?x1x?x?xf32>, %w: tensor<4x16xf32>, %ids: tensor<?x?xi32>) {
+func @attention_variants(%q: tensor<?x?x64xf32>, %kv: tensor<?x?x16xf32>, %len: tensor<?xi32>, %bias: tensor<?x1x?x?xf32>, %w: tensor<4x16xf32>, %w32: tensor<4x32xf32>, %ids: tensor<?x?xi32>) {
   // CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} lengths(%{{.*}}) bias(%{{.*}}) attributes {causal, empty_rows = #attn.empty_rows<uniform>, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64, probs = #attn.probs<head_mean>, scale = 2.500000e-01 : f64, score_mods = [#attn.score_mod<softcap>, #attn.score_mod<alibi>, #attn.score_mod<bias>], softcap = 3.000000e+01 : f64, window = 128 : i64}
   %o, %p = attn.attention %q, %kv, %kv lengths(%len) bias(%bias) attributes {causal, empty_rows = #attn.empty_rows<uniform>, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64, probs = #attn.probs<head_mean>, scale = 0.25 : f64, score_mods = [#attn.score_mod<softcap>, #attn.score_mod<alibi>, #attn.score_mod<bias>], softcap = 30.0 : f64, window = 128 : i64} : (tensor<?x?x64xf32>, tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<?xi32>, tensor<?x1x?x?xf32>) -> (tensor<?x?x64xf32>, tensor<?x?x?xf32>)
   // CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} lengths(%{{.*}}) segments(%{{.*}}) attributes {causal, head_dim = 16 : i64
   %s = attn.attention %q, %q, %q lengths(%len) segments(%ids) attributes {causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?xi32>, tensor<?x?xi32>) -> tensor<?x?x64xf32>
+  // CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} score_tensors(%{{.*}}) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (tensor 0 h (t5_bucket (sub k q) 32 128 1)))", score_tensor_names = ["rel"]}
+  %t5 = attn.attention %q, %q, %q score_tensors(%w32) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (tensor 0 h (t5_bucket (sub k q) 32 128 1)))", score_tensor_names = ["rel"]} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<4x32xf32>) -> tensor<?x?x64xf32>
   // CHECK: attn.attention {{.*}} score_weight(%{{.*}}) attributes {{{.*}}scoring = #attn.scoring<additive>}
   %a = attn.attention %q, %q, %q score_weight(%w) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, scoring = #attn.scoring<additive>} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<4x16xf32>) -> tensor<?x?x64xf32>
   // CHECK: attn.attention

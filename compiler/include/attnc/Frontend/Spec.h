@@ -11,6 +11,7 @@
 #define ATTNC_FRONTEND_SPEC_H
 
 #include "attnc/Frontend/AST.h"
+#include "attnc/Lowering/KernelSpec.h"
 
 #include <cstdint>
 #include <map>
@@ -99,6 +100,10 @@ struct AttentionSpec {
   int64_t additiveDim = 0;     ///< Additive only; 0 means head_dim.
   MaskSpec mask;
   std::vector<ScoreMod> scoreMods;
+  /// `score(s, b, h, q, k) { body }` as an expression tree, applied after
+  /// scoreMods; or null. It reads scoreTensors (`tensors = [...]`).
+  std::shared_ptr<const kernels::Predicate> scoreFn;
+  std::vector<kernels::ScoreTensor> scoreTensors;
   EmptyRowPolicy emptyRows = EmptyRowPolicy::Zero;
   ProbsOutput probs = ProbsOutput::None;
   bool projectionBias = true;

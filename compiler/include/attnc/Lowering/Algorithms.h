@@ -111,6 +111,8 @@ AddAlgorithm buildAdd(const AddSpec &spec, DType dtype);
 struct AttentionAlgorithm : Algorithm {
   Halide::ImageParam query, key, value, kvLengths, segmentIds, bias,
       scoreWeight;
+  /// The score function's tensors (spec.scoreTensors), the last inputs.
+  std::vector<Halide::ImageParam> scoreTensors;
   /// The position of query row 0 (masks and ALiBi see row i at position
   /// i + q_offset): 0 for whole sequences, t when decoding step t against
   /// a cache of t + 1 keys.

@@ -24,10 +24,13 @@ namespace kernels {
 enum class DType { F32, F16 };
 enum class Activation { None, ReLU, GELU };
 
-/// A mask predicate over (batch, head, query, key) as an expression tree.
+/// An expression tree over (batch, head, query, key): a mask predicate
+/// (integers and conditions), or a score function, which also sees the score
+/// `s` and computes on floats. Integer operands of a float operation convert
+/// implicitly; Div and Rem on integers truncate, as in C.
 struct Predicate {
   enum class Op {
-    Var,   ///< index 0..3: batch, head, query, key
+    Var,   ///< index 0..4: batch, head, query, key, and s (score functions)
     Const, ///< integer or boolean constant
     Add,
     Sub,
@@ -45,13 +48,48 @@ struct Predicate {
     And,
     Or,
     Xor, ///< conditions
+    // Score functions only (docs/dsl.md, Score functions):
+    Float, ///< the float constant `number`
+    Abs,
+    Tanh,
+    Exp,
+    Log,
+    Sqrt,       ///< one operand; Abs keeps integers integer
+    Select,     ///< (condition, then, else)
+    Tensor,     ///< operands: the Const slot in scoreTensors, then the indices
+    T5Bucket,   ///< (k - q, Const num_buckets, Const max_distance, Const
+                ///< bidirectional): T5's relative position bucket, in f32
+    AlibiSlope, ///< (h, Const heads): the built-in alibi modifier's slope
+    BiasAt,     ///< no operands: the built-in bias modifier's tensor
   };
   Op op = Op::Const;
   int64_t value = 0; ///< Var: the index; Const: the value.
+  double number = 0; ///< Float: the value.
   std::vector<std::shared_ptr<const Predicate>> operands;
 
-  /// A stable textual form, e.g. "(or (le k q) (lt k 16))".
+  /// A stable textual form, e.g. "(or (le k q) (lt k 16))"; floats print as
+  /// "(float 0.5)".
   std::string canonical() const;
+  /// Parses canonical()'s output; throws std::invalid_argument.
+  static std::shared_ptr<const Predicate> parse(const std::string &text);
+};
+
+/// The name of `op` in canonical() and JSON ("add", "t5_bucket", ...).
+const char *predicateOpName(Predicate::Op op);
+
+/// The T5Bucket op as integer thresholds: for k - q (or its magnitude,
+/// bidirectional) at or above the exact range [0, n / 2), with n the
+/// buckets of one direction, the bucket is n / 2 plus the number of
+/// thresholds it reaches. Found by bisection on HuggingFace's f32 formula,
+/// so kernels compare integers instead of taking a logarithm per score,
+/// and fast-math flags cannot move a bucket edge.
+std::vector<int64_t> t5BucketThresholds(int64_t numBuckets, int64_t maxDistance,
+                                        bool bidirectional);
+
+/// A run-time tensor a score function reads, with its static shape.
+struct ScoreTensor {
+  std::string name;
+  std::vector<int64_t> shape;
 };
 
 /// Output features per panel of a packed linear weight.
@@ -126,6 +164,16 @@ struct AttentionSpec {
   std::shared_ptr<const Predicate> predicate; ///< Or null.
   EmptyRows emptyRows = EmptyRows::Zero;
   Probs probs = Probs::None;
+  /// A score function over the score (Var 4) and the indices, applied after
+  /// scoreMods; or null. It reads scoreTensors, kernel inputs after the
+  /// others (docs/kernels.md).
+  std::shared_ptr<const Predicate> scoreFn;
+  std::vector<ScoreTensor> scoreTensors;
+
+  /// scoreMods then scoreFn as one expression over s (Var 4): softcap is
+  /// c * tanh(s / c), alibi s - AlibiSlope(h) * |q - k|, bias s + BiasAt.
+  /// Null when there is no modifier at all.
+  std::shared_ptr<const Predicate> scoreExpression() const;
 
   bool has(ScoreMod mod) const {
     for (ScoreMod m : scoreMods)

@@ -49,6 +49,8 @@ struct AttentionExtras {
   /// of 1 broadcasts, as docs/dsl.md allows.
   int64_t biasBatch = 0, biasHeads = 0;
   Tensor scoreWeight; ///< [heads, head_dim], if additive.
+  /// The score function's tensors, row-major, in spec.scoreTensors order.
+  std::vector<Tensor> scoreTensors;
 };
 
 /// The outputs of attention.
@@ -69,6 +71,18 @@ AttentionResult attention(const kernels::AttentionSpec &spec, const Tensor &q,
 /// ALiBi slope of head `h` of `heads` (the paper's recipe, also for head
 /// counts that are not powers of two).
 double alibiSlope(int64_t h, int64_t heads);
+
+/// T5's relative position bucket of rel = k - q (HuggingFace's
+/// T5Attention._relative_position_bucket, in f32 as it computes).
+int64_t t5Bucket(int64_t rel, int64_t numBuckets, int64_t maxDistance,
+                 bool bidirectional);
+
+/// Evaluates a score function at (b, h, q, k) with score `s`, in double;
+/// integer / and % truncate. Reads `tensors` (clamping indices into range).
+double evaluateScore(const kernels::Predicate &fn,
+                     const std::vector<kernels::ScoreTensor> &shapes,
+                     const std::vector<Tensor> &tensors, int64_t b, int64_t h,
+                     int64_t q, int64_t k, double s);
 
 /// Evaluates a mask predicate at (b, h, q, k), C semantics for / and %.
 int64_t evaluate(const kernels::Predicate &predicate, int64_t b, int64_t h,

@@ -9,6 +9,7 @@
 
 #include "ShapeUtils.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Lowering/KernelSpec.h"
 
 #include "llvm/ADT/SmallSet.h"
 
@@ -16,6 +17,7 @@
 
 using namespace mlir;
 using namespace attnc::attn;
+namespace kernels = attnc::kernels;
 
 /// Fails with "<what> must have rank <rank>, got [..]" if `v` is ranked
 /// with another rank.
@@ -282,6 +284,50 @@ static LogicalResult verifyMaskRegion(AttentionOp op) {
   return success();
 }
 
+/// The score function: its text parses, and its tensors are operands with
+/// a static shape of the rank it indexes them with.
+static LogicalResult verifyScoreFunction(AttentionOp op) {
+  StringAttr text = op.getScoreFnAttr();
+  size_t count = op.getScoreTensors().size();
+  ArrayAttr names = op.getScoreTensorNamesAttr();
+  if (!text) {
+    if (count || names)
+      return op.emitOpError("score_tensors and score_tensor_names need a "
+                            "score_fn");
+    return success();
+  }
+  if (!names || names.size() != count)
+    return op.emitOpError("needs one score_tensor_names entry per "
+                          "score_tensors operand");
+  std::shared_ptr<const kernels::Predicate> fn;
+  try {
+    fn = kernels::Predicate::parse(text.getValue().str());
+  } catch (const std::invalid_argument &e) {
+    return op.emitOpError("score_fn: ") << e.what();
+  }
+  // Every tensor read names an operand, with one index per dimension.
+  SmallVector<const kernels::Predicate *> stack{fn.get()};
+  while (!stack.empty()) {
+    const kernels::Predicate *p = stack.pop_back_val();
+    for (const auto &operand : p->operands)
+      stack.push_back(operand.get());
+    if (p->op != kernels::Predicate::Op::Tensor)
+      continue;
+    int64_t slot = p->operands.empty() ? -1 : p->operands[0]->value;
+    if (slot < 0 || size_t(slot) >= count)
+      return op.emitOpError("score_fn reads tensor ")
+             << slot << ", but there are " << count << " score_tensors";
+    auto type =
+        op.getScoreTensors()[slot].getType().dyn_cast<RankedTensorType>();
+    if (type && (!type.hasStaticShape() ||
+                 type.getRank() + 1 != int64_t(p->operands.size())))
+      return op.emitOpError("score tensor ")
+             << slot << " must have a static shape of rank "
+             << p->operands.size() - 1;
+  }
+  return success();
+}
+
 static LogicalResult verify(AttentionOp op) {
   Operation *o = op.getOperation();
   int64_t heads = op.getNumHeadsAttr().getInt();
@@ -322,6 +368,8 @@ static LogicalResult verify(AttentionOp op) {
   if (op.hasScoreMod(ScoreMod::Bias) != bool(op.getBias()))
     return op.emitOpError("the bias operand and the bias score modifier go "
                           "together");
+  if (failed(verifyScoreFunction(op)))
+    return failure();
   if (IntegerAttr window = op.getWindowAttr())
     if (window.getInt() <= 0)
       return op.emitOpError("window must be positive, got ") << window.getInt();

@@ -261,6 +261,11 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
     - Score modifiers, in `score_mods` order: `softcap` (`c * tanh(s / c)`),
       `alibi` (`-slope_h * |q - k|`, the standard geometric slopes), `bias`
       (the `bias` operand, `[batch or 1, heads or 1, q_len, kv_len]`).
+    - A score function, after the modifiers: `score_fn`, an expression over
+      the score `s` and the indices `b h q k` in the kernels' canonical text
+      (`(add s (tensor 0 h (t5_bucket (sub k q) 32 128 1)))`), reading the
+      `score_tensors` operands (static shapes), named by
+      `score_tensor_names` (docs/dsl.md, Score functions).
     - Masks, intersected: `causal` (k <= q), `window` (|q - k| < window),
       key padding (k < kv_lengths[b], with the `kv_lengths` operand), packed
       sequences (segment_ids[b, q] == segment_ids[b, k], with the
@@ -298,6 +303,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
                        Optional<Attn_IndexTensor>:$segment_ids,
                        Optional<Attn_FloatTensor>:$bias,
                        Optional<Attn_FloatTensor>:$score_weight,
+                       Variadic<Attn_FloatTensor>:$score_tensors,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads,
                        I64Attr:$head_dim,
                        DefaultValuedAttr<Attn_ScoringAttr,
@@ -310,7 +316,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
                        DefaultValuedAttr<Attn_EmptyRowsAttr,
                          "::attnc::attn::EmptyRows::Zero">:$empty_rows,
                        DefaultValuedAttr<Attn_ProbsAttr,
-                         "::attnc::attn::Probs::None">:$probs);
+                         "::attnc::attn::Probs::None">:$probs,
+                       OptionalAttr<StrAttr>:$score_fn,
+                       OptionalAttr<StrArrayAttr>:$score_tensor_names);
   let results = (outs Attn_FloatTensor:$output,
                       Optional<Attn_FloatTensor>:$probabilities);
   let regions = (region AnyRegion:$mask);
@@ -318,6 +326,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
     $query `,` $key `,` $value (`lengths` `(` $kv_lengths^ `)`)?
     (`segments` `(` $segment_ids^ `)`)?
     (`bias` `(` $bias^ `)`)? (`score_weight` `(` $score_weight^ `)`)?
+    (`score_tensors` `(` $score_tensors^ `)`)?
     attr-dict-with-keyword ($mask^)? `:` functional-type(operands, results)
   }];
   let verifier = [{ return ::verify(*this); }];
