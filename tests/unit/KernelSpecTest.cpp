@@ -214,7 +214,7 @@ TEST(KernelSpec, UnknownNamesAreErrors) {
       {attention + R"("predicate": ["lt", "x", 2]})", "predicate variable",
        "x"},
       {attention + R"("predicate": ["var", "q", 2]})", "predicate op", "var"},
-      {attention + R"("segments": true})", "unknown field", "segments"},
+      {attention + R"("sparsity": true})", "unknown field", "sparsity"},
       {R"({"family": "add", "width": 3, "rows": 2})", "unknown field", "rows"},
   };
   for (const Case &c : cases) {

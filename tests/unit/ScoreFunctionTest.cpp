@@ -69,7 +69,7 @@ TEST(ScoreFunction, SpecTextAndJSON) {
   kernels::KernelSpec spec = t5Spec();
   std::string canonical = spec.canonical();
   EXPECT_NE(canonical.find(" score_fn=(add s (tensor 0 h (t5_bucket (sub k "
-                           "q) 32 128 1))) tensors=rel:4:32,"),
+                           "q) 32 128 1))) score_tensors=rel:4:32"),
             std::string::npos)
       << canonical;
   EXPECT_NE(spec.name().find("_scorefn_"), std::string::npos);
