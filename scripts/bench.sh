@@ -2,6 +2,7 @@
 # Benchmarks (never part of the tests):
 #
 #   scripts/bench.sh attention [rounds] [threads...]
+#   scripts/bench.sh masks [rounds] [threads...]
 #   scripts/bench.sh transformer [rounds]
 #   scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
 #
@@ -23,6 +24,10 @@ case "$what" in
 attention)
   cmake --build "$build" --target attnc-attention-bench
   exec "$build/bin/attnc-attention-bench" "$@"
+  ;;
+masks)
+  cmake --build "$build" --target attnc-mask-bench
+  exec "$build/bin/attnc-mask-bench" "$@"
   ;;
 transformer)
   cmake --build "$build" --target attnc_bench transformer-example
@@ -46,7 +51,7 @@ compare)
     --transformer-weights "$weights" "$@"
   ;;
 *)
-  echo "usage: scripts/bench.sh attention|transformer|compare [options]" >&2
+  echo "usage: scripts/bench.sh attention|masks|transformer|compare [options]" >&2
   exit 2
   ;;
 esac
