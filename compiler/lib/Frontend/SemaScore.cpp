@@ -27,8 +27,8 @@ namespace {
 
 /// Kernel argument names a tensor may not take.
 const llvm::StringRef kReservedNames[] = {
-    "query",        "key",      "value",  "kv_lengths", "bias",
-    "score_weight", "q_offset", "output", "probs"};
+    "query", "key",          "value",    "kv_lengths", "segment_ids",
+    "bias",  "score_weight", "q_offset", "output",     "probs"};
 
 Node make(Predicate::Op op, std::vector<Node> operands, int64_t value = 0,
           double number = 0) {
