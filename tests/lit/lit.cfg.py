@@ -16,9 +16,11 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".attn", ".mlir", ".test"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.attnc_obj_root, "tests", "lit")
-
 sanitized = lit_config.params.get("sanitized", "0") == "1"
+# The sanitized run has outputs of its own: ctest runs it next to the plain
+# one, and the two must not write each other's %t files.
+config.test_exec_root = os.path.join(config.attnc_obj_root, "tests",
+                                     "lit-sanitized" if sanitized else "lit")
 attnc = "attnc-sanitized" if sanitized else "attnc"
 if sanitized:
     # Distinct exit codes, so a sanitizer report is never mistaken for the
