@@ -75,8 +75,9 @@ const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
   for (int i = 0; i < registry.num_entries; ++i) {
     const attnc_kernel_entry &entry = registry.entries[i];
     std::string name = entry.kernel;
+    // bench/attention.attn's only masked kernels are causal.
     if (name.rfind("attention_h8kv8d64_", 0) != 0 ||
-        (name.find("_causal_") != std::string::npos) != causal)
+        (name.find("_mask_") != std::string::npos) != causal)
       continue;
     if (!entry.shape_class[0] ||
         (std::string(entry.dimension) == "q_len" && qLen <= entry.max_extent))

@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Rewrites a tuning database from the old canonical kernel keys to the new.
 
-Until issue 18 KernelSpec::canonical() printed every field, defaults
-included ("attention dtype=f32 heads=8 ... causal=1 window=0 ... probs=0");
-now it omits every field at its default, names enum values, and uses the
-JSON field names (compiler/lib/Lowering/KernelSpecFields.h). This script
-converts each entry's "kernel" key to the new form and recomputes the hash
-at the end of its "name". It was run once over bench/tuning/*.json; run it
-over a database of your own made before that change, or tune again.
+Two changes of issue 18, applied in order to each entry that needs them:
+1. KernelSpec::canonical() printed every field, defaults included
+   ("attention dtype=f32 heads=8 ... causal=1 window=0 ... probs=0"); now it
+   omits every field at its default, names enum values, and uses the JSON
+   field names (compiler/lib/Lowering/KernelSpecFields.h).
+2. The kernel spec lost its `causal` and `window` fields: the front end
+   expands those mask terms into the predicate they are defined as (its
+   prelude), so "causal=1 window=64 predicate=P" is now
+   "predicate=(and (and (le k q) (and (lt (sub q k) 64) (lt (sub k q) 64))) P)",
+   and the kernel name says "_mask" instead of "_causal", "_window64" and
+   "_predicate".
+The script converts each entry's "kernel" key and recomputes the hash at
+the end of its "name". It was run over bench/tuning/*.json; run it over a
+database of your own made before these changes, or tune again.
 
 Usage: rekey_tuning_db.py FILE...   (rewrites each file in place)
 """
@@ -77,6 +84,65 @@ def new_canonical(old):
     return " ".join(out)
 
 
+def split_fields(text):
+    """'attention a=1 predicate=(or (le k q) 1) b=2' -> [(key, value)]."""
+    family, _, rest = text.partition(" ")
+    fields = []
+    for word in rest.split(" ") if rest else []:
+        if fields and fields[-1][1].count("(") > fields[-1][1].count(")"):
+            fields[-1] = (fields[-1][0], fields[-1][1] + " " + word)
+            continue
+        key, _, value = word.partition("=")
+        fields.append((key, value))
+    return family, fields
+
+
+def without_mask_fields(new_key):
+    """Step 2: causal and window into the predicate; None if neither."""
+    family, fields = split_fields(new_key)
+    values = dict(fields)
+    if family != "attention" or ("causal" not in values and
+                                 "window" not in values):
+        return None
+    terms = []
+    if values.get("causal") == "1":
+        terms.append("(le k q)")
+    if "window" in values:
+        w = values["window"]
+        terms.append(f"(and (lt (sub q k) {w}) (lt (sub k q) {w}))")
+    if "predicate" in values:
+        terms.append(values["predicate"])
+    predicate = terms[0]
+    for term in terms[1:]:
+        predicate = f"(and {predicate} {term})"
+    out, placed = [family], False
+    # The canonical order: predicate follows softcap and score_mods.
+    after = ["heads", "kv_heads", "head_dim", "value_dim", "scoring", "scale",
+             "key_padding", "segments", "score_mods", "softcap"]
+    for key, value in fields:
+        if key in ("causal", "window", "predicate"):
+            continue
+        if not placed and key not in after and key != "dtype":
+            out.append(f"predicate={predicate}")
+            placed = True
+        out.append(f"{key}={value}")
+    if not placed:
+        out.append(f"predicate={predicate}")
+    return " ".join(out)
+
+
+def renamed(name):
+    """'attention_h8kv8d64_causal_window64_f32_0123abcd' ->
+    'attention_h8kv8d64_mask_f32_0123abcd' (hash recomputed by the caller)."""
+    words = name.split("_")
+    kept = [w for w in words if w != "causal" and w != "predicate"
+            and not (w.startswith("window") and w[6:].isdigit())]
+    at = 2
+    while at < len(kept) and kept[at] in ("additive", "padded", "segments"):
+        at += 1
+    return "_".join(kept[:at] + ["mask"] + kept[at:])
+
+
 def fnv1a(text):
     h = 2166136261
     for byte in text.encode():
@@ -90,10 +156,18 @@ def main():
         keys = {}
         for entry in db["entries"]:
             old = entry["kernel"]
-            if " dtype=" not in old:
+            key = old
+            if " dtype=" in key:
+                key = new_canonical(key)
+            masked = without_mask_fields(key)
+            if masked is not None:
+                key = masked
+                entry["name"] = renamed(entry["name"])
+            if key == old:
                 continue  # already the new form
-            entry["kernel"] = keys.setdefault(old, new_canonical(old))
-            entry["name"] = entry["name"][:-8] + "%08x" % fnv1a(entry["kernel"])
+            keys[old] = key
+            entry["kernel"] = key
+            entry["name"] = entry["name"][:-8] + "%08x" % fnv1a(key)
         with open(path, "w") as f:
             f.write(json.dumps(db, indent=1, sort_keys=False) + "\n")
         for old, new in keys.items():

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
+#include "attnc/Lowering/MaskClassification.h"
 #include "attnc/Runtime.h"
 
 #include <algorithm>
@@ -439,10 +440,11 @@ public:
         continue;
       auto &spec = std::get<k::AttentionSpec>(
           program.kernels.at(step.kernel).spec.family);
-      if (!spec.causal)
+      if (!k::hidesLaterKeys(spec.predicate.get(), batch, spec.heads, capacity))
         throw Error("function " + f.name + ": " + step.describe() +
-                    " attends to keys computed from the target tokens but is "
-                    "not causal, so it cannot be decoded one token at a time");
+                    " attends to keys computed from the target tokens, and "
+                    "its mask does not hide later keys (as causal does), so "
+                    "it cannot be decoded one token at a time");
       Cache cache;
       cache.keys = Storage::allocate(
           pool, DType::F32, {batch, capacity, spec.kvHeads * spec.headDim});

@@ -65,11 +65,26 @@ AttentionSpec specFrom(const json &block) {
   s.headDim = s.valueDim = block["head_dim"];
   s.scale = block["scale"].is_null() ? 1.0 / std::sqrt(double(s.headDim))
                                      : block["scale"].get<double>();
-  s.causal = block["causal"];
   s.keyPadding = block["key_padding"];
-  s.window = block["window"];
+  // The named terms as docs/dsl.md defines them, joined in the order the
+  // generator writes them (causal & window(n) & predicate).
+  auto join = [&](std::shared_ptr<const Predicate> term) {
+    if (!s.predicate) {
+      s.predicate = std::move(term);
+      return;
+    }
+    auto both = std::make_shared<Predicate>();
+    both->op = Predicate::Op::And;
+    both->operands = {s.predicate, std::move(term)};
+    s.predicate = std::move(both);
+  };
+  if (block["causal"])
+    join(Predicate::parse("(le k q)"));
+  if (int64_t w = block["window"])
+    join(Predicate::parse("(and (lt (sub q k) " + std::to_string(w) +
+                          ") (lt (sub k q) " + std::to_string(w) + "))"));
   if (!block["predicate"].is_null())
-    s.predicate = predicateFrom(block["predicate"]);
+    join(predicateFrom(block["predicate"]));
   for (const std::string mod : block["score_mods"])
     s.scoreMods.push_back(mod == "softcap" ? ScoreMod::Softcap
                           : mod == "alibi" ? ScoreMod::Alibi
@@ -100,8 +115,6 @@ bool hiddenFromAll(const AttentionSpec &s, const reference::AttentionExtras &x,
   for (int64_t i = 0; i < qLen; ++i) {
     int64_t position = i + qOffset;
     bool keep =
-        !(s.causal && j > position) &&
-        !(s.window && std::llabs(position - j) >= s.window) &&
         !(s.keyPadding && j >= x.kvLengths[b]) &&
         !(s.predicate && !reference::evaluate(*s.predicate, b, h, position, j));
     if (keep)

@@ -101,18 +101,28 @@ TEST(MaskClassification, CausalIsExact) {
   expectExact(op(Op::Ge, Q, K), 16, 4);
 }
 
-TEST(MaskClassification, BuiltInTermsAreThePredicatesTheyName) {
-  AttentionSpec spec;
-  spec.causal = true;
-  spec.window = 5;
-  Node mask = maskPredicate(spec);
-  ASSERT_TRUE(mask);
-  EXPECT_EQ(mask->canonical(), "(and (and (le k q) (lt (sub q k) 5)) (lt (sub "
-                               "k q) 5))");
-  expectExact(mask, 8, 8);
-  spec.causal = false;
-  spec.window = 0;
-  EXPECT_FALSE(maskPredicate(spec));
+TEST(MaskClassification, DecodingNeedsLaterKeysHidden) {
+  // What the runtime asks before it decodes one token at a time.
+  Node causal = op(Op::Le, K, Q);
+  Node window = op(Op::And, op(Op::Lt, op(Op::Sub, Q, K), num(4)),
+                   op(Op::Lt, op(Op::Sub, K, Q), num(4)));
+  EXPECT_TRUE(hidesLaterKeys(causal.get(), 2, 8, 100));
+  EXPECT_TRUE(hidesLaterKeys(op(Op::And, causal, window).get(), 2, 8, 100));
+  EXPECT_TRUE(
+      hidesLaterKeys(op(Op::Lt, K, op(Op::Add, Q, num(1))).get(), 1, 1, 50));
+  EXPECT_FALSE(hidesLaterKeys(nullptr, 1, 1, 10));
+  EXPECT_FALSE(hidesLaterKeys(window.get(), 1, 1, 10));
+  EXPECT_FALSE(
+      hidesLaterKeys(op(Op::Or, op(Op::Lt, K, num(4)), causal).get(), 1, 1, 10))
+      << "prefix-LM shows the prefix to earlier queries";
+  // Later keys shown at one position only, and for one head only.
+  EXPECT_FALSE(hidesLaterKeys(op(Op::Or, causal, op(Op::Eq, Q, num(37))).get(),
+                              1, 1, 64));
+  EXPECT_TRUE(hidesLaterKeys(op(Op::Or, causal, op(Op::Eq, Q, num(37))).get(),
+                             1, 1, 37))
+      << "position 37 is never decoded with a capacity of 37";
+  EXPECT_FALSE(hidesLaterKeys(op(Op::Or, causal, op(Op::Eq, H, num(7))).get(),
+                              1, 8, 16));
 }
 
 TEST(MaskClassification, WindowsAreExact) {

@@ -20,8 +20,7 @@ TEST(Sema, AttentionDefaults) {
   EXPECT_FALSE(a.scale.has_value());
   EXPECT_EQ(a.emptyRows, EmptyRowPolicy::Zero);
   EXPECT_EQ(a.probs, ProbsOutput::None);
-  EXPECT_FALSE(a.mask.causal || a.mask.keyPadding || a.mask.window ||
-               a.mask.predicate);
+  EXPECT_FALSE(a.mask.keyPadding || a.mask.segments || a.mask.predicate);
   EXPECT_TRUE(a.projectionBias);
   ASSERT_EQ(unit->targets.size(), 1u);
   EXPECT_EQ(unit->targets[0].halideTarget, "host");
@@ -45,9 +44,50 @@ TEST(Sema, MasksIntersect) {
   auto unit = snippet.analyze();
   ASSERT_TRUE(unit) << snippet.output();
   const MaskSpec &mask = unit->attentions[0]->mask;
-  EXPECT_TRUE(mask.causal);
   EXPECT_TRUE(mask.keyPadding);
-  EXPECT_EQ(mask.window, 128);
+  ASSERT_TRUE(mask.predicate);
+  EXPECT_EQ(mask.predicate->canonical(),
+            "(and (le k q) (and (lt (sub q k) 128) (lt (sub k q) 128)))");
+  EXPECT_EQ(mask.sameSequenceTerm, "causal");
+}
+
+/// The canonical tree of the mask of a one-block file, or its first error.
+std::string maskOf(const std::string &mask) {
+  Snippet snippet("const w = 16;\nattention a { heads = 2; head_dim = 8; "
+                  "mask = " +
+                  mask + "; }");
+  auto unit = snippet.analyze();
+  if (!unit)
+    return snippet.firstLine();
+  const auto &predicate = unit->attentions[0]->mask.predicate;
+  return predicate ? predicate->canonical() : "none";
+}
+
+TEST(Sema, NamedMaskTermsAreTheirDefinitions) {
+  // docs/dsl.md's definitions, written by hand: the prelude must agree.
+  EXPECT_EQ(maskOf("causal"), maskOf("predicate(b, h, q, k) { k <= q }"));
+  EXPECT_EQ(maskOf("window(w)"),
+            maskOf("predicate(bb, hh, i, j) { i - j < 16 && j - i < 16 }"));
+  EXPECT_EQ(maskOf("causal & window(3)"),
+            maskOf("predicate(b, h, q, k) { k <= q } & "
+                   "predicate(b, h, q, k) { q - k < 3 && k - q < 3 }"));
+  EXPECT_EQ(maskOf("causal"), "(le k q)");
+  // Arguments are checked against the term's row.
+  EXPECT_EQ(maskOf("window(0)"),
+            "test.attn:2:54: error: window size must be a positive integer, "
+            "got integer 0");
+  EXPECT_EQ(maskOf("window(1, 2)"),
+            "test.attn:2:47: error: window takes one size: window(128)");
+  EXPECT_EQ(maskOf("window(2.5)"),
+            "test.attn:2:54: error: window size must be a positive integer, "
+            "got number 2.5");
+  EXPECT_EQ(maskOf("window(1073741824)"),
+            "test.attn:2:54: error: window size must be below 2^30 "
+            "(1073741824), got integer 1073741824; see Limits in docs/dsl.md");
+  EXPECT_EQ(maskOf("window(1073741823)"),
+            "(and (lt (sub q k) 1073741823) (lt (sub k q) 1073741823))");
+  EXPECT_EQ(maskOf("causal(1)").substr(0, 44),
+            "test.attn:2:47: error: unknown mask 'causal'");
 }
 
 TEST(Sema, ScoreModifiersKeepTheirOrder) {
@@ -175,7 +215,7 @@ TEST(Sema, SizesAreBounded) {
   }
   // The largest sizes pass.
   Snippet largest("attention a { heads = 4096; kv_heads = 4096; head_dim = "
-                  "16; mask = window(1073741824); }");
+                  "16; mask = window(1073741823); }");
   EXPECT_TRUE(largest.analyze()) << largest.output();
 }
 
@@ -215,8 +255,8 @@ TEST(Sema, ConstantPredicatesAreFolded) {
                     body + " }; }");
     auto unit = snippet.analyze();
     ASSERT_TRUE(unit) << body << ": " << snippet.output();
-    EXPECT_TRUE(unit->attentions[0]->mask.causal);
-    EXPECT_EQ(unit->attentions[0]->mask.predicate, nullptr)
+    ASSERT_TRUE(unit->attentions[0]->mask.predicate);
+    EXPECT_EQ(unit->attentions[0]->mask.predicate->canonical(), "(le k q)")
         << body << " keeps every key: the term is dropped";
   }
   Snippet never("attention a { heads = 2; head_dim = 8; mask = "

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Frontend/Sema.h"
+#include "MaskPrelude.h"
 #include "SemaImpl.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -71,6 +72,9 @@ private:
   // Attention field helpers.
   void readScoring(FieldSet &fields, const Field &field, AttentionSpec &spec);
   void readMask(FieldSet &fields, const Field &field, MaskSpec &mask);
+  /// The arguments of a use of a named mask term, checked against it.
+  std::optional<std::vector<int64_t>> readMaskArguments(const MaskTerm &term,
+                                                        const Expr &item);
   void readScoreMods(FieldSet &fields, const Field &field, AttentionSpec &spec);
   // Layer and model helpers.
   const AttentionSpec *readAttentionRef(FieldSet &fields, const Field &field);
@@ -423,8 +427,31 @@ static void flattenIntersection(const Expr &expr,
 }
 
 void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
-  static const llvm::StringRef terms[] = {"none",     "causal", "key_padding",
-                                          "segments", "window", "predicate"};
+  // The terms with a syntax of their own; the named ones are the prelude's.
+  static const llvm::StringRef syntax[] = {"none", "key_padding", "segments",
+                                           "predicate"};
+  std::vector<llvm::StringRef> known(std::begin(syntax), std::end(syntax));
+  std::string expected = "none, key_padding, segments, ";
+  for (const MaskTerm &term : maskTerms()) {
+    known.push_back(term.name);
+    expected += term.name;
+    for (size_t i = 0; i < term.params.size(); ++i)
+      expected += std::string(i ? ", " : "(") + term.params[i] +
+                  (i + 1 == term.params.size() ? ")" : "");
+    expected += ", ";
+  }
+  expected += "or predicate(b, h, q, k) { ... }";
+  auto join = [&](std::shared_ptr<const kernels::Predicate> term) {
+    if (!mask.predicate) {
+      mask.predicate = std::move(term);
+      return;
+    }
+    auto both = std::make_shared<kernels::Predicate>();
+    both->op = kernels::Predicate::Op::And;
+    both->operands = {mask.predicate, std::move(term)};
+    mask.predicate = std::move(both);
+  };
+
   std::vector<const Expr *> items;
   flattenIntersection(*field.value, items);
   std::set<std::string> seen;
@@ -434,20 +461,20 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
       kind = name->name;
     else if (auto *call = llvm::dyn_cast<CallExpr>(item))
       kind = call->callee;
-    if (kind.empty() || !llvm::is_contained(terms, kind) ||
-        (llvm::isa<NameExpr>(item) &&
-         (kind == "window" || kind == "predicate")) ||
-        (llvm::isa<CallExpr>(item) && kind != "window" &&
-         kind != "predicate")) {
+    const MaskTerm *term = findMaskTerm(kind);
+    bool takesArguments =
+        kind == "predicate" || (term && !term->params.empty());
+    if (kind.empty() || !llvm::is_contained(known, kind) ||
+        llvm::isa<CallExpr>(item) != takesArguments) {
       diags.error(item->getLoc(),
                   "unknown mask" + (kind.empty() ? "" : " '" + kind + "'") +
-                      "; expected none, causal, key_padding, segments, "
-                      "window(n) or predicate(b, h, q, k) { ... }" +
-                      (kind.empty() ? "" : suggest(kind, terms)));
+                      "; expected " + expected +
+                      (kind.empty() ? "" : suggest(kind, known)));
       fields.fail();
       continue;
     }
-    if (!seen.insert(kind).second) {
+    // Predicates may be many, each a term of its own; a name once is enough.
+    if (kind != "predicate" && !seen.insert(kind).second) {
       diags.error(item->getLoc(), "mask '" + kind + "' appears twice");
       fields.fail();
       continue;
@@ -458,38 +485,12 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
                                     "other masks");
         fields.fail();
       }
-    } else if (kind == "causal") {
-      mask.causal = true;
     } else if (kind == "key_padding") {
       mask.keyPadding = true;
     } else if (kind == "segments") {
       mask.segments = true;
       mask.segmentsLoc = item->getLoc();
-    } else if (kind == "window") {
-      auto *call = llvm::cast<CallExpr>(item);
-      if (call->args.size() != 1 || !call->args[0].name.empty() || call->body) {
-        diags.error(call->getLoc(), "window takes one size: window(128)");
-        fields.fail();
-        continue;
-      }
-      std::optional<Value> v = ctx.evaluate(*call->args[0].value);
-      if (!v || v->kind != Value::Kind::Int || v->i <= 0) {
-        if (v)
-          diags.error(call->args[0].value->getLoc(),
-                      "window size must be a positive integer, got " +
-                          v->describe());
-        fields.fail();
-        continue;
-      }
-      if (v->i > limits::kMaxWindow) {
-        diags.error(call->args[0].value->getLoc(),
-                    "window size must be at most 2^30 (1073741824), got " +
-                        v->describe() + "; see Limits in docs/dsl.md");
-        fields.fail();
-        continue;
-      }
-      mask.window = v->i;
-    } else {
+    } else if (kind == "predicate") {
       auto *call = llvm::cast<CallExpr>(item);
       SemaContext::PredicateCheck check = ctx.checkPredicate(*call);
       if (check == SemaContext::PredicateCheck::Invalid) {
@@ -497,10 +498,74 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
         continue;
       }
       // A predicate that always holds keeps every key: no mask term.
-      if (check == SemaContext::PredicateCheck::Varies)
-        mask.predicate = call;
+      if (check == SemaContext::PredicateCheck::AlwaysTrue)
+        continue;
+      std::shared_ptr<const kernels::Predicate> tree =
+          ctx.maskExpression(*call);
+      if (!tree) {
+        fields.fail();
+        continue;
+      }
+      join(std::move(tree));
+    } else {
+      std::optional<std::vector<int64_t>> arguments =
+          readMaskArguments(*term, *item);
+      if (!arguments) {
+        fields.fail();
+        continue;
+      }
+      std::string error;
+      std::shared_ptr<const kernels::Predicate> tree =
+          expandMaskTerm(*term, *arguments, error);
+      if (!tree) {
+        diags.error(item->getLoc(), error);
+        fields.fail();
+        continue;
+      }
+      join(std::move(tree));
+      if (term->sameSequence && mask.sameSequenceTerm.empty())
+        mask.sameSequenceTerm = term->name;
     }
   }
+}
+
+std::optional<std::vector<int64_t>>
+Sema::readMaskArguments(const MaskTerm &term, const Expr &item) {
+  std::vector<int64_t> arguments;
+  auto *call = llvm::dyn_cast<CallExpr>(&item);
+  if (!call)
+    return arguments;
+  bool plain = llvm::all_of(
+      call->args, [](const CallArg &arg) { return arg.name.empty(); });
+  if (call->args.size() != term.params.size() || !plain || call->body) {
+    diags.error(call->getLoc(),
+                std::string(term.name) + " takes " +
+                    (term.params.size() == 1
+                         ? "one " + std::string(term.argumentNoun)
+                         : std::to_string(term.params.size()) + " " +
+                               term.argumentNoun + "s") +
+                    ": " + term.example);
+    return std::nullopt;
+  }
+  for (const CallArg &arg : call->args) {
+    std::optional<Value> v = ctx.evaluate(*arg.value);
+    if (!v)
+      return std::nullopt;
+    std::string what = std::string(term.name) + " " + term.argumentNoun;
+    if (v->kind != Value::Kind::Int || v->i <= 0) {
+      diags.error(arg.value->getLoc(),
+                  what + " must be a positive integer, got " + v->describe());
+      return std::nullopt;
+    }
+    if (v->i > limits::kMaxMaskParameter) {
+      diags.error(arg.value->getLoc(),
+                  what + " must be below 2^30 (1073741824), got " +
+                      v->describe() + "; see Limits in docs/dsl.md");
+      return std::nullopt;
+    }
+    arguments.push_back(v->i);
+  }
+  return arguments;
 }
 
 void Sema::readScoreMods(FieldSet &fields, const Field &field,
@@ -706,11 +771,15 @@ void Sema::analyzeLayer(const Decl &decl) {
       diags.note(spec->crossAttention->loc, "declared here");
       fields.fail();
     }
-    if (spec->crossAttention && spec->crossAttention->mask.causal) {
+    if (spec->crossAttention &&
+        !spec->crossAttention->mask.sameSequenceTerm.empty()) {
+      const std::string &term = spec->crossAttention->mask.sameSequenceTerm;
       diags.error(f->value->getLoc(),
-                  "cross_attention '" + spec->crossAttention->name +
-                      "' is causal; queries and keys come from different "
-                      "sequences, so a causal mask has no meaning there");
+                  "cross_attention '" + spec->crossAttention->name + "' is " +
+                      term +
+                      "; queries and keys come from different sequences, so "
+                      "a " +
+                      term + " mask has no meaning there");
       fields.fail();
     }
   }

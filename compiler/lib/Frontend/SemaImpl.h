@@ -62,6 +62,11 @@ public:
   /// index, its value. A body that is always false is an error.
   PredicateCheck checkPredicate(const CallExpr &call);
 
+  /// The expression tree of `predicate(b, h, q, k) { body }`, which
+  /// checkPredicate has found valid and varying (SemaScore.cpp).
+  std::shared_ptr<const kernels::Predicate>
+  maskExpression(const CallExpr &call);
+
   /// Reads `tensors = [name(extent, ...), ...]` (SemaScore.cpp).
   bool readScoreTensors(const Expr &value,
                         std::vector<kernels::ScoreTensor> &out);

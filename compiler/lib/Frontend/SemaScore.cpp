@@ -7,7 +7,9 @@
 // declared tensor (`tensors = [rel_bias(heads, 32)]`, read as
 // `rel_bias(h, i)`) or a constant, and builtins are checked for arity and
 // constant arguments. The tree then travels as text (its canonical form)
-// in the attn.attention op's `score_fn` attribute.
+// in the attn.attention op's `score_fn` attribute. Mask predicates, once
+// checkPredicate has passed them, become trees through the same builder
+// (maskExpression).
 //
 //===----------------------------------------------------------------------===//
 
@@ -454,6 +456,20 @@ bool SemaContext::readScoreTensors(const Expr &value,
     out.push_back(tensor);
   }
   return ok;
+}
+
+std::shared_ptr<const kernels::Predicate>
+SemaContext::maskExpression(const CallExpr &call) {
+  std::vector<std::string> vars;
+  for (const CallArg &arg : call.args)
+    vars.push_back(llvm::cast<NameExpr>(*arg.value).name);
+  const std::vector<kernels::ScoreTensor> noTensors;
+  std::vector<bool> used;
+  ScoreBuilder builder(*this, vars, noTensors, used);
+  std::optional<Typed> body = builder.build(*call.body);
+  if (!body)
+    return nullptr;
+  return body->node;
 }
 
 std::shared_ptr<const kernels::Predicate>

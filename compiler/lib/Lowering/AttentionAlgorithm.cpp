@@ -19,8 +19,9 @@
 //   computed inside state's update cannot read state.
 // * Two update stages: "full" blocks, which every query of the tile sees
 //   entirely (no mask code at all), and "masked" blocks, which apply the
-//   elementwise mask. Built-in masks (causal, window) are predicates too
-//   (maskPredicate); each (tile, block) pair is classified at run time by
+//   elementwise mask. Built-in masks (causal, window) reach the kernel as
+//   predicates (the front end's prelude, MaskPrelude.cpp); each (tile,
+//   block) pair is classified at run time by
 //   interval arithmetic over the predicate and the key length
 //   (MaskClassification.h), and each stage's RDom is `where`-restricted to
 //   its class, so blocks the mask hides entirely are never computed.
@@ -474,8 +475,9 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.keySegments(kb, b) =
         Tuple(minimum(segmentAt(key, b)), maximum(segmentAt(key, b)));
   }
-  // Built-in mask terms and the user's predicate, as one predicate.
-  const std::shared_ptr<const Predicate> mask = maskPredicate(spec);
+  // Every mask term of the language (causal, window, the user's own), as
+  // one predicate.
+  const std::shared_ptr<const Predicate> &mask = spec.predicate;
   // The elementwise mask, evaluated only in masked stages.
   auto visible = [&](Expr qq, Expr kk, Expr batch, Expr head) -> Expr {
     Expr keep = kk < visibleKeys(batch);

@@ -180,16 +180,12 @@ std::string KernelSpec::name() const {
               readable += "v" + std::to_string(s.valueDim);
             if (s.additive)
               readable += "_additive";
-            if (s.causal)
-              readable += "_causal";
-            if (s.window)
-              readable += "_window" + std::to_string(s.window);
             if (s.keyPadding)
               readable += "_padded";
             if (s.segments)
               readable += "_segments";
             if (s.predicate)
-              readable += "_predicate";
+              readable += "_mask";
             for (ScoreMod mod : s.scoreMods)
               readable += std::string("_") + scoreModName(mod);
             if (s.scoreFn)

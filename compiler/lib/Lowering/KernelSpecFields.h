@@ -126,8 +126,6 @@ template <class V> void visit(V &v, AttentionSpec &s) {
   v.named("scoring", s.additive, d.additive, kScoring);
   if (!s.additive) // Additive scoring has no scale.
     v.required("scale", s.scale);
-  v.optional("causal", s.causal, d.causal);
-  v.optional("window", s.window, d.window);
   v.optional("key_padding", s.keyPadding, d.keyPadding);
   v.optional("segments", s.segments, d.segments);
   v.namedList("score_mods", s.scoreMods, kScoreMods);

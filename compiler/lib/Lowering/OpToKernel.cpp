@@ -138,9 +138,6 @@ FailureOr<k::AttentionSpec> attentionSpecOf(attn::AttentionOp op) {
   spec.valueDim = *vChannels / spec.kvHeads;
   spec.additive = op.getScoring() == attn::Scoring::Additive;
   spec.scale = spec.additive ? 0.0 : op.getEffectiveScale();
-  spec.causal = op.getCausal();
-  if (IntegerAttr window = op.getWindowAttr())
-    spec.window = window.getInt();
   spec.keyPadding = bool(op.getKvLengths());
   spec.segments = bool(op.getSegmentIds());
   for (Attribute attr : op.getScoreMods()) {

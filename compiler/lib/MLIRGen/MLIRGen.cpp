@@ -234,18 +234,14 @@ AttentionResult MLIRGenImpl::core(const std::string &prefix,
       builder.getI64IntegerAttr(scoreDim),
       attn::ScoringAttr::get(ctx, additive ? attn::Scoring::Additive
                                            : attn::Scoring::Dot),
-      scale, spec.mask.causal ? builder.getUnitAttr() : UnitAttr(),
-      spec.mask.window ? builder.getI64IntegerAttr(spec.mask.window)
-                       : IntegerAttr(),
-      builder.getArrayAttr(mods), softcap,
+      scale, builder.getArrayAttr(mods), softcap,
       attn::EmptyRowsAttr::get(ctx, spec.emptyRows == EmptyRowPolicy::Uniform
                                         ? attn::EmptyRows::Uniform
                                         : attn::EmptyRows::Zero),
       attn::ProbsAttr::get(ctx, probsMode), scoreFn, names);
   attn::dropDefaultAttributes(op);
   if (spec.mask.predicate)
-    generatePredicate(builder, op.getMask(), *spec.mask.predicate, unit,
-                      [&](llvm::SMLoc where) { return loc(where); });
+    generatePredicate(builder, op.getMask(), *spec.mask.predicate, at);
   return {op.getOutput(), op.getProbabilities()};
 }
 
@@ -287,9 +283,8 @@ AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
   Value scoreWeight =
       additive ? param(prefix + "score_weight", {spec.heads, scoreDim}, at)
                : Value();
-  AttentionResult result =
-      core(prefix, spec, headDim, q, k, v, kvLengths, bias, scoreWeight,
-           segmentIds);
+  AttentionResult result = core(prefix, spec, headDim, q, k, v, kvLengths, bias,
+                                scoreWeight, segmentIds);
   result.output = linearParams(result.output, prefix + "out_proj.", dModel,
                                outWidth, spec.projectionBias, at);
   return result;

@@ -1,86 +1,72 @@
 //===- PredicateGen.cpp - Mask predicates to arith ops --------------------===//
 //
-// A direct recursive translation: integers become `index` values, conditions
-// `i1`. `!c` is `c xor true`; unary minus is `0 - x`; min and max are
-// arith.minsi and arith.maxsi. The recursion keeps its frames small, so the
-// deepest tree the parser allows fits on the stack, sanitizers included.
+// A direct recursive translation of the mask's expression tree: integers
+// become `index` values, conditions `i1`; a constant is a condition where
+// its context wants one (an operand of `&&`, `||`, xor, or compared with a
+// condition). `!c` arrives as `c xor true`, unary minus as `0 - x`; min and
+// max are arith.minsi and arith.maxsi. The recursion keeps its frames small,
+// so the deepest tree the parser allows fits on the stack, sanitizers
+// included.
 //
 //===----------------------------------------------------------------------===//
 
 #include "PredicateGen.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Lowering/MaskClassification.h"
 
-#include "llvm/ADT/StringMap.h"
-#include "llvm/Support/Casting.h"
 #include "llvm/Support/Compiler.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 using namespace attnc;
+using kernels::Predicate;
 
 namespace {
 
 class PredicateBuilder {
 public:
-  PredicateBuilder(OpBuilder &builder, const CompileUnit &unit,
-                   llvm::function_ref<Location(llvm::SMLoc)> locate,
-                   llvm::StringMap<Value> vars)
-      : b(builder), unit(unit), locate(locate), vars(std::move(vars)) {}
+  PredicateBuilder(OpBuilder &builder, Location at, Block &block)
+      : b(builder), at(at), block(block) {}
 
   /// Recurses over the tree. Only this function is on the stack once per
   /// level, so it holds nothing but operand values: the op builders, whose
   /// frames are large (above all under the sanitizers), are kept out of line
   /// below. The parser bounds the depth (kMaxExpressionTerms).
-  Value build(const Expr &expr) {
-    if (auto *e = llvm::dyn_cast<UnaryExpr>(&expr))
-      return unary(*e, build(*e->operand));
-    if (auto *e = llvm::dyn_cast<CallExpr>(&expr)) {
-      Value lhs = build(*e->args[0].value);
-      Value rhs = build(*e->args[1].value);
-      return call(*e, lhs, rhs);
-    }
-    if (auto *e = llvm::dyn_cast<BinaryExpr>(&expr)) {
-      Value lhs = build(*e->lhs);
-      Value rhs = build(*e->rhs);
-      return binary(*e, lhs, rhs);
-    }
-    return leaf(expr);
+  Value build(const Predicate &p, bool wantCondition) {
+    if (p.operands.empty())
+      return leaf(p, wantCondition);
+    if (p.operands.size() != 2)
+      llvm::report_fatal_error("a mask predicate holds a score operation");
+    bool conditions = operandsAreConditions(p);
+    Value lhs = build(*p.operands[0], conditions);
+    Value rhs = build(*p.operands[1], conditions);
+    return binary(p.op, lhs, rhs);
   }
 
 private:
-  LLVM_ATTRIBUTE_NOINLINE Value leaf(const Expr &expr) {
-    Location at = locate(expr.getLoc());
-    if (auto *e = llvm::dyn_cast<IntExpr>(&expr))
-      return b.create<arith::ConstantIndexOp>(at, e->value);
-    if (auto *e = llvm::dyn_cast<BoolExpr>(&expr))
-      return b.create<arith::ConstantIntOp>(at, e->value, 1);
-    auto &e = llvm::cast<NameExpr>(expr);
-    if (Value var = vars.lookup(e.name))
-      return var;
-    return b.create<arith::ConstantIndexOp>(at, unit.intConstants.at(e.name));
+  static bool operandsAreConditions(const Predicate &p) {
+    using Op = Predicate::Op;
+    if (p.op == Op::And || p.op == Op::Or || p.op == Op::Xor)
+      return true;
+    return (p.op == Op::Eq || p.op == Op::Ne) &&
+           (kernels::isCondition(*p.operands[0]) ||
+            kernels::isCondition(*p.operands[1]));
   }
 
-  LLVM_ATTRIBUTE_NOINLINE Value unary(const UnaryExpr &e, Value operand) {
-    Location at = locate(e.getLoc());
-    if (e.op == UnaryExpr::Op::Not)
-      return b.create<arith::XOrIOp>(at, operand,
-                                     b.create<arith::ConstantIntOp>(at, 1, 1));
-    return b.create<arith::SubIOp>(at, b.create<arith::ConstantIndexOp>(at, 0),
-                                   operand);
+  LLVM_ATTRIBUTE_NOINLINE Value leaf(const Predicate &p, bool wantCondition) {
+    if (p.op == Predicate::Op::Var)
+      return block.getArgument(unsigned(p.value));
+    if (p.op != Predicate::Op::Const)
+      llvm::report_fatal_error("a mask predicate holds a score operation");
+    if (wantCondition)
+      return b.create<arith::ConstantIntOp>(at, p.value != 0, 1);
+    return b.create<arith::ConstantIndexOp>(at, p.value);
   }
 
-  LLVM_ATTRIBUTE_NOINLINE Value call(const CallExpr &e, Value lhs, Value rhs) {
-    Location at = locate(e.getLoc());
-    if (e.callee == "min")
-      return b.create<arith::MinSIOp>(at, lhs, rhs);
-    return b.create<arith::MaxSIOp>(at, lhs, rhs);
-  }
-
-  LLVM_ATTRIBUTE_NOINLINE Value binary(const BinaryExpr &e, Value lhs,
-                                       Value rhs) {
-    Location at = locate(e.getLoc());
-    using Op = BinaryExpr::Op;
+  LLVM_ATTRIBUTE_NOINLINE Value binary(Predicate::Op op, Value lhs, Value rhs) {
+    using Op = Predicate::Op;
     using Pred = arith::CmpIPredicate;
-    switch (e.op) {
+    switch (op) {
     case Op::Add:
       return b.create<arith::AddIOp>(at, lhs, rhs);
     case Op::Sub:
@@ -91,10 +77,16 @@ private:
       return b.create<arith::DivSIOp>(at, lhs, rhs);
     case Op::Rem:
       return b.create<arith::RemSIOp>(at, lhs, rhs);
+    case Op::Min:
+      return b.create<arith::MinSIOp>(at, lhs, rhs);
+    case Op::Max:
+      return b.create<arith::MaxSIOp>(at, lhs, rhs);
     case Op::And:
       return b.create<arith::AndIOp>(at, lhs, rhs);
     case Op::Or:
       return b.create<arith::OrIOp>(at, lhs, rhs);
+    case Op::Xor:
+      return b.create<arith::XOrIOp>(at, lhs, rhs);
     case Op::Eq:
       return b.create<arith::CmpIOp>(at, Pred::eq, lhs, rhs);
     case Op::Ne:
@@ -107,33 +99,26 @@ private:
       return b.create<arith::CmpIOp>(at, Pred::sgt, lhs, rhs);
     case Op::Ge:
       return b.create<arith::CmpIOp>(at, Pred::sge, lhs, rhs);
-    case Op::Intersect:
+    default:
       break;
     }
-    llvm_unreachable("Sema rejects '&' in predicates");
+    llvm::report_fatal_error("a mask predicate holds a score operation");
   }
 
   OpBuilder &b;
-  const CompileUnit &unit;
-  llvm::function_ref<Location(llvm::SMLoc)> locate;
-  llvm::StringMap<Value> vars;
+  Location at;
+  Block &block;
 };
 
 } // namespace
 
-void attnc::generatePredicate(
-    OpBuilder &builder, Region &region, const CallExpr &predicate,
-    const CompileUnit &unit, llvm::function_ref<Location(llvm::SMLoc)> locate) {
+void attnc::generatePredicate(OpBuilder &builder, Region &region,
+                              const Predicate &mask, Location at) {
   OpBuilder::InsertionGuard guard(builder);
-  Location at = locate(predicate.getLoc());
   Type index = builder.getIndexType();
   Block *block = builder.createBlock(&region, {}, {index, index, index, index},
                                      {at, at, at, at});
-  llvm::StringMap<Value> vars;
-  for (unsigned i = 0; i < 4; ++i)
-    vars[llvm::cast<NameExpr>(*predicate.args[i].value).name] =
-        block->getArgument(i);
-  PredicateBuilder gen(builder, unit, locate, std::move(vars));
-  Value keep = gen.build(*predicate.body);
+  PredicateBuilder gen(builder, at, *block);
+  Value keep = gen.build(mask, /*wantCondition=*/true);
   builder.create<attn::YieldOp>(at, keep);
 }

@@ -359,10 +359,6 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
                 evaluateScore(*s.scoreFn, s.scoreTensors, extras.scoreTensors,
                               b, h, position, j, score);
           bool keep = true;
-          if (s.causal)
-            keep = keep && j <= position;
-          if (s.window)
-            keep = keep && std::llabs(position - j) < s.window;
           if (s.keyPadding)
             keep = keep && j < extras.kvLengths[b];
           if (s.segments) {

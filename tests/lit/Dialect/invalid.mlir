@@ -281,14 +281,6 @@ func @attention_duplicate_modifier(%q: tensor<?x?x64xf32>) {
 
 // -----
 
-func @attention_window(%q: tensor<?x?x64xf32>) {
-  // expected-error @+1 {{'attn.attention' op window must be positive, got 0}}
-  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, window = 0 : i64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
-  return
-}
-
-// -----
-
 func @attention_additive_needs_weight(%q: tensor<?x?x64xf32>) {
   // expected-error @+1 {{'attn.attention' op additive scoring needs a score_weight operand}}
   %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, scoring = #attn.scoring<additive>} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>

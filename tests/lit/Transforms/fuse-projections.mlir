@@ -23,7 +23,7 @@ func @self_attention_qkv(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
   %q = attn.linear %x, %wq, %bq : (tensor<?x?x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
   %k = attn.linear %x, %wk, %bk : (tensor<?x?x32xf32>, tensor<8x32xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   %v = attn.linear %x, %wv, %bv : (tensor<?x?x32xf32>, tensor<8x32xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
-  %o = attn.attention %q, %k, %v attributes {causal, head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64} : (tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x32xf32>
+  %o = attn.attention %q, %k, %v attributes {head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64} : (tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x32xf32>
   return %o : tensor<?x?x32xf32>
 }
 

@@ -33,6 +33,6 @@ func @grouped_query_and_embedding(%t: tensor<?x?xi32>) -> tensor<*xf32> {
   %kv = attn.linear %x, %wkv : (tensor<*xf32>, tensor<32x64xf32>) -> tensor<*xf32>
   %k = attn.slice %kv {axis = 2 : i64, offset = 0 : i64, size = 16 : i64} : tensor<*xf32> -> tensor<*xf32>
   // CHECK: attn.attention {{.*}} -> tensor<?x?x64xf32>
-  %o = attn.attention %x, %k, %k attributes {causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64} : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %o = attn.attention %x, %k, %k attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 1 : i64} : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
   return %o : tensor<*xf32>
 }

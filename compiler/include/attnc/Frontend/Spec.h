@@ -36,8 +36,9 @@ constexpr int64_t kMaxFeedForward = 262144;
 constexpr int64_t kMaxVocab = int64_t(1) << 24;
 /// max_len.
 constexpr int64_t kMaxLen = int64_t(1) << 20;
-/// window(n).
-constexpr int64_t kMaxWindow = int64_t(1) << 30;
+/// The arguments of named mask terms, like window(n): below 2^30, as every
+/// integer in a predicate.
+constexpr int64_t kMaxMaskParameter = (int64_t(1) << 30) - 1;
 /// Every integer a predicate computes with at compile time (literals,
 /// constants and constant subexpressions) has a magnitude below this, so
 /// that adding one to an index below 2^30 cannot overflow 32 bits.
@@ -76,14 +77,17 @@ struct ScoreMod {
 
 /// The intersection of every mask term of an attention block.
 struct MaskSpec {
-  bool causal = false;
   bool keyPadding = false;
   /// Packed sequences: keep segment_ids[b, q] == segment_ids[b, k].
   bool segments = false;
   llvm::SMLoc segmentsLoc;
-  int64_t window = 0; ///< 0: none; else keep |q - k| < window.
-  /// `predicate(b, h, q, k) { body }`, or null.
-  const CallExpr *predicate = nullptr;
+  /// Every other term (the prelude's named ones like causal and window(n),
+  /// and the user's predicates) as one expression tree over (b, h, q, k),
+  /// joined by `&&`; null when there is none.
+  std::shared_ptr<const kernels::Predicate> predicate;
+  /// The first named term that relates positions of one sequence
+  /// ("causal"), which a cross-attention may not have; empty if none.
+  std::string sameSequenceTerm;
 };
 
 /// An `attention` block: one variant of multi-head attention.

@@ -152,8 +152,6 @@ struct AttentionSpec {
   int64_t heads = 1, kvHeads = 1, headDim = 64, valueDim = 64;
   bool additive = false; ///< Bahdanau scoring with a [heads, headDim] weight.
   double scale = 0.125;  ///< Dot scoring only.
-  bool causal = false;
-  int64_t window = 0; ///< 0: no window; else |q - k| < window.
   bool keyPadding = false;
   /// Packed sequences: query position p sees key k only when
   /// segment_ids[b, p] == segment_ids[b, k] (a run-time [batch, kv_len]
@@ -161,7 +159,10 @@ struct AttentionSpec {
   bool segments = false;
   std::vector<ScoreMod> scoreMods; ///< Applied in order.
   double softcap = 0;
-  std::shared_ptr<const Predicate> predicate; ///< Or null.
+  /// The mask over (b, h, q, k), every term of the language (causal,
+  /// window(n), the user's predicates) joined by `&&`; null: no mask but
+  /// key padding and segments.
+  std::shared_ptr<const Predicate> predicate;
   EmptyRows emptyRows = EmptyRows::Zero;
   Probs probs = Probs::None;
   /// A score function over the score (Var 4) and the indices, applied after

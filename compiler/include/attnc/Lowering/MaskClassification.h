@@ -31,12 +31,6 @@
 namespace attnc {
 namespace kernels {
 
-/// The mask predicate of an attention spec: its built-in terms (causal,
-/// window) as predicates, and the user's predicate, joined by `&&`; null
-/// when neither is present. Key padding is not part of it: its bound is a
-/// run-time tensor, which the callers add themselves.
-std::shared_ptr<const Predicate> maskPredicate(const AttentionSpec &spec);
-
 /// Whether `p` yields a condition rather than an integer.
 inline bool isCondition(const Predicate &p) {
   using Op = Predicate::Op;
@@ -304,6 +298,28 @@ private:
     return {x.lo < y.hi, x.hi >= y.lo};
   }
 };
+
+/// Whether `mask` provably hides every later key from each query position
+/// below `positions` (b < batch, h < heads): then a step of greedy decoding,
+/// which sees only the keys computed so far, computes what the whole
+/// sequence would. Proved position by position by the classifier, so it is
+/// exact for causal and conservative (false) when unsure; null hides
+/// nothing.
+inline bool hidesLaterKeys(const Predicate *mask, int64_t batch, int64_t heads,
+                           int64_t positions) {
+  if (!mask)
+    return false;
+  using Range = IntRange<ExactArithmetic>;
+  for (int64_t t = 0; t + 1 < positions; ++t) {
+    MaskClassifier<ExactArithmetic> classifier(
+        {Range::of(0, std::max<int64_t>(batch - 1, 0), 32),
+         Range::of(0, std::max<int64_t>(heads - 1, 0), 32), Range::of(t, t, 32),
+         Range::of(t + 1, positions - 1, 32)});
+    if (classifier.truth(*mask).canBeTrue)
+      return false;
+  }
+  return true;
+}
 
 } // namespace kernels
 } // namespace attnc

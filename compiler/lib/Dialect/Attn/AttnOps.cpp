@@ -370,9 +370,6 @@ static LogicalResult verify(AttentionOp op) {
                           "together");
   if (failed(verifyScoreFunction(op)))
     return failure();
-  if (IntegerAttr window = op.getWindowAttr())
-    if (window.getInt() <= 0)
-      return op.emitOpError("window must be positive, got ") << window.getInt();
 
   // Operand shapes: [batch, length, heads * dim].
   for (auto [value, name] :

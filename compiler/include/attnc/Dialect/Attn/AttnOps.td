@@ -266,11 +266,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
       (`(add s (tensor 0 h (t5_bucket (sub k q) 32 128 1)))`), reading the
       `score_tensors` operands (static shapes), named by
       `score_tensor_names` (docs/dsl.md, Score functions).
-    - Masks, intersected: `causal` (k <= q), `window` (|q - k| < window),
-      key padding (k < kv_lengths[b], with the `kv_lengths` operand), packed
-      sequences (segment_ids[b, q] == segment_ids[b, k], with the
-      `segment_ids` operand `[batch, kv_len]`), and the optional `mask`
-      region, a predicate over (batch, head, q, k) indices.
+    - Masks, intersected: key padding (k < kv_lengths[b], with the
+      `kv_lengths` operand), packed sequences (segment_ids[b, q] ==
+      segment_ids[b, k], with the `segment_ids` operand `[batch, kv_len]`),
+      and the optional `mask` region, a predicate over (batch, head, q, k)
+      indices. The language's mask terms (`causal`, `window(n)`, the user's
+      predicates) all arrive here as that one region: causal is
+      `arith.cmpi sle, %k, %q`.
     - `empty_rows`: a query row whose keys are all masked outputs zeros
       (`zero`, the default) or the mean of all values (`uniform`); never NaN.
     - `probs`: also return the probabilities, `[batch, heads, q_len, kv_len]`
@@ -278,7 +280,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
 
     ```mlir
     %o = attn.attention %q, %k, %v lengths(%len) {
-        causal, head_dim = 64 : i64, num_heads = 8 : i64, num_kv_heads = 2 : i64,
+        head_dim = 64 : i64, num_heads = 8 : i64, num_kv_heads = 2 : i64,
         scale = 1.250000e-01 : f64, scoring = #attn.scoring<dot>}
         : (tensor<?x?x512xf32>, tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<?xi32>)
         -> tensor<?x?x512xf32>
@@ -309,8 +311,6 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
                        DefaultValuedAttr<Attn_ScoringAttr,
                          "::attnc::attn::Scoring::Dot">:$scoring,
                        OptionalAttr<F64Attr>:$scale,
-                       UnitAttr:$causal,
-                       OptionalAttr<I64Attr>:$window,
                        DefaultValuedAttr<Attn_ScoreModArrayAttr, "{}">:$score_mods,
                        OptionalAttr<F64Attr>:$softcap,
                        DefaultValuedAttr<Attn_EmptyRowsAttr,
