@@ -6,7 +6,7 @@ set(ATTNC_FRONTEND_SOURCES
   Frontend/ASTDump.cpp
   Frontend/Diagnostics.cpp
   Frontend/Lexer.cpp
-  Frontend/MaskPrelude.cpp
+  Frontend/Prelude.cpp
   Frontend/Parser.cpp
   Frontend/Sema.cpp
   Frontend/SemaExpr.cpp

@@ -135,7 +135,7 @@ referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
     extras.kvLengths = t.i32.at(0);
   if (s.segments)
     extras.segmentIds = t.i32.at(s.keyPadding ? 1 : 0);
-  if (s.has(k::ScoreMod::Bias))
+  if (s.readsBias())
     extras.bias = f.at(next++);
   if (s.additive)
     extras.scoreWeight = f.at(next++);

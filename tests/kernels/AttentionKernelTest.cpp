@@ -84,7 +84,7 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
   extras.kvLengths = shape.kvLengths;
   if (extras.kvLengths.empty())
     extras.kvLengths.assign(B, int32_t(Lk));
-  if (s.has(ScoreMod::Bias))
+  if (s.readsBias())
     extras.bias = randomTensor(B * s.heads * Lq * Lk, seed + 3, -2, 2);
   if (s.additive)
     extras.scoreWeight = randomTensor(s.heads * s.headDim, seed + 4);
@@ -126,7 +126,7 @@ void check(const AttentionSpec &s, const attnc_kernel_entry &entry,
     inputs.push_back({nullptr, extras.kvLengths.data(), {B}});
   if (s.segments)
     inputs.push_back({nullptr, extras.segmentIds.data(), {B, Lk}});
-  if (s.has(ScoreMod::Bias))
+  if (s.readsBias())
     inputs.push_back({extras.bias.data(), nullptr, {B, s.heads, Lq, Lk}});
   if (s.additive)
     inputs.push_back(
@@ -194,7 +194,8 @@ TEST(AttentionKernels, LargeLogitsStayFinite) {
   KernelSet set(attention_registry__host);
   for (const auto &[name, spec] : set.specs()) {
     auto *s = std::get_if<AttentionSpec>(&spec.family);
-    if (!s || s->additive || s->has(ScoreMod::Softcap))
+    if (!s || s->additive ||
+        (s->scoreFn && s->scoreFn->uses(Predicate::Op::Tanh))) // softcap
       continue;
     // Inputs large enough that |q . k| * scale reaches about 1e4: the
     // largest of ~1e3 products of uniform +-m vectors is near

@@ -85,11 +85,18 @@ AttentionSpec specFrom(const json &block) {
                           ") (lt (sub k q) " + std::to_string(w) + "))"));
   if (!block["predicate"].is_null())
     join(predicateFrom(block["predicate"]));
-  for (const std::string mod : block["score_mods"])
-    s.scoreMods.push_back(mod == "softcap" ? ScoreMod::Softcap
-                          : mod == "alibi" ? ScoreMod::Alibi
-                                           : ScoreMod::Bias);
-  s.softcap = block["softcap"];
+  // The score modifiers as docs/dsl.md defines them, each applied to the
+  // score the ones before it made.
+  for (const std::string mod : block["score_mods"]) {
+    std::string cap = "(float " + block["softcap"].dump() + ")";
+    std::string term =
+        mod == "softcap" ? "(mul " + cap + " (tanh (div s " + cap + ")))"
+        : mod == "alibi" ? "(sub s (mul (alibi_slope h " +
+                               std::to_string(s.heads) + ") (abs (sub q k))))"
+                         : "(add s (bias_at))";
+    auto tree = Predicate::parse(term);
+    s.scoreFn = s.scoreFn ? substituteScore(*tree, s.scoreFn) : tree;
+  }
   s.emptyRows =
       block["empty_rows"] == "uniform" ? EmptyRows::Uniform : EmptyRows::Zero;
   s.probs = block["probs"] == "per_head"    ? Probs::PerHead
@@ -136,7 +143,7 @@ void checkShape(const AttentionSpec &s, const attnc_kernel_entry &entry,
   std::vector<float> v = randomTensor(B * Lk * vW, seed + 2);
   reference::AttentionExtras extras;
   extras.kvLengths = shape["kv_lengths"].get<std::vector<int32_t>>();
-  if (s.has(ScoreMod::Bias)) {
+  if (s.readsBias()) {
     extras.bias = randomTensor(B * s.heads * Lq * Lk, seed + 3, -2, 2);
     for (float &x : extras.bias) // Very negative logits, still finite.
       x += shape["bias_offset"].get<float>();
@@ -163,7 +170,7 @@ void checkShape(const AttentionSpec &s, const attnc_kernel_entry &entry,
                                    {v.data(), nullptr, {B, Lk, vW}}};
   if (s.keyPadding)
     inputs.push_back({nullptr, extras.kvLengths.data(), {B}});
-  if (s.has(ScoreMod::Bias))
+  if (s.readsBias())
     inputs.push_back({extras.bias.data(), nullptr, {B, s.heads, Lq, Lk}});
   std::vector<float> out(B * Lq * s.heads * s.valueDim, NAN);
   std::vector<TensorArg> outputs = {

@@ -72,7 +72,7 @@ TEST_P(BiasBroadcast, MatchesTheReference) {
   spec.heads = spec.kvHeads = kHeads;
   spec.headDim = spec.valueDim = kHeadDim;
   spec.scale = 1.0 / std::sqrt(double(kHeadDim));
-  spec.scoreMods = {kernels::ScoreMod::Bias};
+  spec.scoreFn = kernels::Predicate::parse("(add s (bias_at))");
   spec.probs = kernels::Probs::PerHead;
   reference::AttentionExtras extras;
   extras.bias = values(bias);

@@ -61,12 +61,12 @@ AttentionSpec everyAttentionField() {
   s.valueDim = 16;
   s.scale = 0.25;
   s.keyPadding = true;
-  s.scoreMods = {ScoreMod::Softcap, ScoreMod::Alibi, ScoreMod::Bias};
-  s.softcap = 50.0;
   using Op = Predicate::Op;
   s.predicate = node(Op::Or, node(Op::Le, leaf(Op::Var, 3), leaf(Op::Var, 2)),
                      node(Op::Lt, leaf(Op::Var, 3), leaf(Op::Const, 16)));
   s.emptyRows = EmptyRows::Uniform;
+  s.scoreFn = Predicate::parse(
+      "(add (mul (float 50) (tanh (div s (float 50)))) (bias_at))");
   s.probs = Probs::HeadMean;
   return s;
 }
@@ -116,9 +116,9 @@ TEST(KernelSpec, PinnedCanonicalTextAndNames) {
 
   EXPECT_EQ(KernelSpec{everyAttentionField()}.canonical(),
             "attention heads=4 kv_heads=2 head_dim=32 value_dim=16 scale=0.25 "
-            "key_padding=1 score_mods=softcap,alibi,bias "
-            "softcap=50 predicate=(or (le k q) (lt k 16)) "
-            "empty_rows=uniform probs=head_mean");
+            "key_padding=1 predicate=(or (le k q) (lt k 16)) "
+            "empty_rows=uniform probs=head_mean score_fn=(add (mul (float 50) "
+            "(tanh (div s (float 50)))) (bias_at))");
   KernelSpec f16{LinearSpec{7, 9, false, Activation::GELU}, DType::F16};
   EXPECT_EQ(f16.canonical(), "linear dtype=f16 in=7 out=9 bias=0 "
                              "activation=gelu");
@@ -133,20 +133,19 @@ TEST(KernelSpec, DefaultValuedFieldsAreAbsent) {
   // Explicitly set to their defaults: the same text as leaving them alone.
   AttentionSpec explicitDefaults = benchAttention(false);
   explicitDefaults.keyPadding = false;
-  explicitDefaults.softcap = 0;
   explicitDefaults.emptyRows = EmptyRows::Zero;
   explicitDefaults.probs = Probs::None;
   KernelSpec spec{explicitDefaults};
   EXPECT_EQ(spec.canonical(), KernelSpec{benchAttention(false)}.canonical());
-  for (const char *field : {"dtype", "scoring", "key_padding", "score_mods",
-                            "softcap", "predicate", "empty_rows", "probs"}) {
+  for (const char *field : {"dtype", "scoring", "key_padding", "predicate",
+                            "empty_rows", "probs", "score_fn"}) {
     EXPECT_EQ(spec.canonical().find(field), std::string::npos) << field;
     EXPECT_FALSE(json::parse(spec.toJSON()).contains(field)) << field;
   }
   // The same fields away from their defaults are present.
   std::string every = KernelSpec{everyAttentionField()}.canonical();
-  for (const char *field : {"key_padding=", "score_mods=", "softcap=",
-                            "predicate=", "empty_rows=", "probs="})
+  for (const char *field :
+       {"key_padding=", "predicate=", "empty_rows=", "probs=", "score_fn="})
     EXPECT_NE(every.find(field), std::string::npos) << field;
 }
 
@@ -164,7 +163,6 @@ TEST(KernelSpec, EveryFamilyRoundTripsThroughJSON) {
   AttentionSpec every = everyAttentionField();
   auto back = std::get<AttentionSpec>(
       KernelSpec::fromJSON(KernelSpec{every}.toJSON()).family);
-  EXPECT_EQ(back.scoreMods, every.scoreMods);
   EXPECT_EQ(back.predicate->canonical(), every.predicate->canonical());
   EXPECT_EQ(back.probs, Probs::HeadMean);
   EXPECT_EQ(back.emptyRows, EmptyRows::Uniform);
@@ -204,8 +202,8 @@ TEST(KernelSpec, UnknownNamesAreErrors) {
       {R"({"family": "add", "width": 3, "dtype": "bf16"})", "dtype", "bf16"},
       {R"({"family": "linear", "in": 3, "out": 5, "activation": "swish"})",
        "activation", "swish"},
-      {attention + R"("score_mods": ["softcap", "tanh"]})", "score_mods",
-       "tanh"},
+      {attention + R"("score_mods": ["softcap"]})", "unknown field",
+       "score_mods"},
       {attention + R"("empty_rows": "nan"})", "empty_rows", "nan"},
       {attention + R"("probs": "all"})", "probs", "all"},
       {attention + R"("scoring": "cosine"})", "scoring", "cosine"},

@@ -35,13 +35,12 @@ attention a {
   const AttentionSpec &a = *unit->attentions.at(0);
   ASSERT_TRUE(a.scoreFn);
   EXPECT_EQ(a.scoreFn->canonical(),
-            "(add (div (sub 0 s) (float 2)) (mul (tensor 0 h (t5_bucket "
-            "(sub k q) 32 128 1)) (rem q 2)))");
+            "(add (div (sub 0 (sub s (mul (alibi_slope h 4) (abs (sub q "
+            "k))))) (float 2)) (mul (tensor 0 h (t5_bucket (sub k q) 32 128 "
+            "1)) (rem q 2)))");
   ASSERT_EQ(a.scoreTensors.size(), 1u);
   EXPECT_EQ(a.scoreTensors[0].name, "rel");
   EXPECT_EQ(a.scoreTensors[0].shape, (std::vector<int64_t>{4, 32}));
-  ASSERT_EQ(a.scoreMods.size(), 1u);
-  EXPECT_EQ(a.scoreMods[0].kind, ScoreModKind::Alibi);
 }
 
 TEST(ScoreFunction, CanonicalTextParsesBack) {
@@ -90,21 +89,6 @@ TEST(ScoreFunction, SpecTextAndJSON) {
   EXPECT_EQ(plainSpec.toJSON().find("score_fn"), std::string::npos);
   EXPECT_EQ(kernels::KernelSpec::fromJSON(plainSpec.toJSON()).canonical(),
             plainSpec.canonical());
-}
-
-TEST(ScoreFunction, BuiltInsAreExpressions) {
-  kernels::AttentionSpec a;
-  a.heads = 2;
-  EXPECT_EQ(a.scoreExpression(), nullptr);
-  a.scoreMods = {kernels::ScoreMod::Softcap, kernels::ScoreMod::Alibi,
-                 kernels::ScoreMod::Bias};
-  a.softcap = 30;
-  EXPECT_EQ(a.scoreExpression()->canonical(),
-            "(add (sub (mul (float 30) (tanh (div s (float 30)))) (mul "
-            "(alibi_slope h 2) (abs (sub q k)))) (bias_at))");
-  a.scoreFn = kernels::Predicate::parse("(mul s s)");
-  std::string both = a.scoreExpression()->canonical();
-  EXPECT_EQ(both.rfind("(mul (add (sub (mul (float 30)", 0), 0u) << both;
 }
 
 TEST(ScoreFunction, T5ThresholdsGiveTheReferenceBuckets) {

@@ -90,17 +90,57 @@ TEST(Sema, NamedMaskTermsAreTheirDefinitions) {
             "test.attn:2:47: error: unknown mask 'causal'");
 }
 
-TEST(Sema, ScoreModifiersKeepTheirOrder) {
-  Snippet snippet("attention a { heads = 2; head_dim = 8; "
-                  "score_mod = [alibi, softcap(30), bias]; }");
+/// The canonical score expression of a one-block file, or its first error.
+std::string scoreOf(const std::string &mods) {
+  Snippet snippet("const c = 30;\nattention a { heads = 2; head_dim = 8; "
+                  "score_mod = " +
+                  mods + "; }");
   auto unit = snippet.analyze();
-  ASSERT_TRUE(unit) << snippet.output();
-  const auto &mods = unit->attentions[0]->scoreMods;
-  ASSERT_EQ(mods.size(), 3u);
-  EXPECT_EQ(mods[0].kind, ScoreModKind::Alibi);
-  EXPECT_EQ(mods[1].kind, ScoreModKind::Softcap);
-  EXPECT_DOUBLE_EQ(mods[1].softcap, 30.0);
-  EXPECT_EQ(mods[2].kind, ScoreModKind::Bias);
+  if (!unit)
+    return snippet.firstLine();
+  const auto &fn = unit->attentions[0]->scoreFn;
+  return fn ? fn->canonical() : "none";
+}
+
+TEST(Sema, ScoreModifiersApplyInOrder) {
+  // Each modifier sees the score the ones before it made.
+  EXPECT_EQ(scoreOf("[alibi, softcap(30), bias]"),
+            "(add (mul (float 30) (tanh (div (sub s (mul (alibi_slope h 2) "
+            "(abs (sub q k)))) (float 30)))) (bias_at))");
+  EXPECT_EQ(scoreOf("[bias, score(x, b, h, q, k) { x * x }]"),
+            "(mul (add s (bias_at)) (add s (bias_at)))");
+  EXPECT_EQ(scoreOf("none"), "none");
+}
+
+TEST(Sema, NamedScoreModifiersAreTheirDefinitions) {
+  // docs/dsl.md's definitions, written by hand: the prelude must agree.
+  EXPECT_EQ(scoreOf("softcap(c)"),
+            scoreOf("score(s, b, h, q, k) { 30.0 * tanh(s / 30.0) }"));
+  EXPECT_EQ(scoreOf("softcap(2.5)"),
+            scoreOf("score(x, b, h, q, k) { 2.5 * tanh(x / 2.5) }"));
+  EXPECT_EQ(scoreOf("alibi"), scoreOf("score(s, b, hh, i, j) { s - "
+                                      "alibi_slope(hh) * abs(i - j) }"));
+  EXPECT_EQ(scoreOf("bias"),
+            scoreOf("score(s, b, h, q, k) { s + bias(b, h, q, k) }"));
+  // Arguments are checked against the modifier's row.
+  EXPECT_EQ(scoreOf("softcap(0)"),
+            "test.attn:2:60: error: softcap must be a positive number, got "
+            "integer 0");
+  EXPECT_EQ(scoreOf("softcap"),
+            "test.attn:2:52: error: softcap needs its cap: softcap(30.0)");
+  EXPECT_EQ(scoreOf("softcap(1, 2)"),
+            "test.attn:2:52: error: softcap takes one cap: softcap(30.0)");
+  EXPECT_EQ(scoreOf("[alibi, alibi]"),
+            "test.attn:2:60: error: score modifier appears twice");
+  EXPECT_EQ(scoreOf("alibi(2)").substr(0, 53),
+            "test.attn:2:52: error: unknown score modifier 'alibi'");
+  // The built-ins a score function can call read their own indices.
+  EXPECT_EQ(scoreOf("score(s, b, h, q, k) { s + bias(b, h, k, q) }"),
+            "test.attn:2:79: error: bias reads the bias input at the score's "
+            "own element: bias(b, h, q, k)");
+  EXPECT_EQ(scoreOf("score(s, b, h, q, k) { s * alibi_slope(0) }"),
+            "test.attn:2:79: error: alibi_slope reads the score's own head: "
+            "alibi_slope(h)");
 }
 
 TEST(Sema, LayersAndModelsResolveReferences) {

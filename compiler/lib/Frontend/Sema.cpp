@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Frontend/Sema.h"
-#include "MaskPrelude.h"
+#include "Prelude.h"
 #include "SemaImpl.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -22,6 +22,7 @@
 #include "Halide.h"
 
 #include <cctype>
+#include <cmath>
 
 using namespace attnc;
 using namespace attnc::sema;
@@ -72,8 +73,11 @@ private:
   // Attention field helpers.
   void readScoring(FieldSet &fields, const Field &field, AttentionSpec &spec);
   void readMask(FieldSet &fields, const Field &field, MaskSpec &mask);
+  /// The arguments of a use of a named score modifier, checked against it.
+  std::optional<std::vector<double>> readScoreArguments(const PreludeTerm &term,
+                                                        const Expr &item);
   /// The arguments of a use of a named mask term, checked against it.
-  std::optional<std::vector<int64_t>> readMaskArguments(const MaskTerm &term,
+  std::optional<std::vector<int64_t>> readMaskArguments(const PreludeTerm &term,
                                                         const Expr &item);
   void readScoreMods(FieldSet &fields, const Field &field, AttentionSpec &spec);
   // Layer and model helpers.
@@ -314,7 +318,7 @@ void Sema::analyzeAttention(const Decl &decl) {
   if (const Field *f = fields.get("score_mod"); f && tensorsOk)
     readScoreMods(fields, *f, *spec);
   if (const Field *f = fields.get("tensors"))
-    if (fields.ok() && !spec->scoreFn) {
+    if (fields.ok() && !spec->hasScoreFunction) {
       diags.error(f->value->getLoc(), "tensors are read only by a score "
                                       "function: score_mod = score(s, b, h, "
                                       "q, k) { ... }");
@@ -432,7 +436,7 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
                                            "predicate"};
   std::vector<llvm::StringRef> known(std::begin(syntax), std::end(syntax));
   std::string expected = "none, key_padding, segments, ";
-  for (const MaskTerm &term : maskTerms()) {
+  for (const PreludeTerm &term : maskTerms()) {
     known.push_back(term.name);
     expected += term.name;
     for (size_t i = 0; i < term.params.size(); ++i)
@@ -461,7 +465,7 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
       kind = name->name;
     else if (auto *call = llvm::dyn_cast<CallExpr>(item))
       kind = call->callee;
-    const MaskTerm *term = findMaskTerm(kind);
+    const PreludeTerm *term = findTerm(maskTerms(), kind);
     bool takesArguments =
         kind == "predicate" || (term && !term->params.empty());
     if (kind.empty() || !llvm::is_contained(known, kind) ||
@@ -530,7 +534,7 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
 }
 
 std::optional<std::vector<int64_t>>
-Sema::readMaskArguments(const MaskTerm &term, const Expr &item) {
+Sema::readMaskArguments(const PreludeTerm &term, const Expr &item) {
   std::vector<int64_t> arguments;
   auto *call = llvm::dyn_cast<CallExpr>(&item);
   if (!call)
@@ -570,8 +574,14 @@ Sema::readMaskArguments(const MaskTerm &term, const Expr &item) {
 
 void Sema::readScoreMods(FieldSet &fields, const Field &field,
                          AttentionSpec &spec) {
-  static const llvm::StringRef kinds[] = {"softcap", "alibi", "bias", "none"};
-  std::vector<ScoreMod> &mods = spec.scoreMods;
+  std::vector<llvm::StringRef> known = {"none", "score"};
+  std::string expected;
+  for (const PreludeTerm &term : scoreTerms()) {
+    known.push_back(term.name);
+    expected +=
+        std::string(term.params.empty() ? term.name : term.example) + ", ";
+  }
+  expected += "none or score(s, b, h, q, k) { ... }";
   std::vector<const Expr *> items;
   if (auto *list = llvm::dyn_cast<ListExpr>(field.value.get())) {
     for (const ExprPtr &item : list->items)
@@ -579,76 +589,112 @@ void Sema::readScoreMods(FieldSet &fields, const Field &field,
   } else {
     items.push_back(field.value.get());
   }
+  // The score so far, s itself at first; each modifier is applied to what
+  // the ones before it made.
+  std::shared_ptr<const kernels::Predicate> score;
+  auto apply = [&](std::shared_ptr<const kernels::Predicate> term) {
+    score = score ? kernels::substituteScore(*term, score) : std::move(term);
+  };
+  std::set<std::string> seen;
   for (const Expr *item : items) {
-    ScoreMod mod;
-    mod.loc = item->getLoc();
-    if (auto *call = llvm::dyn_cast<CallExpr>(item);
-        call && call->callee == "score") {
+    std::string kind;
+    if (auto *name = llvm::dyn_cast<NameExpr>(item))
+      kind = name->name;
+    else if (auto *call = llvm::dyn_cast<CallExpr>(item))
+      kind = call->callee;
+    const PreludeTerm *term = findTerm(scoreTerms(), kind);
+    bool takesArguments = kind == "score" || (term && !term->params.empty());
+    if (kind.empty() || !llvm::is_contained(known, kind) ||
+        llvm::isa<CallExpr>(item) != takesArguments) {
+      if (term && !term->params.empty())
+        diags.error(item->getLoc(), kind + " needs its " + term->argumentNoun +
+                                        ": " + term->example);
+      else
+        diags.error(item->getLoc(),
+                    "unknown score modifier" +
+                        (kind.empty() ? "" : " '" + kind + "'") +
+                        "; expected " + expected +
+                        (kind.empty() ? "" : suggest(kind, known)));
+      fields.fail();
+      continue;
+    }
+    if (kind == "none") {
+      if (items.size() > 1) {
+        diags.error(item->getLoc(), "score modifier 'none' cannot be "
+                                    "combined with others");
+        fields.fail();
+      }
+      continue;
+    }
+    if (kind == "score") {
       if (item != items.back()) {
-        diags.error(call->getLoc(), "a score function must be the last score "
+        diags.error(item->getLoc(), "a score function must be the last score "
                                     "modifier; it sees the score the others "
                                     "made");
         fields.fail();
         continue;
       }
-      spec.scoreFn = ctx.scoreFunction(*call, spec.scoreTensors);
-      if (!spec.scoreFn)
+      std::shared_ptr<const kernels::Predicate> fn = ctx.scoreFunction(
+          *llvm::cast<CallExpr>(item), spec.scoreTensors, spec.heads);
+      if (!fn) {
         fields.fail();
+        continue;
+      }
+      spec.hasScoreFunction = true;
+      apply(std::move(fn));
       continue;
     }
-    if (auto *call = llvm::dyn_cast<CallExpr>(item)) {
-      if (call->callee != "softcap") {
-        diags.error(call->getLoc(), "unknown score modifier '" + call->callee +
-                                        "'; expected softcap(cap), alibi, "
-                                        "bias or score(s, b, h, q, k) { ... }" +
-                                        suggest(call->callee, kinds));
-        fields.fail();
-        continue;
-      }
-      if (call->args.size() != 1 || !call->args[0].name.empty() || call->body) {
-        diags.error(call->getLoc(), "softcap takes one cap: softcap(30.0)");
-        fields.fail();
-        continue;
-      }
-      std::optional<Value> v = ctx.evaluate(*call->args[0].value);
-      if (!v || v->kind == Value::Kind::Bool || !(v->asDouble() > 0)) {
-        if (v)
-          diags.error(call->args[0].value->getLoc(),
-                      "softcap must be a positive number, got " +
-                          v->describe());
-        fields.fail();
-        continue;
-      }
-      mod.kind = ScoreModKind::Softcap;
-      mod.softcap = v->asDouble();
-    } else {
-      auto i = fields.keyword(*item, "score modifier", kinds);
-      if (!i)
-        continue;
-      if (*i == 3) {
-        if (items.size() > 1) {
-          diags.error(item->getLoc(), "score modifier 'none' cannot be "
-                                      "combined with others");
-          fields.fail();
-        }
-        continue;
-      }
-      if (*i == 0) {
-        diags.error(item->getLoc(), "softcap needs its cap: softcap(30.0)");
-        fields.fail();
-        continue;
-      }
-      mod.kind = *i == 1 ? ScoreModKind::Alibi : ScoreModKind::Bias;
-    }
-    bool repeated = llvm::any_of(
-        mods, [&](const ScoreMod &other) { return other.kind == mod.kind; });
-    if (repeated) {
+    if (!seen.insert(kind).second) {
       diags.error(item->getLoc(), "score modifier appears twice");
       fields.fail();
       continue;
     }
-    mods.push_back(mod);
+    std::optional<std::vector<double>> arguments =
+        readScoreArguments(*term, *item);
+    if (!arguments) {
+      fields.fail();
+      continue;
+    }
+    std::string error;
+    std::shared_ptr<const kernels::Predicate> tree =
+        expandScoreTerm(*term, *arguments, spec.heads, error);
+    if (!tree) {
+      diags.error(item->getLoc(), error);
+      fields.fail();
+      continue;
+    }
+    apply(std::move(tree));
   }
+  spec.scoreFn = std::move(score);
+}
+
+std::optional<std::vector<double>>
+Sema::readScoreArguments(const PreludeTerm &term, const Expr &item) {
+  std::vector<double> arguments;
+  auto *call = llvm::dyn_cast<CallExpr>(&item);
+  if (!call)
+    return arguments;
+  bool plain = llvm::all_of(
+      call->args, [](const CallArg &arg) { return arg.name.empty(); });
+  if (call->args.size() != term.params.size() || !plain || call->body) {
+    diags.error(call->getLoc(), std::string(term.name) + " takes one " +
+                                    term.argumentNoun + ": " + term.example);
+    return std::nullopt;
+  }
+  for (const CallArg &arg : call->args) {
+    std::optional<Value> v = ctx.evaluate(*arg.value);
+    if (!v)
+      return std::nullopt;
+    if (v->kind == Value::Kind::Bool || !(v->asDouble() > 0) ||
+        !std::isfinite(v->asDouble())) {
+      diags.error(arg.value->getLoc(), std::string(term.name) +
+                                           " must be a positive number, got " +
+                                           v->describe());
+      return std::nullopt;
+    }
+    arguments.push_back(v->asDouble());
+  }
+  return arguments;
 }
 
 //===----------------------------------------------------------------------===//

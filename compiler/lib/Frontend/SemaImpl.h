@@ -74,7 +74,8 @@ public:
   /// builds its expression tree; null after an error (SemaScore.cpp).
   std::shared_ptr<const kernels::Predicate>
   scoreFunction(const CallExpr &call,
-                const std::vector<kernels::ScoreTensor> &tensors);
+                const std::vector<kernels::ScoreTensor> &tensors,
+                int64_t heads);
 
   /// The declaration a block name refers to, with a located error if `expr`
   /// is not the name of a block of kind `kind`.

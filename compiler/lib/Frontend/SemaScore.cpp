@@ -53,9 +53,9 @@ class ScoreBuilder {
 public:
   ScoreBuilder(SemaContext &ctx, std::vector<std::string> vars,
                const std::vector<kernels::ScoreTensor> &tensors,
-               std::vector<bool> &used)
+               std::vector<bool> &used, int64_t heads = 0)
       : ctx(ctx), diags(ctx.diags), vars(std::move(vars)), tensors(tensors),
-        used(used) {}
+        used(used), heads(heads) {}
 
   std::optional<Typed> build(const Expr &expr) {
     if (auto *e = llvm::dyn_cast<IntExpr>(&expr))
@@ -294,6 +294,37 @@ private:
                  Type::Int};
   }
 
+  /// `alibi_slope(h)`, ALiBi's slope of the head, and `bias(b, h, q, k)`,
+  /// the run-time bias tensor at the score's own element: each reads only
+  /// its own indices, named as the function's parameters.
+  std::optional<Typed> atOwnIndices(const CallExpr &e) {
+    using P = Predicate::Op;
+    bool alibi = e.callee == "alibi_slope";
+    std::vector<std::string> want = {vars[0], vars[1], vars[2], vars[3]};
+    if (alibi)
+      want = {vars[1]};
+    bool same = e.args.size() == want.size();
+    for (size_t i = 0; same && i < want.size(); ++i) {
+      auto *name = llvm::dyn_cast<NameExpr>(e.args[i].value.get());
+      same = name && name->name == want[i];
+    }
+    if (!same || heads <= 0) {
+      diags.error(e.getLoc(), alibi ? "alibi_slope reads the score's own "
+                                      "head: alibi_slope(" +
+                                          vars[1] + ")"
+                                    : "bias reads the bias input at the "
+                                      "score's own element: bias(" +
+                                          vars[0] + ", " + vars[1] + ", " +
+                                          vars[2] + ", " + vars[3] + ")");
+      return std::nullopt;
+    }
+    if (alibi)
+      return Typed{
+          make(P::AlibiSlope, {make(P::Var, {}, 1), make(P::Const, {}, heads)}),
+          Type::Float};
+    return Typed{make(P::BiasAt, {}), Type::Float};
+  }
+
   std::optional<Typed> call(const CallExpr &e) {
     using P = Predicate::Op;
     if (e.body) {
@@ -332,6 +363,8 @@ private:
     }
     if (e.callee == "t5_bucket")
       return t5Bucket(e);
+    if (e.callee == "alibi_slope" || e.callee == "bias")
+      return atOwnIndices(e);
     static const llvm::StringRef unaryNames[] = {"abs", "tanh", "exp", "log",
                                                  "sqrt"};
     static const llvm::StringRef binaryNames[] = {"min", "max"};
@@ -343,8 +376,8 @@ private:
       diags.error(e.getLoc(),
                   "unknown function '" + e.callee +
                       "' in score function; expected a tensor of the block, "
-                      "min, max, abs, tanh, exp, log, sqrt, select or "
-                      "t5_bucket");
+                      "min, max, abs, tanh, exp, log, sqrt, select, "
+                      "t5_bucket, alibi_slope or bias");
       return std::nullopt;
     }
     if (e.args.size() != arity) {
@@ -396,6 +429,7 @@ private:
   std::vector<std::string> vars;
   const std::vector<kernels::ScoreTensor> &tensors;
   std::vector<bool> &used;
+  int64_t heads; ///< The block's heads, for alibi_slope; 0 in masks.
 };
 
 } // namespace
@@ -474,7 +508,8 @@ SemaContext::maskExpression(const CallExpr &call) {
 
 std::shared_ptr<const kernels::Predicate>
 SemaContext::scoreFunction(const CallExpr &call,
-                           const std::vector<kernels::ScoreTensor> &tensors) {
+                           const std::vector<kernels::ScoreTensor> &tensors,
+                           int64_t heads) {
   if (call.args.size() != 5) {
     diags.error(call.getLoc(), "score takes five names (score, batch, head, "
                                "query, key), got " +
@@ -503,7 +538,7 @@ SemaContext::scoreFunction(const CallExpr &call,
     return nullptr;
   }
   std::vector<bool> used(tensors.size(), false);
-  ScoreBuilder builder(*this, vars, tensors, used);
+  ScoreBuilder builder(*this, vars, tensors, used, heads);
   std::optional<Typed> body = builder.build(*call.body);
   if (!body)
     return nullptr;

@@ -20,7 +20,7 @@
 // * Two update stages: "full" blocks, which every query of the tile sees
 //   entirely (no mask code at all), and "masked" blocks, which apply the
 //   elementwise mask. Built-in masks (causal, window) reach the kernel as
-//   predicates (the front end's prelude, MaskPrelude.cpp); each (tile,
+//   predicates (the front end's prelude, Prelude.cpp); each (tile,
 //   block) pair is classified at run time by
 //   interval arithmetic over the predicate and the key length
 //   (MaskClassification.h), and each stage's RDom is `where`-restricted to
@@ -217,7 +217,7 @@ IntRange<HalideArithmetic> indexRange(Expr lo, Expr hi) {
 }
 
 //===----------------------------------------------------------------------===//
-// Score modifiers: one expression tree (AttentionSpec::scoreExpression)
+// Score modifiers: one expression tree (AttentionSpec::scoreFn)
 //===----------------------------------------------------------------------===//
 
 /// What a score expression reads at one (batch, head, query, key) element.
@@ -372,8 +372,8 @@ Expr scoreValue(const Predicate &p, const ScoreContext &ctx) {
 }
 
 /// The modified score of one element (natural-log domain): `mods` is the
-/// spec's scoreExpression, the built-in modifiers and the score function in
-/// one tree. The same function serves the blocks and the probabilities.
+/// spec's scoreFn, every modifier of the language in one tree. The same
+/// function serves the blocks and the probabilities.
 Expr applyScoreMods(const Predicate &mods, Expr s, ScoreContext ctx) {
   ctx.vars.push_back(s);
   return asFloat(scoreValue(mods, ctx));
@@ -394,7 +394,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   const int group = H / int(spec.kvHeads);
   const int Tq = qTile, Tk = kBlock;
   const bool additive = spec.additive;
-  const std::shared_ptr<const Predicate> scoreMods = spec.scoreExpression();
+  const std::shared_ptr<const Predicate> &scoreMods = spec.scoreFn;
   const bool mods = bool(scoreMods);
   Type type = halideType(dtype);
 
@@ -423,7 +423,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.segmentIds.dim(1).set_min(0);
     a.addInput(a.segmentIds);
   }
-  if (spec.has(ScoreMod::Bias)) {
+  if (spec.readsBias()) {
     a.bias = ImageParam(type, 4, "bias"); // (k, q, h, b)
     for (int i = 0; i < 4; ++i)
       a.bias.dim(i).set_min(0);
@@ -536,7 +536,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   };
   const StageKind stages[] = {{"full", false}, {"masked", true}};
 
-  std::vector<float> slopes = spec.has(ScoreMod::Alibi)
+  std::vector<float> slopes = mods && scoreMods->uses(Predicate::Op::AlibiSlope)
                                   ? alibiSlopes(spec.heads)
                                   : std::vector<float>();
   const Expr kvHead = h / group;
@@ -545,7 +545,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   auto scoreContext = [&](Expr position, Expr key, Expr queryRow, Expr keyRow) {
     ScoreContext context;
     context.vars = {b, h, position, key};
-    if (spec.has(ScoreMod::Bias))
+    if (spec.readsBias())
       context.bias = f32(a.bias(keyRow, queryRow, h, b));
     context.tensors = &a.scoreTensors;
     context.slopes = &slopes;

@@ -32,10 +32,6 @@ const char *activationName(Activation activation) {
   return fields::nameOf(activation, fields::kActivations);
 }
 
-const char *scoreModName(ScoreMod mod) {
-  return fields::nameOf(mod, fields::kScoreMods);
-}
-
 uint32_t fnv1a(const std::string &text) {
   uint32_t hash = 2166136261u;
   for (unsigned char c : text) {
@@ -108,16 +104,6 @@ struct CanonicalPrinter {
     if (value != byDefault)
       put(key, fields::nameOf(value, names));
   }
-  template <class E, size_t N>
-  void namedList(const char *key, const std::vector<E> &values,
-                 const char *const (&names)[N]) {
-    std::string list;
-    for (E value : values)
-      list +=
-          (list.empty() ? "" : ",") + std::string(fields::nameOf(value, names));
-    if (!values.empty())
-      put(key, list);
-  }
   void predicate(const char *key,
                  const std::shared_ptr<const Predicate> &value) {
     if (value)
@@ -186,8 +172,6 @@ std::string KernelSpec::name() const {
               readable += "_segments";
             if (s.predicate)
               readable += "_mask";
-            for (ScoreMod mod : s.scoreMods)
-              readable += std::string("_") + scoreModName(mod);
             if (s.scoreFn)
               readable += "_scorefn";
             if (s.probs == Probs::PerHead)
@@ -277,7 +261,7 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             if (s.segments)
               add("segment_ids", Kind::Input, "i32",
                   {symbolic("batch"), symbolic("kv_len")});
-            if (s.has(ScoreMod::Bias))
+            if (s.readsBias())
               add("bias", Kind::Input, t,
                   {symbolic("batch"), fixed(s.heads), symbolic("q_len"),
                    symbolic("kv_len")});

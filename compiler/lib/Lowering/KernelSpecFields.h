@@ -28,7 +28,6 @@ inline const char *const kDTypes[] = {"f32", "f16"};
 inline const char *const kActivations[] = {"none", "relu", "gelu"};
 inline const char *const kScoring[] = {"dot",
                                        "additive"}; // AttentionSpec::additive
-inline const char *const kScoreMods[] = {"softcap", "alibi", "bias"};
 inline const char *const kEmptyRows[] = {"zero", "uniform"};
 inline const char *const kProbs[] = {"none", "per_head", "head_mean"};
 /// Expression-tree ops (Predicate::Op), in enum order.
@@ -81,7 +80,6 @@ const char *nameOf(E value, const char *const (&names)[N]) {
 //   required(key, int64_t &) / required(key, double &)
 //   optional(key, T &field, const T &defaultValue)     bool, int64_t, double
 //   named(key, E &field, E defaultValue, names)        an enum (or bool)
-//   namedList(key, std::vector<E> &field, names)       default: empty
 //   predicate(key, std::shared_ptr<const Predicate> &) default: none
 //   tensors(key, std::vector<ScoreTensor> &)           default: empty
 // Keys appear in canonical() in this order.
@@ -128,8 +126,6 @@ template <class V> void visit(V &v, AttentionSpec &s) {
     v.required("scale", s.scale);
   v.optional("key_padding", s.keyPadding, d.keyPadding);
   v.optional("segments", s.segments, d.segments);
-  v.namedList("score_mods", s.scoreMods, kScoreMods);
-  v.optional("softcap", s.softcap, d.softcap);
   v.predicate("predicate", s.predicate);
   v.named("empty_rows", s.emptyRows, d.emptyRows, kEmptyRows);
   v.named("probs", s.probs, d.probs, kProbs);

@@ -107,16 +107,6 @@ struct Writer {
     if (value != byDefault)
       j[key] = fields::nameOf(value, names);
   }
-  template <class E, size_t N>
-  void namedList(const char *key, const std::vector<E> &values,
-                 const char *const (&names)[N]) {
-    if (values.empty())
-      return;
-    json list = json::array();
-    for (E value : values)
-      list.push_back(fields::nameOf(value, names));
-    j[key] = list;
-  }
   void predicate(const char *key,
                  const std::shared_ptr<const Predicate> &value) {
     if (value)
@@ -160,14 +150,6 @@ struct Reader {
     if (j.contains(key))
       field = E(indexOf(get<std::string>(key), names, key));
   }
-  template <class E, size_t N>
-  void namedList(const char *key, std::vector<E> &field,
-                 const char *const (&names)[N]) {
-    if (!j.contains(key))
-      return;
-    for (const std::string &name : get<std::vector<std::string>>(key))
-      field.push_back(E(indexOf(name, names, key)));
-  }
   void predicate(const char *key, std::shared_ptr<const Predicate> &field) {
     read.insert(key);
     if (j.contains(key) && !j.at(key).is_null())
@@ -179,9 +161,8 @@ struct Reader {
     read.insert(key);
     try {
       for (const json &t : j.at(key))
-        field.push_back(
-            {t.at("name").get<std::string>(),
-             t.at("shape").get<std::vector<int64_t>>()});
+        field.push_back({t.at("name").get<std::string>(),
+                         t.at("shape").get<std::vector<int64_t>>()});
     } catch (const json::exception &e) {
       throw std::invalid_argument(std::string("kernel spec field '") + key +
                                   "': " + e.what());

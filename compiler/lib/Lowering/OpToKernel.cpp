@@ -140,21 +140,6 @@ FailureOr<k::AttentionSpec> attentionSpecOf(attn::AttentionOp op) {
   spec.scale = spec.additive ? 0.0 : op.getEffectiveScale();
   spec.keyPadding = bool(op.getKvLengths());
   spec.segments = bool(op.getSegmentIds());
-  for (Attribute attr : op.getScoreMods()) {
-    switch (attr.cast<attn::ScoreModAttr>().getValue()) {
-    case attn::ScoreMod::Softcap:
-      spec.scoreMods.push_back(k::ScoreMod::Softcap);
-      break;
-    case attn::ScoreMod::Alibi:
-      spec.scoreMods.push_back(k::ScoreMod::Alibi);
-      break;
-    case attn::ScoreMod::Bias:
-      spec.scoreMods.push_back(k::ScoreMod::Bias);
-      break;
-    }
-  }
-  if (FloatAttr softcap = op.getSoftcapAttr())
-    spec.softcap = softcap.getValueAsDouble();
   if (op.hasMaskPredicate()) {
     FailureOr<std::shared_ptr<const k::Predicate>> predicate = predicateOf(op);
     if (failed(predicate))
@@ -169,7 +154,9 @@ FailureOr<k::AttentionSpec> attentionSpecOf(attn::AttentionOp op) {
       return failure();
     }
     ArrayAttr names = op.getScoreTensorNamesAttr();
-    for (auto [value, name] : llvm::zip(op.getScoreTensors(), names)) {
+    for (auto [value, name] :
+         llvm::zip(op.getScoreTensors(),
+                   names ? names.getValue() : llvm::ArrayRef<Attribute>())) {
       auto type = value.getType().dyn_cast<RankedTensorType>();
       if (!type || !type.hasStaticShape()) {
         op.emitOpError("cannot be lowered: score tensor '")

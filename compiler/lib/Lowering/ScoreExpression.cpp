@@ -1,10 +1,10 @@
-//===- ScoreExpression.cpp - Expression trees as text, and score mods -----===//
+//===- ScoreExpression.cpp - Expression trees as text, and their walks ----===//
 //
 // The names of the expression-tree ops (shared by canonical() and JSON), the
-// parser of canonical()'s text (how the attn.attention op carries a score
-// function: its `score_fn` attribute), and AttentionSpec::scoreExpression,
-// which writes the built-in score modifiers as expressions of the same kind
-// as a user's score function, so that the kernel applies one tree.
+// parser of canonical()'s text (how the attn.attention op carries its score:
+// the `score_fn` attribute), and the two walks the front end and the
+// kernels share: whether a tree uses an op, and a score modifier applied to
+// the score the ones before it made (substituteScore).
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,43 +159,22 @@ std::shared_ptr<const Predicate> Predicate::parse(const std::string &text) {
   return TextParser(text).parseAll();
 }
 
-std::shared_ptr<const Predicate> AttentionSpec::scoreExpression() const {
-  using Op = Predicate::Op;
-  Node s = node(Op::Var, {}, 4);
-  bool any = false;
-  for (ScoreMod mod : scoreMods) {
-    any = true;
-    if (mod == ScoreMod::Softcap) {
-      Node cap = node(Op::Float, {}, 0, softcap);
-      s = node(Op::Mul, {cap, node(Op::Tanh, {node(Op::Div, {s, cap})})});
-    } else if (mod == ScoreMod::Alibi) {
-      Node distance =
-          node(Op::Abs,
-               {node(Op::Sub, {node(Op::Var, {}, 2), node(Op::Var, {}, 3)})});
-      Node slope = node(Op::AlibiSlope,
-                        {node(Op::Var, {}, 1), node(Op::Const, {}, heads)});
-      s = node(Op::Sub, {s, node(Op::Mul, {slope, distance})});
-    } else {
-      s = node(Op::Add, {s, node(Op::BiasAt, {})});
-    }
-  }
-  if (!scoreFn)
-    return any ? s : nullptr;
-  if (!any)
-    return scoreFn;
-  // Substitute the built-ins' result for s in the score function.
-  struct Substitute {
-    Node with;
-    Node operator()(const Node &p) const {
-      if (p->op == Op::Var && p->value == 4)
-        return with;
-      if (p->operands.empty())
-        return p;
-      auto copy = std::make_shared<Predicate>(*p);
-      for (Node &operand : copy->operands)
-        operand = (*this)(operand);
-      return copy;
-    }
-  };
-  return Substitute{s}(scoreFn);
+bool Predicate::uses(Op wanted) const {
+  if (op == wanted)
+    return true;
+  for (const auto &operand : operands)
+    if (operand->uses(wanted))
+      return true;
+  return false;
+}
+
+std::shared_ptr<const Predicate>
+attnc::kernels::substituteScore(const Predicate &fn,
+                                std::shared_ptr<const Predicate> s) {
+  if (fn.op == Predicate::Op::Var && fn.value == 4)
+    return s;
+  auto copy = std::make_shared<Predicate>(fn);
+  for (auto &operand : copy->operands)
+    operand = substituteScore(*operand, s);
+  return copy;
 }

@@ -193,17 +193,6 @@ AttentionResult MLIRGenImpl::core(const std::string &prefix,
   bool additive = spec.scoring == Scoring::Additive;
   int64_t scoreDim = additive && spec.additiveDim ? spec.additiveDim : headDim;
 
-  SmallVector<Attribute> mods;
-  FloatAttr softcap;
-  for (const ScoreMod &mod : spec.scoreMods) {
-    attn::ScoreMod kind =
-        mod.kind == ScoreModKind::Softcap ? attn::ScoreMod::Softcap
-        : mod.kind == ScoreModKind::Alibi ? attn::ScoreMod::Alibi
-                                          : attn::ScoreMod::Bias;
-    mods.push_back(attn::ScoreModAttr::get(ctx, kind));
-    if (mod.kind == ScoreModKind::Softcap)
-      softcap = builder.getF64FloatAttr(mod.softcap);
-  }
   FloatAttr scale;
   if (!additive)
     scale = builder.getF64FloatAttr(
@@ -223,8 +212,9 @@ AttentionResult MLIRGenImpl::core(const std::string &prefix,
   StringAttr scoreFn = spec.scoreFn
                            ? builder.getStringAttr(spec.scoreFn->canonical())
                            : StringAttr();
-  ArrayAttr names =
-      spec.scoreFn ? builder.getStrArrayAttr(scoreTensorNames) : ArrayAttr();
+  ArrayAttr names = scoreTensorNames.empty()
+                        ? ArrayAttr()
+                        : builder.getStrArrayAttr(scoreTensorNames);
 
   Type probsType = probsMode == attn::Probs::None ? Type() : unranked();
   auto op = builder.create<attn::AttentionOp>(
@@ -234,7 +224,7 @@ AttentionResult MLIRGenImpl::core(const std::string &prefix,
       builder.getI64IntegerAttr(scoreDim),
       attn::ScoringAttr::get(ctx, additive ? attn::Scoring::Additive
                                            : attn::Scoring::Dot),
-      scale, builder.getArrayAttr(mods), softcap,
+      scale,
       attn::EmptyRowsAttr::get(ctx, spec.emptyRows == EmptyRowPolicy::Uniform
                                         ? attn::EmptyRows::Uniform
                                         : attn::EmptyRows::Zero),
@@ -448,7 +438,7 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     inputs.push_back(indexTensor({kUnknownDim, kUnknownDim}));
     names.push_back("segment_ids");
   }
-  if (spec.hasScoreMod(ScoreModKind::Bias)) {
+  if (spec.readsBias()) {
     inputs.push_back(
         tensor({kUnknownDim, kUnknownDim, kUnknownDim, kUnknownDim}));
     names.push_back("bias");
@@ -468,9 +458,7 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     Value kv = cross ? entry.getArgument(next++) : x;
     Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
     Value ids = spec.mask.segments ? entry.getArgument(next++) : Value();
-    Value bias = spec.hasScoreMod(ScoreModKind::Bias)
-                     ? entry.getArgument(next++)
-                     : Value();
+    Value bias = spec.readsBias() ? entry.getArgument(next++) : Value();
     result = multiHead(spec.name + ".", spec, spec.dModel, x, kv, lengths, bias,
                        ids);
   } else {
@@ -479,9 +467,7 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
     next = 3;
     Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
     Value ids = spec.mask.segments ? entry.getArgument(next++) : Value();
-    Value bias = spec.hasScoreMod(ScoreModKind::Bias)
-                     ? entry.getArgument(next++)
-                     : Value();
+    Value bias = spec.readsBias() ? entry.getArgument(next++) : Value();
     Value scoreWeight = additive ? param(spec.name + ".score_weight",
                                          {spec.heads, scoreDim}, at)
                                  : Value();

@@ -199,10 +199,10 @@ struct Scalar {
 
 Scalar score(const Predicate &p, const std::vector<ScoreTensor> &shapes,
              const std::vector<Tensor> &tensors, const int64_t vars[4],
-             double s) {
+             double s, double bias) {
   using Op = Predicate::Op;
   auto sub = [&](size_t i) {
-    return score(*p.operands[i], shapes, tensors, vars, s);
+    return score(*p.operands[i], shapes, tensors, vars, s, bias);
   };
   auto integer = [](double v) { return Scalar{v, false}; };
   switch (p.op) {
@@ -245,8 +245,9 @@ Scalar score(const Predicate &p, const std::vector<ScoreTensor> &shapes,
     return {double(tensors.at(slot)[offset]), true};
   }
   case Op::AlibiSlope:
+    return {alibiSlope(int64_t(sub(0).v), p.operands[1]->value), true};
   case Op::BiasAt:
-    return {0.0, true}; // Built-ins: the reference applies them directly.
+    return {bias, true};
   default:
     break;
   }
@@ -298,9 +299,9 @@ Scalar score(const Predicate &p, const std::vector<ScoreTensor> &shapes,
 double evaluateScore(const Predicate &fn,
                      const std::vector<ScoreTensor> &shapes,
                      const std::vector<Tensor> &tensors, int64_t b, int64_t h,
-                     int64_t q, int64_t k, double s) {
+                     int64_t q, int64_t k, double s, double bias) {
   const int64_t vars[4] = {b, h, q, k};
-  return score(fn, shapes, tensors, vars, s).v;
+  return score(fn, shapes, tensors, vars, s, bias).v;
 }
 
 AttentionResult attention(const AttentionSpec &s, const Tensor &q,
@@ -340,24 +341,20 @@ AttentionResult attention(const AttentionSpec &s, const Tensor &q,
               score += double(qi[d]) * double(kj[d]);
             score *= s.scale;
           }
-          for (ScoreMod mod : s.scoreMods) {
-            if (mod == ScoreMod::Softcap)
-              score = s.softcap * std::tanh(score / s.softcap);
-            if (mod == ScoreMod::Alibi)
-              score -= alibiSlope(h, H) * double(std::llabs(i + qOffset - j));
-            if (mod == ScoreMod::Bias)
-              score += extras.bias[((std::min(b, biasB - 1) * biasH +
-                                     std::min(h, biasH - 1)) *
-                                        qLen +
-                                    i) *
-                                       kvLen +
-                                   j];
-          }
           int64_t position = i + qOffset;
-          if (s.scoreFn)
+          if (s.scoreFn) {
+            double bias = 0;
+            if (!extras.bias.empty())
+              bias = extras.bias[((std::min(b, biasB - 1) * biasH +
+                                   std::min(h, biasH - 1)) *
+                                      qLen +
+                                  i) *
+                                     kvLen +
+                                 j];
             score =
                 evaluateScore(*s.scoreFn, s.scoreTensors, extras.scoreTensors,
-                              b, h, position, j, score);
+                              b, h, position, j, score, bias);
+          }
           bool keep = true;
           if (s.keyPadding)
             keep = keep && j < extras.kvLengths[b];

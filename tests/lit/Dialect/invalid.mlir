@@ -250,7 +250,7 @@ func @attention_lengths_batch(%q: tensor<2x?x64xf32>, %len: tensor<3xi32>) {
 // -----
 
 func @attention_bias_without_modifier(%q: tensor<?x?x64xf32>, %b: tensor<?x?x?x?xf32>) {
-  // expected-error @+1 {{'attn.attention' op the bias operand and the bias score modifier go together}}
+  // expected-error @+1 {{'attn.attention' op the bias operand needs a score_fn that reads it with (bias_at)}}
   %o = attn.attention %q, %q, %q bias(%b) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x?x?xf32>) -> tensor<?x?x64xf32>
   return
 }
@@ -259,23 +259,23 @@ func @attention_bias_without_modifier(%q: tensor<?x?x64xf32>, %b: tensor<?x?x?x?
 
 func @attention_bias_heads(%q: tensor<?x?x64xf32>, %b: tensor<1x3x?x?xf32>) {
   // expected-error @+1 {{'attn.attention' op bias heads must be 1 or 4, got 3}}
-  %o = attn.attention %q, %q, %q bias(%b) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_mods = [#attn.score_mod<bias>]} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<1x3x?x?xf32>) -> tensor<?x?x64xf32>
+  %o = attn.attention %q, %q, %q bias(%b) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(add s (bias_at))"} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<1x3x?x?xf32>) -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
-func @attention_softcap_pairing(%q: tensor<?x?x64xf32>) {
-  // expected-error @+1 {{'attn.attention' op the softcap attribute and the softcap score modifier go together}}
-  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, softcap = 30.0 : f64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+func @attention_bias_unread(%q: tensor<?x?x64xf32>, %b: tensor<1x4x?x?xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_fn reads (bias_at) exactly when there is a bias operand}}
+  %o = attn.attention %q, %q, %q bias(%b) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(mul s (float 2))"} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<1x4x?x?xf32>) -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
-func @attention_duplicate_modifier(%q: tensor<?x?x64xf32>) {
-  // expected-error @+1 {{'attn.attention' op lists a score modifier twice}}
-  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_mods = [#attn.score_mod<alibi>, #attn.score_mod<alibi>]} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+func @attention_alibi_heads(%q: tensor<?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_fn's alibi_slope must name the op's 4 heads}}
+  %o = attn.attention %q, %q, %q attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64, score_fn = "(sub s (mul (alibi_slope h 8) (abs (sub q k))))"} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
   return
 }
 

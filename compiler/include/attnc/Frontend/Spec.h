@@ -54,7 +54,6 @@ enum class Activation { None, ReLU, GELU };
 enum class NormPlacement { Pre, Post };
 enum class EmptyRowPolicy { Zero, Uniform };
 enum class ProbsOutput { None, PerHead, HeadMean };
-enum class ScoreModKind { Softcap, Alibi, Bias };
 enum class AttentionSource { Unspecified, Self, Cross };
 enum class Positions { None, Sinusoidal };
 enum class ModelOutput { Logits, Probs };
@@ -66,13 +65,6 @@ struct TargetSpec {
   std::string halideTarget;
   llvm::SMLoc loc;
   bool isRawString = false; ///< Written as a quoted Halide target string.
-};
-
-/// One step of the ordered score modifiers, applied after scoring.
-struct ScoreMod {
-  ScoreModKind kind;
-  double softcap = 0; ///< Softcap only: score = cap * tanh(score / cap).
-  llvm::SMLoc loc;
 };
 
 /// The intersection of every mask term of an attention block.
@@ -103,20 +95,21 @@ struct AttentionSpec {
   std::optional<double> scale; ///< Dot only; default 1/sqrt(head_dim).
   int64_t additiveDim = 0;     ///< Additive only; 0 means head_dim.
   MaskSpec mask;
-  std::vector<ScoreMod> scoreMods;
-  /// `score(s, b, h, q, k) { body }` as an expression tree, applied after
-  /// scoreMods; or null. It reads scoreTensors (`tensors = [...]`).
+  /// Every score modifier, in order (the prelude's named ones like
+  /// softcap(c) and alibi, then the user's `score(s, b, h, q, k) { body }`),
+  /// as one expression tree over the score s; or null.
   std::shared_ptr<const kernels::Predicate> scoreFn;
+  /// Whether the user wrote a score function: it reads scoreTensors
+  /// (`tensors = [...]`).
+  bool hasScoreFunction = false;
   std::vector<kernels::ScoreTensor> scoreTensors;
   EmptyRowPolicy emptyRows = EmptyRowPolicy::Zero;
   ProbsOutput probs = ProbsOutput::None;
   bool projectionBias = true;
 
-  bool hasScoreMod(ScoreModKind kind) const {
-    for (const ScoreMod &mod : scoreMods)
-      if (mod.kind == kind)
-        return true;
-    return false;
+  /// Whether the score reads the run-time bias tensor (`bias`).
+  bool readsBias() const {
+    return scoreFn && scoreFn->uses(kernels::Predicate::Op::BiasAt);
   }
 };
 

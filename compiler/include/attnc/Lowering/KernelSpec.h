@@ -59,8 +59,8 @@ struct Predicate {
     Tensor,     ///< operands: the Const slot in scoreTensors, then the indices
     T5Bucket,   ///< (k - q, Const num_buckets, Const max_distance, Const
                 ///< bidirectional): T5's relative position bucket, in f32
-    AlibiSlope, ///< (h, Const heads): the built-in alibi modifier's slope
-    BiasAt,     ///< no operands: the built-in bias modifier's tensor
+    AlibiSlope, ///< (h, Const heads): ALiBi's slope of head h
+    BiasAt,     ///< no operands: the bias tensor at (b, h, q, k)
   };
   Op op = Op::Const;
   int64_t value = 0; ///< Var: the index; Const: the value.
@@ -72,7 +72,14 @@ struct Predicate {
   std::string canonical() const;
   /// Parses canonical()'s output; throws std::invalid_argument.
   static std::shared_ptr<const Predicate> parse(const std::string &text);
+  /// Whether `op` occurs anywhere in the tree.
+  bool uses(Op op) const;
 };
+
+/// `fn` with every use of the score s (Var 4) replaced by `s`: a score
+/// modifier applied to what the modifiers before it made.
+std::shared_ptr<const Predicate>
+substituteScore(const Predicate &fn, std::shared_ptr<const Predicate> s);
 
 /// The name of `op` in canonical() and JSON ("add", "t5_bucket", ...).
 const char *predicateOpName(Predicate::Op op);
@@ -141,7 +148,6 @@ struct AddSpec {
   int64_t width = 0;
 };
 
-enum class ScoreMod { Softcap, Alibi, Bias };
 enum class EmptyRows { Zero, Uniform };
 enum class Probs { None, PerHead, HeadMean };
 
@@ -157,30 +163,22 @@ struct AttentionSpec {
   /// segment_ids[b, p] == segment_ids[b, k] (a run-time [batch, kv_len]
   /// tensor); blocks of other segments are skipped.
   bool segments = false;
-  std::vector<ScoreMod> scoreMods; ///< Applied in order.
-  double softcap = 0;
   /// The mask over (b, h, q, k), every term of the language (causal,
   /// window(n), the user's predicates) joined by `&&`; null: no mask but
   /// key padding and segments.
   std::shared_ptr<const Predicate> predicate;
   EmptyRows emptyRows = EmptyRows::Zero;
   Probs probs = Probs::None;
-  /// A score function over the score (Var 4) and the indices, applied after
-  /// scoreMods; or null. It reads scoreTensors, kernel inputs after the
-  /// others (docs/kernels.md).
+  /// Every score modifier of the language (softcap, alibi, bias, the
+  /// user's score function) as one expression over the score (Var 4) and
+  /// the indices; or null. It reads scoreTensors, kernel inputs after the
+  /// others (docs/kernels.md), and, where it uses BiasAt, the bias input.
   std::shared_ptr<const Predicate> scoreFn;
   std::vector<ScoreTensor> scoreTensors;
 
-  /// scoreMods then scoreFn as one expression over s (Var 4): softcap is
-  /// c * tanh(s / c), alibi s - AlibiSlope(h) * |q - k|, bias s + BiasAt.
-  /// Null when there is no modifier at all.
-  std::shared_ptr<const Predicate> scoreExpression() const;
-
-  bool has(ScoreMod mod) const {
-    for (ScoreMod m : scoreMods)
-      if (m == mod)
-        return true;
-    return false;
+  /// Whether the kernel takes the bias input (the score reads BiasAt).
+  bool readsBias() const {
+    return scoreFn && scoreFn->uses(Predicate::Op::BiasAt);
   }
 };
 

@@ -77,12 +77,14 @@ double alibiSlope(int64_t h, int64_t heads);
 int64_t t5Bucket(int64_t rel, int64_t numBuckets, int64_t maxDistance,
                  bool bidirectional);
 
-/// Evaluates a score function at (b, h, q, k) with score `s`, in double;
-/// integer / and % truncate. Reads `tensors` (clamping indices into range).
+/// Evaluates a score expression at (b, h, q, k) with score `s`, in double;
+/// integer / and % truncate. Reads `tensors` (clamping indices into range),
+/// and `bias` where the expression reads the bias tensor; ALiBi's slopes
+/// are computed here from their definition.
 double evaluateScore(const kernels::Predicate &fn,
                      const std::vector<kernels::ScoreTensor> &shapes,
                      const std::vector<Tensor> &tensors, int64_t b, int64_t h,
-                     int64_t q, int64_t k, double s);
+                     int64_t q, int64_t k, double s, double bias = 0);
 
 /// Evaluates a mask predicate at (b, h, q, k), C semantics for / and %.
 int64_t evaluate(const kernels::Predicate &predicate, int64_t b, int64_t h,

@@ -11,8 +11,6 @@
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Lowering/KernelSpec.h"
 
-#include "llvm/ADT/SmallSet.h"
-
 #include <cmath>
 
 using namespace mlir;
@@ -254,13 +252,6 @@ double AttentionOp::getEffectiveScale() {
   return 1.0 / std::sqrt(double(getHeadDimAttr().getInt()));
 }
 
-bool AttentionOp::hasScoreMod(ScoreMod kind) {
-  for (Attribute attr : getScoreMods())
-    if (attr.cast<ScoreModAttr>().getValue() == kind)
-      return true;
-  return false;
-}
-
 /// The mask region: empty, or one block (b, h, q, k: index) that ends in
 /// attn.yield and uses only arith ops.
 static LogicalResult verifyMaskRegion(AttentionOp op) {
@@ -294,9 +285,12 @@ static LogicalResult verifyScoreFunction(AttentionOp op) {
     if (count || names)
       return op.emitOpError("score_tensors and score_tensor_names need a "
                             "score_fn");
+    if (op.getBias())
+      return op.emitOpError("the bias operand needs a score_fn that reads "
+                            "it with (bias_at)");
     return success();
   }
-  if (!names || names.size() != count)
+  if ((names ? names.size() : 0) != count)
     return op.emitOpError("needs one score_tensor_names entry per "
                           "score_tensors operand");
   std::shared_ptr<const kernels::Predicate> fn;
@@ -305,12 +299,21 @@ static LogicalResult verifyScoreFunction(AttentionOp op) {
   } catch (const std::invalid_argument &e) {
     return op.emitOpError("score_fn: ") << e.what();
   }
-  // Every tensor read names an operand, with one index per dimension.
+  if (fn->uses(kernels::Predicate::Op::BiasAt) != bool(op.getBias()))
+    return op.emitOpError("score_fn reads (bias_at) exactly when there is "
+                          "a bias operand");
+  // Every tensor read names an operand, with one index per dimension;
+  // ALiBi's slopes are those of this op's heads.
   SmallVector<const kernels::Predicate *> stack{fn.get()};
   while (!stack.empty()) {
     const kernels::Predicate *p = stack.pop_back_val();
     for (const auto &operand : p->operands)
       stack.push_back(operand.get());
+    if (p->op == kernels::Predicate::Op::AlibiSlope &&
+        (p->operands.size() != 2 ||
+         p->operands[1]->value != op.getNumHeadsAttr().getInt()))
+      return op.emitOpError("score_fn's alibi_slope must name the op's ")
+             << op.getNumHeadsAttr().getInt() << " heads";
     if (p->op != kernels::Predicate::Op::Tensor)
       continue;
     int64_t slot = p->operands.empty() ? -1 : p->operands[0]->value;
@@ -355,19 +358,6 @@ static LogicalResult verify(AttentionOp op) {
                                      "operand"
                                    : "score_weight is only for additive "
                                      "scoring");
-  llvm::SmallSet<int, 4> seenMods;
-  for (Attribute attr : op.getScoreMods())
-    if (!seenMods.insert(int(attr.cast<ScoreModAttr>().getValue())).second)
-      return op.emitOpError("lists a score modifier twice");
-  bool softcap = op.hasScoreMod(ScoreMod::Softcap);
-  if (softcap != bool(op.getSoftcapAttr()))
-    return op.emitOpError("the softcap attribute and the softcap score "
-                          "modifier go together");
-  if (softcap && !(op.getSoftcapAttr().getValueAsDouble() > 0))
-    return op.emitOpError("softcap must be positive");
-  if (op.hasScoreMod(ScoreMod::Bias) != bool(op.getBias()))
-    return op.emitOpError("the bias operand and the bias score modifier go "
-                          "together");
   if (failed(verifyScoreFunction(op)))
     return failure();
 
@@ -493,8 +483,6 @@ void attnc::attn::dropDefaultAttributes(Operation *op) {
     op->removeAttr(attention.getEmptyRowsAttrName());
   if (attention.getProbs() == Probs::None)
     op->removeAttr(attention.getProbsAttrName());
-  if (attention.getScoreMods().empty())
-    op->removeAttr(attention.getScoreModsAttrName());
 }
 
 #define GET_OP_CLASSES

@@ -61,14 +61,6 @@ def Attn_Scoring : Attn_Enum<"Scoring", "attention scoring function", [
     I32EnumAttrCase<"Additive", 1, "additive">]>;
 def Attn_ScoringAttr : Attn_EnumAttr<Attn_Scoring, "scoring">;
 
-def Attn_ScoreMod : Attn_Enum<"ScoreMod", "score modifier", [
-    I32EnumAttrCase<"Softcap", 0, "softcap">,
-    I32EnumAttrCase<"Alibi", 1, "alibi">,
-    I32EnumAttrCase<"Bias", 2, "bias">]>;
-def Attn_ScoreModAttr : Attn_EnumAttr<Attn_ScoreMod, "score_mod">;
-def Attn_ScoreModArrayAttr
-    : TypedArrayAttrBase<Attn_ScoreModAttr, "ordered score modifiers">;
-
 def Attn_EmptyRows : Attn_Enum<"EmptyRows",
     "output of a query row whose keys are all masked", [
     I32EnumAttrCase<"Zero", 0, "zero">,

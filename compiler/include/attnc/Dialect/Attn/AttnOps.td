@@ -258,14 +258,15 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
     - Scoring: `dot` is `scale * q.k` (`scale` defaults to 1/sqrt(head_dim));
       `additive` is Bahdanau's `w . tanh(q + k)` with the `score_weight`
       operand `w: [num_heads, head_dim]` (q and k already projected).
-    - Score modifiers, in `score_mods` order: `softcap` (`c * tanh(s / c)`),
-      `alibi` (`-slope_h * |q - k|`, the standard geometric slopes), `bias`
-      (the `bias` operand, `[batch or 1, heads or 1, q_len, kv_len]`).
-    - A score function, after the modifiers: `score_fn`, an expression over
-      the score `s` and the indices `b h q k` in the kernels' canonical text
-      (`(add s (tensor 0 h (t5_bucket (sub k q) 32 128 1)))`), reading the
-      `score_tensors` operands (static shapes), named by
-      `score_tensor_names` (docs/dsl.md, Score functions).
+    - Score modifiers: `score_fn`, one expression over the score `s` and
+      the indices `b h q k` in the kernels' canonical text (`(add s (tensor
+      0 h (t5_bucket (sub k q) 32 128 1)))`), reading the `score_tensors`
+      operands (static shapes), named by `score_tensor_names`, and, where
+      it uses `(bias_at)`, the `bias` operand (`[batch or 1, heads or 1,
+      q_len, kv_len]`). The language's named modifiers arrive here as parts
+      of it: softcap(c) is `(mul (float c) (tanh (div s (float c))))`, alibi
+      `(sub s (mul (alibi_slope h H) (abs (sub q k))))`, bias `(add s
+      (bias_at))` (docs/dsl.md, Score functions).
     - Masks, intersected: key padding (k < kv_lengths[b], with the
       `kv_lengths` operand), packed sequences (segment_ids[b, q] ==
       segment_ids[b, k], with the `segment_ids` operand `[batch, kv_len]`),
@@ -311,8 +312,6 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
                        DefaultValuedAttr<Attn_ScoringAttr,
                          "::attnc::attn::Scoring::Dot">:$scoring,
                        OptionalAttr<F64Attr>:$scale,
-                       DefaultValuedAttr<Attn_ScoreModArrayAttr, "{}">:$score_mods,
-                       OptionalAttr<F64Attr>:$softcap,
                        DefaultValuedAttr<Attn_EmptyRowsAttr,
                          "::attnc::attn::EmptyRows::Zero">:$empty_rows,
                        DefaultValuedAttr<Attn_ProbsAttr,
@@ -335,8 +334,6 @@ def Attn_AttentionOp : Attn_Op<"attention", [NoSideEffect,
     double getEffectiveScale();
     /// Whether the mask region holds a predicate.
     bool hasMaskPredicate() { return !getMask().empty(); }
-    /// Whether a score modifier of this kind is listed.
-    bool hasScoreMod(::attnc::attn::ScoreMod kind);
   }];
 }
 
