@@ -3,7 +3,7 @@
 ctypes over the runtime's C API; needs only numpy (docs/python.md).
 
     import attnc
-    model = attnc.Model.load("out")                # out/lib<unit>.so + weights
+    model = attnc.Model.load("out", "model/net.safetensors")  # out/libnet.so
     memory = model.run("net_encode", src_tokens=src, src_lengths=lens)["memory"]
     tokens = model.greedy_decode(src, lens, bos=1, eos=2, max_steps=32)
 """

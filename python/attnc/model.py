@@ -48,8 +48,8 @@ class Function:
 class Model:
     """A compiled model with its weights bound.
 
-        model = attnc.Model("out/libmodel.so", "out/model.safetensors")
-        memory = model.run("model_encode", src_tokens=src,
+        model = attnc.Model("out/libnet.so", "model/net.safetensors")
+        memory = model.run("net_encode", src_tokens=src,
                            src_lengths=lengths)["memory"]
     """
 
@@ -68,18 +68,15 @@ class Model:
         self._handle = handle
 
     @classmethod
-    def load(cls, folder, name=None):
-        """The model `attnc compile <name>.attn --shared -o folder` built,
-        with `<name>.safetensors` from the same folder."""
-        if name is None:
-            libs = [f for f in os.listdir(folder)
-                    if f.startswith("lib") and f.endswith(".so")]
-            if len(libs) != 1:
-                raise Error(f"{folder}: expected one lib<unit>.so, found "
-                            f"{sorted(libs)}; pass name=")
-            name = libs[0][3:-3]
-        return cls(os.path.join(folder, f"lib{name}.so"),
-                   os.path.join(folder, f"{name}.safetensors"))
+    def load(cls, folder, weights):
+        """The library `attnc compile model.attn --shared -o folder` built
+        (the folder's one lib<unit>.so), with the weights file `weights`."""
+        libs = [f for f in os.listdir(folder)
+                if f.startswith("lib") and f.endswith(".so")]
+        if len(libs) != 1:
+            raise Error(f"{folder}: expected one lib<unit>.so, found "
+                        f"{sorted(libs)}")
+        return cls(os.path.join(folder, libs[0]), weights)
 
     def close(self):
         if getattr(self, "_handle", None):

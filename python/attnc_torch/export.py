@@ -155,7 +155,8 @@ def _export_model(module, out, name, parts, opts):
     """Encoder-decoder, encoder-only or decoder-only model."""
     encoder, decoder = parts["encoder"], parts["decoder"]
     enc_path, dec_path = parts["encoder_path"], parts["decoder_path"]
-    generator, gen_path = _resolve(module, opts["generator"], "generator")
+    generator, gen_path = _resolve(module, opts["generator"] or
+                                   _own(module, "generator"), "generator")
     enc_spec = dec_spec = None
     norms, norm_paths = [], []
     if decoder is None and generator is not None:
