@@ -163,11 +163,20 @@ class Model:
         return results
 
     def greedy_decode(self, src_tokens, src_lengths=None, bos=1, eos=2,
-                      max_steps=64):
+                      max_steps=64, return_probs=False):
         """Greedy decoding of an encoder-decoder model with the runtime's
         key/value cache: encodes once, then one token per step. Returns one
         int32 array per sequence: the tokens after bos, ending with eos
-        unless max_steps ran out first."""
+        unless max_steps ran out first.
+
+        With return_probs, returns (tokens, probs): probs maps each
+        attention-probability output of the decode function (blocks with
+        `probs = head_mean | per_head`) to its value over the decoded
+        sequences, [batch, steps, src_len] (or [batch, heads, steps, ...]);
+        row t is the step that produced token t, rows past a sequence's
+        count are padding. They come from one more encode and one
+        whole-sequence decode of bos + tokens, which attend exactly as the
+        cached steps did."""
         src = np.ascontiguousarray(src_tokens, dtype=np.int32)
         if src.ndim != 2:
             raise Error(f"src_tokens must be [batch, src_len], got shape "
@@ -184,7 +193,35 @@ class Model:
             int(bos), int(eos), int(max_steps),
             tokens.ctypes.data_as(POINTER(c_int32)),
             counts.ctypes.data_as(POINTER(c_int64))))
-        return [tokens[b, :counts[b]] for b in range(batch)]
+        result = [tokens[b, :counts[b]] for b in range(batch)]
+        if not return_probs:
+            return result
+        return result, self._decode_probs(src, lengths, tokens, counts, bos)
+
+    def _decode_probs(self, src, src_lengths, tokens, counts, bos):
+        encode, decode = self.function(kind="encode"), \
+            self.function(kind="decode")
+        names = [n for n, role, _ in decode.outputs
+                 if role == "attention_probs"]
+        if not names:
+            raise Error(f"{decode.name} returns no attention probabilities; "
+                        "give its blocks probs = head_mean or per_head")
+        steps = max(int(counts.max()), 1)
+        tgt = np.full((src.shape[0], steps), bos, dtype=np.int32)
+        tgt[:, 1:] = tokens[:, :steps - 1]
+        roles = {role: name for name, role, _ in encode.inputs}
+        memory_name = [n for n, role, _ in encode.outputs
+                       if role == "memory"][0]
+        memory = self.run(encode.name, {roles["src_tokens"]: src,
+                                        roles["src_lengths"]: src_lengths})
+        inputs = {}
+        for name, role, _ in decode.inputs:
+            inputs[name] = {"tgt_tokens": tgt,
+                            "tgt_lengths": np.maximum(counts, 1),
+                            "memory": memory[memory_name],
+                            "src_lengths": src_lengths}[role]
+        out = self.run(decode.name, inputs)
+        return {name: out[name] for name in names}
 
     def generate(self, prompt, prompt_lengths=None, eos=2, max_steps=64):
         """Greedy decoding of a decoder-only model (a `decode` function

@@ -265,6 +265,47 @@ class RoundTrip(unittest.TestCase):
             got, maps = got.transpose(0, 2, 1, 3), maps.transpose(1, 2)
         assert_valid_rows_close(self, got, maps, rows, "probs")
 
+    def test_greedy_decode_with_cross_attention_maps(self):
+        """probs="head_mean": greedy tokens and, per step, every decoder
+        layer's cross-attention map, against PyTorch's need_weights maps
+        over the same tokens."""
+        cfg = dict(random_config(3), kind="encoder-decoder", positions=None,
+                   heads=4, d_model=16, layers=2, batch_first=True)
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        export(module, os.path.join(WORK, "maps", "maps"), probs="head_mean",
+               embed_scale=cfg["scale"], max_len=64, **parts)
+        model = compile_shared(os.path.join(WORK, "maps", "maps.attn"))
+        rng = np.random.default_rng(3)
+        src_lengths = [6, 4]
+        src = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 6)))
+        tokens, probs = model.greedy_decode(src.numpy(), src_lengths,
+                                            bos=BOS, eos=EOS, max_steps=6,
+                                            return_probs=True)
+        with torch.no_grad():
+            want = ref.greedy(src, src_lengths, 6)
+            self.assertEqual([list(t) for t in tokens], want)
+            counts = [len(t) for t in tokens]
+            tgt = torch.full((2, max(counts)), BOS)
+            for b, row in enumerate(want):
+                tgt[b, 1:len(row)] = torch.tensor(row[:-1], dtype=torch.long)
+            captured = []
+            hooks = [layer.multihead_attn.register_forward_pre_hook(
+                lambda m, args: captured.append((m, args[0], args[1])))
+                for layer in module.decoder.layers]
+            memory = ref.encode(src, src_lengths)
+            ref.decode(tgt, counts, memory, src_lengths)
+            for hook in hooks:
+                hook.remove()
+            self.assertEqual(len(captured), len(module.decoder.layers))
+            self.assertEqual(len(probs), 2 * len(captured))  # self, cross
+            pad = pad_mask(src_lengths, src.shape[1])
+            for i, (mha, q, kv) in enumerate(captured):
+                maps = mha(q, kv, kv, key_padding_mask=pad,
+                           need_weights=True)[1]
+                name = f"decoder.layers.{i}.multihead_attn.probs"
+                assert_valid_rows_close(self, probs[name], maps, counts, name)
+
     def test_self_attention_with_maps(self):
         self.check_attention(False, "head_mean")
 
