@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
   }
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t t = 0; t < counts[b]; ++t)
-      std::printf("%d%s", tokens[b * steps + t], t + 1 < counts[b] ? " " : "\n");
+      std::printf("%d%s", tokens[b * steps + t],
+                  t + 1 < counts[b] ? " " : "\n");
   attnc_model_free(model);
   return 0;
 }

@@ -1,8 +1,9 @@
 //===- Driver.h - What the attnc commands share -----------------*- C++ -*-===//
 //
 // attnc has three commands: compile (attnc.cpp, also the default; its
-// --shared link in Shared.cpp), tune and tuning-db (Tune.cpp). They share the front half of the
-// pipeline: reading .attn or .mlir, MLIRGen, the default pipeline.
+// --shared link in Shared.cpp), tune and tuning-db (Tune.cpp). They share the
+// front half of the pipeline: reading .attn or .mlir, MLIRGen, the default
+// pipeline.
 //
 //===----------------------------------------------------------------------===//
 

@@ -47,8 +47,8 @@ bool allExist(const RuntimeFiles &files) {
 bool findRuntime(const char *argv0, RuntimeFiles &files) {
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable(argv0, &anchor);
-  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> prefix(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   for (const char *lib : {"lib", "lib64"}) {
     RuntimeFiles installed{(prefix + "/" + lib + "/libattnc_runtime.a").str(),
                            (prefix + "/" + lib + "/libAttncKernelSpec.a").str(),
@@ -154,8 +154,8 @@ int attnc::driver::linkSharedLibrary(const std::string &outDir,
                                 partial};
   std::vector<llvm::StringRef> refs(args.begin(), args.end());
   std::string message;
-  int status = llvm::sys::ExecuteAndWait(*program, refs, llvm::None, {}, 0, 0,
-                                         &message);
+  int status =
+      llvm::sys::ExecuteAndWait(*program, refs, llvm::None, {}, 0, 0, &message);
   if (status != 0) {
     llvm::sys::fs::remove(partial);
     std::string command;

@@ -417,7 +417,8 @@ int main(int argc, char **argv) {
           "attnc: an ahead-of-time compiler for attention\n\n"
           "  attnc compile model.attn [--target=...] -o out/   kernels + "
           "manifest\n"
-          "  attnc compile model.attn --shared -o out/   also out/lib<unit>.so\n"
+          "  attnc compile model.attn --shared -o out/   also "
+          "out/lib<unit>.so\n"
           "  attnc model.attn [--emit=ast|mlir|mlir-opt|halide-stmt|asm]\n"
           "  attnc tune model.attn [--budget=300]   measure schedules here\n"
           "  attnc tuning-db merge|show ...\n",
