@@ -265,6 +265,43 @@ class RoundTrip(unittest.TestCase):
             got, maps = got.transpose(0, 2, 1, 3), maps.transpose(1, 2)
         assert_valid_rows_close(self, got, maps, rows, "probs")
 
+    def test_decoder_layer_with_named_encoder_layer(self):
+        """Single layers (not stacks), sequence-first, pre-norm gelu: an
+        nn.TransformerDecoderLayer exported with encoder= its encoder."""
+        torch.manual_seed(11)
+        d, vocab = 16, 17
+        enc = nn.TransformerEncoderLayer(d, 4, 24, norm_first=True).eval()
+        dec = nn.TransformerDecoderLayer(d, 4, 24, norm_first=True,
+                                         activation="gelu").eval()
+        src_embed, tgt_embed = nn.Embedding(vocab, d), nn.Embedding(vocab, d)
+        generator = nn.Linear(d, vocab)
+        export(dec, os.path.join(WORK, "layers", "layers"), encoder=enc,
+               src_embed=src_embed, tgt_embed=tgt_embed, generator=generator,
+               positions="sinusoidal", max_len=32)
+        model = compile_shared(os.path.join(WORK, "layers", "layers.attn"))
+        cfg = {"scale": 1.0, "positions": "sinusoidal", "d_model": d}
+        rng = np.random.default_rng(11)
+        src_lengths, tgt_lengths = [6, 2], [4, 3]
+        src = torch.tensor(rng.integers(3, vocab, size=(2, 6)))
+        tgt = torch.tensor(rng.integers(3, vocab, size=(2, 4)))
+        with torch.no_grad():
+            spad = pad_mask(src_lengths, 6)
+            memory = enc(embed(src_embed, src, cfg).transpose(0, 1),
+                         src_key_padding_mask=spad)
+            logits = generator(dec(
+                embed(tgt_embed, tgt, cfg).transpose(0, 1), memory,
+                tgt_mask=causal(4), tgt_key_padding_mask=pad_mask(
+                    tgt_lengths, 4), memory_key_padding_mask=spad))
+        got_memory = model.run("layers_encode", src_tokens=src.numpy(),
+                               src_lengths=src_lengths)["memory"]
+        assert_valid_rows_close(self, got_memory, memory.transpose(0, 1),
+                                src_lengths, "memory")
+        got = model.run("layers_decode", tgt_tokens=tgt.numpy(),
+                        tgt_lengths=tgt_lengths, memory=got_memory,
+                        src_lengths=src_lengths)["logits"]
+        assert_valid_rows_close(self, got, logits.transpose(0, 1),
+                                tgt_lengths, "logits")
+
     def test_greedy_decode_with_cross_attention_maps(self):
         """probs="head_mean": greedy tokens and, per step, every decoder
         layer's cross-attention map, against PyTorch's need_weights maps
