@@ -211,5 +211,46 @@ class Refusals(unittest.TestCase):
                      transformer(), src_embed="embedding")
 
 
+class CommandLine(unittest.TestCase):
+    """python3 -m attnc_torch.export: the same refusals, as one error line
+    and exit status 1; a saved state_dict is refused for what it is."""
+
+    def run_cli(self, module, *args):
+        import contextlib
+        import io
+        from attnc_torch.export import main
+        saved = os.path.join(WORK, f"{self.id().split('.')[-1]}.pt")
+        torch.save(module, saved)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), \
+                contextlib.redirect_stdout(io.StringIO()):
+            try:
+                status = main([saved, "-o", os.path.join(WORK, "cli"),
+                               *args])
+            except SystemExit as e:
+                status = e.code
+        return status, err.getvalue()
+
+    def test_wrong_part(self):
+        status, err = self.run_cli(encoder(), "--embed", "layers.0.norm1")
+        self.assertEqual(status, 1)  # a LayerNorm is no embedding
+        self.assertIn("layers.0.norm1.__class__: LayerNorm is not "
+                      "nn.Embedding", err)
+
+    def test_training_mode(self):
+        status, err = self.run_cli(transformer().train(), "--src-embed",
+                                   "encoder.layers.0.norm1")
+        self.assertEqual(status, 1)
+        self.assertEqual(err, "attnc_torch.export: error: "
+                         "encoder.layers.0.self_attn.dropout: attention "
+                         "dropout 0.1 is active (training mode); call "
+                         ".eval() before exporting\n")
+
+    def test_state_dict(self):
+        status, err = self.run_cli(transformer().state_dict())
+        self.assertEqual(status, 2)
+        self.assertIn("holds a state_dict", err)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
