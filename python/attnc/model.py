@@ -131,7 +131,10 @@ class Model:
             array = np.ascontiguousarray(given[name],
                                          dtype=_NUMPY[value["dtype"]])
             arrays.append(array)
-            largest = max([largest] + list(array.shape))
+            # Dynamic extents only (-1 in the manifest): batch, lengths.
+            largest = max([largest] + [n for n, d in zip(array.shape,
+                                                          value["shape"])
+                                       if d < 0])
         n_in, n_out = len(arrays), len(fn.outputs)
         names = (c_char_p * n_in)(*[n.encode() for n in fn.input_names()])
         dtypes = (c_int * n_in)(*[int(a.dtype == np.int32) for a in arrays])

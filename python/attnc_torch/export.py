@@ -320,7 +320,7 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
         name = stem if _identifier(stem) else default
     if not _identifier(name):
         raise ValueError(f"name {name!r} is not a .attn identifier")
-    if not _identifier(stem):
+    if not (stem.isidentifier() and stem.isascii()):
         raise ValueError(f"the file name {stem!r} becomes the C symbol prefix "
                          "of the compiled unit and must be an identifier")
     check_no_active_dropout(module, "")

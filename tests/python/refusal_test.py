@@ -206,6 +206,14 @@ class Refusals(unittest.TestCase):
         self.refuses("<module>", "__class__", "not an exportable module",
                      nn.LSTM(D, D))
 
+    def test_output_called_model(self):
+        """"model" is a .attn keyword: the unit keeps the name, the model
+        block is called net."""
+        path = os.path.join(WORK, "called", "model")
+        export(encoder(), path, **parts(False))
+        with open(path + ".attn") as f:
+            self.assertIn("\nmodel net {\n", f.read())
+
     def test_named_part_missing(self):
         self.refuses("embedding", "__name__", "names no submodule",
                      transformer(), src_embed="embedding")
