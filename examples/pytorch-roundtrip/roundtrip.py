@@ -10,7 +10,6 @@
                                   writes the tokens to <dir>/tokens.txt for
                                   the C++ program to match
 """
-import math
 import os
 import sys
 import time

@@ -109,7 +109,7 @@ def _model_text(header, name, d_model, encoder, decoder, fields, probs):
                                    "dec_self",
                                    "dec_cross" if spec.cross else None))
         stacks.append(f"decoder = dec_layer * {count};")
-    body = [f"  d_model = d_model;"] + [f"  {f}" for f in fields] + \
+    body = ["  d_model = d_model;"] + [f"  {f}" for f in fields] + \
         [f"  {s}" for s in stacks]
     blocks.append(f"model {name} {{\n" + "\n".join(body) + "\n}")
     return "\n\n".join(blocks) + "\n"

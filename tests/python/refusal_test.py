@@ -3,7 +3,9 @@ attribute its ExportError names (python/attnc_torch/inspect_modules.py).
 Each test first exports the same model without the construct, so that the
 refusal is caused by that construct alone. No compiler needed; runs under
 ctest as python-export-refusals; exits 77 ([SKIP]) without torch."""
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -21,6 +23,8 @@ from attnc_torch.export import ExportError, export  # noqa: E402
 from attnc_torch.inspect_modules import sinusoidal_table  # noqa: E402
 
 WORK = tempfile.mkdtemp(prefix="attnc-refusals-")
+if not os.environ.get("ATTNC_KEEP_WORK"):  # set it to inspect the files
+    atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 D, HEADS, VOCAB = 8, 2, 11
 
 

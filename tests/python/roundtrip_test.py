@@ -8,9 +8,10 @@ nn.MultiheadAttention blocks. For batch 2 with padding, outputs must match
 PyTorch within 1e-4 at every valid position, attention maps too, and greedy
 tokens exactly. Runs under ctest as python-roundtrip with $ATTNC naming the
 compiler; exits 77 ([SKIP]) where torch is missing."""
-import math
+import atexit
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,8 @@ ATTNC = os.environ.get("ATTNC", os.path.join(HERE, "..", "..", "build",
 TOLERANCE = 1e-4
 BOS, EOS = 1, 2
 WORK = tempfile.mkdtemp(prefix="attnc-roundtrip-")
+if not os.environ.get("ATTNC_KEEP_WORK"):  # set it to inspect the files
+    atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 
 
 def compile_shared(attn_path):
