@@ -1,8 +1,9 @@
 //===- Driver.h - What the attnc commands share -----------------*- C++ -*-===//
 //
-// attnc has three commands: compile (attnc.cpp, also the default),
-// tune and tuning-db (Tune.cpp). They share the front half of the
-// pipeline: reading .attn or .mlir, MLIRGen, the default pipeline.
+// attnc has three commands: compile (attnc.cpp, also the default; its
+// --shared link in Shared.cpp), tune and tuning-db (Tune.cpp). They share the
+// front half of the pipeline: reading .attn or .mlir, MLIRGen, the default
+// pipeline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +26,12 @@ int fail(const llvm::Twine &message);
 mlir::OwningOpRef<mlir::ModuleOp>
 loadOptimizedModule(const std::string &path, mlir::MLIRContext &context,
                     llvm::SourceMgr &sourceMgr);
+
+/// Links the kernels `attnc compile` wrote into `outDir` (first target),
+/// their registry and the runtime with its C API into `outDir`/lib<unit>.so
+/// (Shared.cpp). `argv0` locates an installed runtime. Reports errors and
+/// returns 1, else 0.
+int linkSharedLibrary(const std::string &outDir, const char *argv0);
 
 /// If the command line selected `tune` or `tuning-db`, runs it and returns
 /// its exit status; otherwise returns -1.

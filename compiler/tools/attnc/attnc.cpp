@@ -6,7 +6,8 @@
 // Compile runs the pipeline up to the requested stage of the ordered ladder
 //   ast < mlir < mlir-opt < halide-stmt < asm < lib
 // and prints or writes that stage. `attnc compile` defaults to lib (objects,
-// headers, runtime and manifest in the -o folder); plain `attnc` to
+// headers, runtime and manifest in the -o folder; with --shared, also one
+// .so holding them, the runtime and its C API); plain `attnc` to
 // mlir-opt. `.mlir` input enters at the mlir stage. Every problem with the
 // input is reported with its location and makes attnc exit with status 1;
 // attnc never aborts on bad input. Inputs larger than kMaxInputBytes are
@@ -106,6 +107,12 @@ cl::opt<unsigned> jobs("jobs",
 cl::opt<bool> keepStmt("stmt",
                        cl::desc("With --emit=lib, also write <kernel>.stmt"),
                        cl::cat(category));
+cl::opt<bool> sharedLibrary(
+    "shared",
+    cl::desc("With --emit=lib, also link the first target's kernels, the "
+             "runtime and its C API into <out>/lib<unit>.so"),
+    cl::cat(category));
+const char *argv0 = "attnc";
 cl::opt<bool> keepAssembly("asm",
                            cl::desc("With --emit=lib, also write <kernel>.s"),
                            cl::cat(category));
@@ -274,6 +281,8 @@ ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db) {
 int runCompile(bool compileCommand) {
   if (emit.getNumOccurrences() == 0)
     emit = compileCommand ? Stage::Lib : Stage::MLIROpt;
+  if (sharedLibrary && emit != Stage::Lib)
+    return driver::fail("--shared needs --emit=lib (attnc compile)");
   if (emit == Stage::Lib && outputFilename == "-")
     return driver::fail("--emit=lib writes a folder; name it with -o");
   if (emit == Stage::Lib)
@@ -362,7 +371,9 @@ int runCompile(bool compileCommand) {
       return driver::fail(e.what());
     }
   }
-  return mlir::failed(emitLibraries(*module, options)) ? 1 : 0;
+  if (mlir::failed(emitLibraries(*module, options)))
+    return 1;
+  return sharedLibrary ? driver::linkSharedLibrary(outputFilename, argv0) : 0;
 }
 
 } // namespace
@@ -387,6 +398,7 @@ attnc::driver::loadOptimizedModule(const std::string &path,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  argv0 = argv[0];
   // `attnc compile ...` is `attnc --emit=lib ...` unless --emit says more.
   std::vector<char *> args(argv, argv + argc);
   bool compileCommand = args.size() > 1 && std::strcmp(args[1], "compile") == 0;
@@ -405,6 +417,8 @@ int main(int argc, char **argv) {
           "attnc: an ahead-of-time compiler for attention\n\n"
           "  attnc compile model.attn [--target=...] -o out/   kernels + "
           "manifest\n"
+          "  attnc compile model.attn --shared -o out/   also "
+          "out/lib<unit>.so\n"
           "  attnc model.attn [--emit=ast|mlir|mlir-opt|halide-stmt|asm]\n"
           "  attnc tune model.attn [--budget=300]   measure schedules here\n"
           "  attnc tuning-db merge|show ...\n",

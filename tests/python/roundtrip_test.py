@@ -1,0 +1,376 @@
+"""PyTorch -> attnc_torch.export -> attnc compile --shared -> python/attnc,
+checked against PyTorch itself (the independent reference).
+
+Ten randomly configured models (seeded: encoder-only, decoder-only and
+encoder-decoder; pre- and post-norm; relu and gelu; batch_first or not;
+biases on and off; several widths, heads and eps) and two stand-alone
+nn.MultiheadAttention blocks. For batch 2 with padding, outputs must match
+PyTorch within 1e-4 at every valid position, attention maps too, and greedy
+tokens exactly. Runs under ctest as python-roundtrip with $ATTNC naming the
+compiler; exits 77 ([SKIP]) where torch is missing."""
+import atexit
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from re import escape as re_escape
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    print("[SKIP] torch is not installed for", sys.executable)
+    sys.exit(77)
+import numpy as np  # noqa: E402
+
+import attnc  # noqa: E402
+from attnc_torch.export import export  # noqa: E402
+from attnc_torch.inspect_modules import sinusoidal_table  # noqa: E402
+
+ATTNC = os.environ.get("ATTNC", os.path.join(HERE, "..", "..", "build",
+                                             "bin", "attnc"))
+TOLERANCE = 1e-4
+BOS, EOS = 1, 2
+WORK = tempfile.mkdtemp(prefix="attnc-roundtrip-")
+if not os.environ.get("ATTNC_KEEP_WORK"):  # set it to inspect the files
+    atexit.register(shutil.rmtree, WORK, ignore_errors=True)
+
+
+def compile_shared(attn_path):
+    """Compiles next to the export: attnc compile replaces its -o folder."""
+    stem = os.path.splitext(os.path.basename(attn_path))[0]
+    folder = os.path.join(os.path.dirname(attn_path), "compiled")
+    subprocess.run([ATTNC, "compile", attn_path, "--shared", "-o", folder],
+                   check=True, stderr=subprocess.DEVNULL)
+    return attnc.Model(os.path.join(folder, f"lib{stem}.so"),
+                       os.path.join(os.path.dirname(attn_path),
+                                    f"{stem}.safetensors"))
+
+
+def random_config(seed):
+    """A model configuration drawn from `seed`; kinds cycle so that each
+    appears at least three times in ten."""
+    rng = random.Random(seed)
+    heads = rng.choice([1, 2, 4])
+    return dict(
+        seed=seed,
+        kind=["encoder-decoder", "decoder-only", "encoder-only"][seed % 3],
+        heads=heads, d_model=heads * rng.choice([4, 8, 12]),
+        ffn=rng.choice([16, 24, 40]), layers=rng.choice([1, 2]),
+        norm_first=seed % 2 == 1, activation=["relu", "gelu"][(seed // 2) % 2],
+        batch_first=rng.random() < 0.5, eps=rng.choice([1e-5, 1e-6, 1e-3]),
+        attn_bias=rng.random() < 0.7, ffn_bias=rng.random() < 0.7,
+        generator_bias=rng.random() < 0.7, final_norm=rng.random() < 0.7,
+        positions=rng.choice(["sinusoidal", None]),
+        scale=rng.choice([1.0, 2.5]), vocab=rng.choice([13, 21]))
+
+
+def without_biases(layer, cfg):
+    """Biases off as PyTorch 2's bias=False would leave them."""
+    if not cfg["attn_bias"]:
+        for name in ("self_attn", "multihead_attn"):
+            old = getattr(layer, name, None)
+            if old is not None:
+                setattr(layer, name, nn.MultiheadAttention(
+                    cfg["d_model"], cfg["heads"], bias=False,
+                    batch_first=cfg["batch_first"]))
+    if not cfg["ffn_bias"]:
+        layer.linear1.bias = None
+        layer.linear2.bias = None
+    return layer
+
+
+def build(cfg):
+    torch.manual_seed(cfg["seed"])
+    d, kind = cfg["d_model"], cfg["kind"]
+    args = dict(d_model=d, nhead=cfg["heads"], dim_feedforward=cfg["ffn"],
+                dropout=0.1, activation=cfg["activation"],
+                layer_norm_eps=cfg["eps"], batch_first=cfg["batch_first"],
+                norm_first=cfg["norm_first"])
+    final = (lambda: nn.LayerNorm(d, eps=cfg["eps"])) if cfg["final_norm"] \
+        else (lambda: None)
+    enc_layer = without_biases(nn.TransformerEncoderLayer(**args), cfg)
+    encoder = nn.TransformerEncoder(enc_layer, cfg["layers"], norm=final())
+    parts = {"src_embed": nn.Embedding(cfg["vocab"], d)}
+    if kind == "encoder-decoder":
+        dec_layer = without_biases(nn.TransformerDecoderLayer(**args), cfg)
+        decoder = nn.TransformerDecoder(dec_layer, cfg["layers"],
+                                        norm=final())
+        module = nn.Transformer(d, cfg["heads"], custom_encoder=encoder,
+                                custom_decoder=decoder,
+                                batch_first=cfg["batch_first"])
+        parts["tgt_embed"] = nn.Embedding(cfg["vocab"] + 3, d)
+    else:
+        module = encoder
+    if kind != "encoder-only":
+        vocab = cfg["vocab"] + (3 if kind == "encoder-decoder" else 0)
+        parts["generator"] = nn.Linear(d, vocab, bias=cfg["generator_bias"])
+    for part in parts.values():
+        part.eval()
+    return module.eval(), parts
+
+
+def embed(table, tokens, cfg):
+    x = table(tokens) * cfg["scale"]
+    if cfg["positions"]:
+        x = x + torch.tensor(sinusoidal_table(tokens.shape[1],
+                                              cfg["d_model"]),
+                             dtype=torch.float32)
+    return x
+
+
+def pad_mask(lengths, length):
+    return torch.arange(length)[None, :] >= torch.tensor(lengths)[:, None]
+
+
+def causal(length):
+    return torch.triu(torch.full((length, length), float("-inf")), 1)
+
+
+class Reference:
+    """The PyTorch computation the exported model must reproduce."""
+
+    def __init__(self, module, parts, cfg):
+        self.m, self.p, self.cfg = module, parts, cfg
+        self.bf = cfg["batch_first"]
+
+    def _io(self, x):
+        return x if self.bf else x.transpose(0, 1)
+
+    def encode(self, src, src_lengths, causal_mask=False):
+        encoder = self.m.encoder if isinstance(self.m, nn.Transformer) \
+            else self.m
+        x = embed(self.p["src_embed"], src, self.cfg)
+        mask = causal(src.shape[1]) if causal_mask else None
+        y = encoder(self._io(x), mask=mask,
+                    src_key_padding_mask=pad_mask(src_lengths, src.shape[1]))
+        return self._io(y)
+
+    def decode(self, tgt, tgt_lengths, memory, src_lengths):
+        y = self.m.decoder(
+            self._io(embed(self.p["tgt_embed"], tgt, self.cfg)),
+            self._io(memory), tgt_mask=causal(tgt.shape[1]),
+            tgt_key_padding_mask=pad_mask(tgt_lengths, tgt.shape[1]),
+            memory_key_padding_mask=pad_mask(src_lengths, memory.shape[1]))
+        return self.p["generator"](self._io(y))
+
+    def decoder_only(self, tokens, lengths):
+        return self.p["generator"](self.encode(tokens, lengths, True))
+
+    def greedy(self, src, src_lengths, steps):
+        memory = self.encode(src, src_lengths)
+        tokens = torch.full((src.shape[0], 1), BOS)
+        return self._greedy(lambda t: self.decode(
+            t, [t.shape[1]] * t.shape[0], memory, src_lengths), tokens, steps)
+
+    def generate(self, prompt, steps):
+        return self._greedy(lambda t: self.decoder_only(
+            t, [t.shape[1]] * t.shape[0]), prompt, steps)
+
+    @staticmethod
+    def _greedy(step, tokens, steps):
+        done = torch.zeros(tokens.shape[0], dtype=torch.bool)
+        out = [[] for _ in range(tokens.shape[0])]
+        for _ in range(steps):
+            best = step(tokens)[:, -1].argmax(-1)
+            for b in range(tokens.shape[0]):
+                if not done[b]:
+                    out[b].append(int(best[b]))
+            done |= best == EOS
+            tokens = torch.cat([tokens, best[:, None]], 1)
+            if done.all():
+                break
+        return out
+
+
+def assert_valid_rows_close(test, got, want, lengths, what):
+    for b, n in enumerate(lengths):
+        error = np.abs(got[b, :n] - want[b, :n].numpy()).max()
+        test.assertLess(error, TOLERANCE, f"{what}, sequence {b}")
+
+
+class RoundTrip(unittest.TestCase):
+    def check_model(self, seed):
+        cfg = random_config(seed)
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        stem = f"m{seed}"
+        export(module, os.path.join(WORK, stem, stem),
+               positions=cfg["positions"], embed_scale=cfg["scale"],
+               mask="causal" if cfg["kind"] == "decoder-only" else None,
+               max_len=64, **parts)
+        model = compile_shared(os.path.join(WORK, stem, f"{stem}.attn"))
+        rng = np.random.default_rng(seed)
+        src_lengths, tgt_lengths = [7, 4], [5, 3]
+        src = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 7)))
+        tgt = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 5)))
+        tgt[:, 0] = BOS
+        with torch.no_grad():
+            if cfg["kind"] == "decoder-only":
+                out = model.run(f"{stem}_decode", tgt_tokens=src.numpy(),
+                                tgt_lengths=src_lengths)
+                assert_valid_rows_close(self, out["logits"],
+                                        ref.decoder_only(src, src_lengths),
+                                        src_lengths, f"{cfg} logits")
+                prompt = src[:, :2]
+                got = model.generate(prompt.numpy(), eos=EOS, max_steps=6)
+                want = ref.generate(prompt, 6)
+                self.assertEqual([list(g) for g in got], want, str(cfg))
+                return
+            memory = model.run(f"{stem}_encode", src_tokens=src.numpy(),
+                               src_lengths=src_lengths)["memory"]
+            want_memory = ref.encode(src, src_lengths)
+            assert_valid_rows_close(self, memory, want_memory, src_lengths,
+                                    f"{cfg} memory")
+            if cfg["kind"] == "encoder-only":
+                return
+            logits = model.run(f"{stem}_decode", tgt_tokens=tgt.numpy(),
+                               tgt_lengths=tgt_lengths, memory=memory,
+                               src_lengths=src_lengths)["logits"]
+            want = ref.decode(tgt, tgt_lengths, want_memory, src_lengths)
+            assert_valid_rows_close(self, logits, want, tgt_lengths,
+                                    f"{cfg} logits")
+            got = model.greedy_decode(src.numpy(), src_lengths, bos=BOS,
+                                      eos=EOS, max_steps=8)
+            self.assertEqual([list(g) for g in got],
+                             ref.greedy(src, src_lengths, 8), str(cfg))
+
+    def check_attention(self, cross, probs):
+        torch.manual_seed(7 + cross)
+        mha = nn.MultiheadAttention(24, 3, batch_first=True).eval()
+        stem = "cross" if cross else "self"
+        export(mha, os.path.join(WORK, stem, stem), cross=cross,
+               probs=probs, mask=None if cross else "causal")
+        model = compile_shared(os.path.join(WORK, stem, f"{stem}.attn"))
+        x = torch.randn(2, 5, 24)
+        kv = torch.randn(2, 6, 24) if cross else x
+        lengths = [6, 3] if cross else [5, 2]
+        inputs = {"x": x.numpy(), "kv_lengths": lengths}
+        if cross:
+            inputs["memory"] = kv.numpy()
+        out = model.run(stem, inputs)
+        with torch.no_grad():
+            want, maps = mha(x, kv, kv, key_padding_mask=pad_mask(
+                lengths, kv.shape[1]), need_weights=True,
+                attn_mask=None if cross else causal(5) == float("-inf"),
+                average_attn_weights=probs == "head_mean")
+        # Self-attention: query rows past a sequence's length are padding.
+        rows = [5, 5] if cross else lengths
+        assert_valid_rows_close(self, out["output"], want, rows, "output")
+        got = out["probs"]
+        self.assertEqual(got.shape, tuple(maps.shape))
+        if probs == "per_head":  # [batch, heads, q, k]: rows are axis 2
+            got, maps = got.transpose(0, 2, 1, 3), maps.transpose(1, 2)
+        assert_valid_rows_close(self, got, maps, rows, "probs")
+
+    def test_decoder_layer_with_named_encoder_layer(self):
+        """Single layers (not stacks), sequence-first, pre-norm gelu: an
+        nn.TransformerDecoderLayer exported with encoder= its encoder."""
+        torch.manual_seed(11)
+        d, vocab = 16, 17
+        enc = nn.TransformerEncoderLayer(d, 4, 24, norm_first=True).eval()
+        dec = nn.TransformerDecoderLayer(d, 4, 24, norm_first=True,
+                                         activation="gelu").eval()
+        src_embed, tgt_embed = nn.Embedding(vocab, d), nn.Embedding(vocab, d)
+        generator = nn.Linear(d, vocab)
+        export(dec, os.path.join(WORK, "layers", "layers"), encoder=enc,
+               src_embed=src_embed, tgt_embed=tgt_embed, generator=generator,
+               positions="sinusoidal", max_len=32)
+        model = compile_shared(os.path.join(WORK, "layers", "layers.attn"))
+        cfg = {"scale": 1.0, "positions": "sinusoidal", "d_model": d}
+        rng = np.random.default_rng(11)
+        src_lengths, tgt_lengths = [6, 2], [4, 3]
+        src = torch.tensor(rng.integers(3, vocab, size=(2, 6)))
+        tgt = torch.tensor(rng.integers(3, vocab, size=(2, 4)))
+        with torch.no_grad():
+            spad = pad_mask(src_lengths, 6)
+            memory = enc(embed(src_embed, src, cfg).transpose(0, 1),
+                         src_key_padding_mask=spad)
+            logits = generator(dec(
+                embed(tgt_embed, tgt, cfg).transpose(0, 1), memory,
+                tgt_mask=causal(4), tgt_key_padding_mask=pad_mask(
+                    tgt_lengths, 4), memory_key_padding_mask=spad))
+        got_memory = model.run("layers_encode", src_tokens=src.numpy(),
+                               src_lengths=src_lengths)["memory"]
+        assert_valid_rows_close(self, got_memory, memory.transpose(0, 1),
+                                src_lengths, "memory")
+        got = model.run("layers_decode", tgt_tokens=tgt.numpy(),
+                        tgt_lengths=tgt_lengths, memory=got_memory,
+                        src_lengths=src_lengths)["logits"]
+        assert_valid_rows_close(self, got, logits.transpose(0, 1),
+                                tgt_lengths, "logits")
+
+    def test_greedy_decode_with_cross_attention_maps(self):
+        """probs="head_mean": greedy tokens and, per step, every decoder
+        layer's cross-attention map, against PyTorch's need_weights maps
+        over the same tokens."""
+        cfg = dict(random_config(3), kind="encoder-decoder", positions=None,
+                   heads=4, d_model=16, layers=2, batch_first=True)
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        export(module, os.path.join(WORK, "maps", "maps"), probs="head_mean",
+               embed_scale=cfg["scale"], max_len=64, **parts)
+        model = compile_shared(os.path.join(WORK, "maps", "maps.attn"))
+        rng = np.random.default_rng(3)
+        src_lengths = [6, 4]
+        src = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 6)))
+        tokens, probs = model.greedy_decode(src.numpy(), src_lengths,
+                                            bos=BOS, eos=EOS, max_steps=6,
+                                            return_probs=True)
+        with torch.no_grad():
+            want = ref.greedy(src, src_lengths, 6)
+            self.assertEqual([list(t) for t in tokens], want)
+            counts = [len(t) for t in tokens]
+            tgt = torch.full((2, max(counts)), BOS)
+            for b, row in enumerate(want):
+                tgt[b, 1:len(row)] = torch.tensor(row[:-1], dtype=torch.long)
+            captured = []
+            hooks = [layer.multihead_attn.register_forward_pre_hook(
+                lambda m, args: captured.append((m, args[0], args[1])))
+                for layer in module.decoder.layers]
+            memory = ref.encode(src, src_lengths)
+            ref.decode(tgt, counts, memory, src_lengths)
+            for hook in hooks:
+                hook.remove()
+            self.assertEqual(len(captured), len(module.decoder.layers))
+            self.assertEqual(len(probs), 2 * len(captured))  # self, cross
+            pad = pad_mask(src_lengths, src.shape[1])
+            for i, (mha, q, kv) in enumerate(captured):
+                maps = mha(q, kv, kv, key_padding_mask=pad,
+                           need_weights=True)[1]
+                name = f"decoder.layers.{i}.multihead_attn.probs"
+                assert_valid_rows_close(self, probs[name], maps, counts, name)
+
+    def test_self_attention_with_maps(self):
+        self.check_attention(False, "head_mean")
+
+    def test_cross_attention_per_head_maps(self):
+        self.check_attention(True, "per_head")
+
+    def test_runtime_errors_reach_python(self):
+        torch.manual_seed(0)
+        mha = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+        export(mha, os.path.join(WORK, "err", "err"))
+        model = compile_shared(os.path.join(WORK, "err", "err.attn"))
+        with self.assertRaisesRegex(attnc.Error, "missing input 'kv_lengths'"):
+            model.run("err", x=np.zeros((1, 3, 8), np.float32))
+        with self.assertRaisesRegex(attnc.Error, re_escape(
+                "input 'x' of err is f32 [1, 3, 7], expected f32 [?, ?, 8]")):
+            model.run("err", x=np.zeros((1, 3, 7), np.float32),
+                      kv_lengths=[3])
+        with self.assertRaisesRegex(attnc.Error, "weights file .*none.*cannot be opened"):
+            attnc.Model(model.library_path, os.path.join(WORK, "none"))
+
+
+for _seed in range(10):
+    setattr(RoundTrip, f"test_model_{_seed}",
+            lambda self, s=_seed: self.check_model(s))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
