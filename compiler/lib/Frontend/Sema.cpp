@@ -73,6 +73,10 @@ private:
   // Attention field helpers.
   void readScoring(FieldSet &fields, const Field &field, AttentionSpec &spec);
   void readMask(FieldSet &fields, const Field &field, MaskSpec &mask);
+  /// The arguments of a use of a named term, their number and form checked
+  /// against its row and each folded, with its location; empty for a name.
+  std::optional<std::vector<std::pair<Value, llvm::SMLoc>>>
+  readTermArguments(const PreludeTerm &term, const Expr &item);
   /// The arguments of a use of a named score modifier, checked against it.
   std::optional<std::vector<double>> readScoreArguments(const PreludeTerm &term,
                                                         const Expr &item);
@@ -533,12 +537,12 @@ void Sema::readMask(FieldSet &fields, const Field &field, MaskSpec &mask) {
   }
 }
 
-std::optional<std::vector<int64_t>>
-Sema::readMaskArguments(const PreludeTerm &term, const Expr &item) {
-  std::vector<int64_t> arguments;
+std::optional<std::vector<std::pair<Value, llvm::SMLoc>>>
+Sema::readTermArguments(const PreludeTerm &term, const Expr &item) {
+  std::vector<std::pair<Value, llvm::SMLoc>> values;
   auto *call = llvm::dyn_cast<CallExpr>(&item);
   if (!call)
-    return arguments;
+    return values;
   bool plain = llvm::all_of(
       call->args, [](const CallArg &arg) { return arg.name.empty(); });
   if (call->args.size() != term.params.size() || !plain || call->body) {
@@ -555,19 +559,30 @@ Sema::readMaskArguments(const PreludeTerm &term, const Expr &item) {
     std::optional<Value> v = ctx.evaluate(*arg.value);
     if (!v)
       return std::nullopt;
-    std::string what = std::string(term.name) + " " + term.argumentNoun;
-    if (v->kind != Value::Kind::Int || v->i <= 0) {
-      diags.error(arg.value->getLoc(),
-                  what + " must be a positive integer, got " + v->describe());
+    values.emplace_back(*v, arg.value->getLoc());
+  }
+  return values;
+}
+
+std::optional<std::vector<int64_t>>
+Sema::readMaskArguments(const PreludeTerm &term, const Expr &item) {
+  auto values = readTermArguments(term, item);
+  if (!values)
+    return std::nullopt;
+  std::vector<int64_t> arguments;
+  std::string what = std::string(term.name) + " " + term.argumentNoun;
+  for (const auto &[v, loc] : *values) {
+    if (v.kind != Value::Kind::Int || v.i <= 0) {
+      diags.error(loc,
+                  what + " must be a positive integer, got " + v.describe());
       return std::nullopt;
     }
-    if (v->i > limits::kMaxMaskParameter) {
-      diags.error(arg.value->getLoc(),
-                  what + " must be below 2^30 (1073741824), got " +
-                      v->describe() + "; see Limits in docs/dsl.md");
+    if (v.i > limits::kMaxMaskParameter) {
+      diags.error(loc, what + " must be below 2^30 (1073741824), got " +
+                           v.describe() + "; see Limits in docs/dsl.md");
       return std::nullopt;
     }
-    arguments.push_back(v->i);
+    arguments.push_back(v.i);
   }
   return arguments;
 }
@@ -670,29 +685,18 @@ void Sema::readScoreMods(FieldSet &fields, const Field &field,
 
 std::optional<std::vector<double>>
 Sema::readScoreArguments(const PreludeTerm &term, const Expr &item) {
-  std::vector<double> arguments;
-  auto *call = llvm::dyn_cast<CallExpr>(&item);
-  if (!call)
-    return arguments;
-  bool plain = llvm::all_of(
-      call->args, [](const CallArg &arg) { return arg.name.empty(); });
-  if (call->args.size() != term.params.size() || !plain || call->body) {
-    diags.error(call->getLoc(), std::string(term.name) + " takes one " +
-                                    term.argumentNoun + ": " + term.example);
+  auto values = readTermArguments(term, item);
+  if (!values)
     return std::nullopt;
-  }
-  for (const CallArg &arg : call->args) {
-    std::optional<Value> v = ctx.evaluate(*arg.value);
-    if (!v)
-      return std::nullopt;
-    if (v->kind == Value::Kind::Bool || !(v->asDouble() > 0) ||
-        !std::isfinite(v->asDouble())) {
-      diags.error(arg.value->getLoc(), std::string(term.name) +
-                                           " must be a positive number, got " +
-                                           v->describe());
+  std::vector<double> arguments;
+  for (const auto &[v, loc] : *values) {
+    if (v.kind == Value::Kind::Bool || !(v.asDouble() > 0) ||
+        !std::isfinite(v.asDouble())) {
+      diags.error(loc, std::string(term.name) +
+                           " must be a positive number, got " + v.describe());
       return std::nullopt;
     }
-    arguments.push_back(v->asDouble());
+    arguments.push_back(v.asDouble());
   }
   return arguments;
 }
