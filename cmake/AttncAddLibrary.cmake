@@ -1,8 +1,9 @@
 # attnc_add_library(<name> SOURCE <model.attn>
 #                   [TARGETS <target>...]    host (default), x86_64_avx2,
-#                                            x86_64_avx512, arm64, cuda, or
-#                                            Halide target strings
+#                                            x86_64_avx512, arm64, cuda,
+#                                            opencl, or Halide target strings
 #                   [TUNING_DB <file.json>]
+#                   [SCHEDULE <family.knob=value>...]  attnc --schedule
 #                   [ATTNC <path to attnc>]) defaults to the attnc target or
 #                                            the one found by find_package
 #
@@ -12,7 +13,7 @@
 # ${CMAKE_CURRENT_BINARY_DIR}/<name>, and <name>_MANIFEST names its
 # manifest.json. The library needs only libpthread and libdl, no libHalide.
 function(attnc_add_library name)
-  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC" "TARGETS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC" "TARGETS;SCHEDULE" ${ARGN})
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "attnc_add_library(${name}) needs SOURCE")
   endif()
@@ -44,9 +45,11 @@ function(attnc_add_library name)
     set(tag arm64)
   elseif(first STREQUAL "cuda")
     set(tag cuda)
+  elseif(first STREQUAL "opencl")
+    set(tag opencl)
   else()
     message(FATAL_ERROR "attnc_add_library: use a named first target "
-                        "(host, x86_64_avx2, x86_64_avx512, arm64, cuda)")
+                        "(host, x86_64_avx2, x86_64_avx512, arm64, cuda, opencl)")
   endif()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name})
   set(archive ${out}/${tag}/lib${unit}_kernels.a)
@@ -57,10 +60,15 @@ function(attnc_add_library name)
     get_filename_component(db ${ARG_TUNING_DB} ABSOLUTE)
     set(tuning --tuning-db=${db})
   endif()
+  set(schedule)
+  if(ARG_SCHEDULE)
+    string(REPLACE ";" "," schedule_list "${ARG_SCHEDULE}")
+    set(schedule --schedule=${schedule_list})
+  endif()
   add_custom_command(
     OUTPUT ${archive} ${registry} ${out}/manifest.json
     COMMAND ${ARG_ATTNC} compile ${source} --unit=${unit}
-            --target=${target_list} ${tuning} -o ${out}
+            --target=${target_list} ${tuning} ${schedule} -o ${out}
     DEPENDS ${source} ${attnc_dep} ${ARG_TUNING_DB}
     COMMENT "attnc: compiling ${ARG_SOURCE} for ${target_list}"
     VERBATIM)

@@ -18,6 +18,10 @@ core=(
   # tests/fuzz: libFuzzer needs clang; its runtime (libclang_rt.fuzzer, with
   # ASan and UBSan) is only recommended by clang-14, so it is named here.
   clang-14 libclang-rt-14-dev
+  # The GPU schedules run here through Halide's OpenCL back end on PoCL, a
+  # CPU implementation of OpenCL; Halide loads the unversioned libOpenCL.so
+  # of the -dev package (docs/targets.md).
+  pocl-opencl-icd ocl-icd-opencl-dev
 )
 bench=(
   libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof

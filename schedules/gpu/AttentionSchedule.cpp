@@ -63,11 +63,28 @@ void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p) {
     LoopLevel perBlock(a.state, r), perQuery(a.state, qv);
 
     boundToOneKeyBlock(a, block);
-    // K and V of the key block, staged in shared memory by all threads.
+    // The per-query sums too: otherwise the masked stage's clamped key rows
+    // leave their size symbolic, and Halide 14 moves them from registers to
+    // a global buffer that it sizes for the query threads but indexes by the
+    // whole thread block (wider when key staging uses k_block threads),
+    // writing past its end.
+    for (Func f : {block.scoreSum, block.pvSum})
+      f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
+    // K and V of the key block, staged in shared memory by the tile's
+    // threads, Tq keys at a time (guarded where the block has fewer keys):
+    // every loop of the kernel then spans exactly the Tq threads. With more
+    // threads for staging than queries, Halide 14 sizes per-thread scratch
+    // for the queries' threads but indexes it by the block's, and writes
+    // out of bounds.
+    Var jo(block.name + "_jo"), ji(block.name + "_ji");
     if (p.get("copy_k"))
-      block.keyBlock.compute_at(perBlock).gpu_threads(j);
+      block.keyBlock.compute_at(perBlock)
+          .split(j, jo, ji, Tq, TailStrategy::GuardWithIf)
+          .gpu_threads(ji);
     if (p.get("copy_v"))
-      block.valueBlock.compute_at(perBlock).gpu_threads(j);
+      block.valueBlock.compute_at(perBlock)
+          .split(j, jo, ji, Tq, TailStrategy::GuardWithIf)
+          .gpu_threads(ji);
     // Everything else: one query per thread, in registers.
     for (Func f : {block.score, block.blockMax, block.p, block.blockSum,
                    block.pv, block.scoreSum, block.pvSum})

@@ -123,13 +123,19 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     int qTile = int(effective.get("q_tile")),
         kBlock = int(effective.get("k_block"));
     if (target.has_gpu_feature()) {
-      // The GPU schedule keeps the tile's state and one staged K and V block
-      // in shared memory: stay within the 48 KiB a block gets by default.
-      auto sharedBytes = [&](int block) {
-        return 4 * (int64_t(qTile) * (s->valueDim + 2) +
+      // The GPU schedule keeps the tile's state and one staged K and V
+      // block in shared memory: stay within the 48 KiB a block gets by
+      // default, first with smaller query tiles (down to what leaves room
+      // for 8-key blocks), then with smaller key blocks. On an H200, larger
+      // query tiles paid more than larger key blocks (docs/cuda.md).
+      auto sharedBytes = [&](int tile, int block) {
+        return 4 * (int64_t(tile) * (s->valueDim + 2) +
                     int64_t(block) * (s->headDim + s->valueDim));
       };
-      while (kBlock > 8 && sharedBytes(kBlock) > 48 * 1024)
+      const int64_t limit = 48 * 1024;
+      while (qTile > 8 && sharedBytes(qTile, 8) > limit)
+        qTile /= 2;
+      while (kBlock > 8 && sharedBytes(qTile, kBlock) > limit)
         kBlock /= 2;
     }
     AttentionAlgorithm a = buildAttention(*s, spec.dtype, qTile, kBlock);

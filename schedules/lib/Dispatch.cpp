@@ -28,6 +28,8 @@ void scheduleAddGpu(AddAlgorithm &a, const ScheduleParams &p);
 void scheduleAttentionGpu(AttentionAlgorithm &a, const ScheduleParams &p);
 
 TargetClass classify(const Target &target) {
+  if (target.has_feature(Target::OpenCL))
+    return TargetClass::OpenCL;
   if (target.has_gpu_feature())
     return TargetClass::CUDA;
   if (target.arch == Target::ARM && target.bits == 64)

@@ -135,6 +135,8 @@ const char *attnc::schedules::targetClassName(TargetClass targetClass) {
     return "arm64";
   case TargetClass::CUDA:
     return "cuda";
+  case TargetClass::OpenCL:
+    return "opencl";
   case TargetClass::Generic:
     return "generic";
   }
@@ -182,7 +184,14 @@ ScheduleParams ScheduleParams::fromJSON(const std::string &family,
 ScheduleParams attnc::schedules::defaultParams(const std::string &family,
                                                TargetClass targetClass) {
   const json &all = defaults();
-  const char *className = targetClassName(targetClass);
+  // A class without its own values for a family takes its "_base" class's
+  // (opencl takes cuda's), else the generic ones.
+  std::string className = targetClassName(targetClass);
+  for (int hops = 0;
+       hops < 4 && all.contains(className) &&
+       !all[className].contains(family) && all[className].contains("_base");
+       ++hops)
+    className = all[className]["_base"].get<std::string>();
   if (!all.contains(className) || !all[className].contains(family))
     className = "generic";
   ScheduleParams params(family, {});

@@ -13,9 +13,11 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
-// The registry under test: the host build, or (ATTNC_GOLDEN_REGISTRY) the
-// CUDA build of the same model in attnc-cuda-golden-tests.
+// The registry under test: the host build, or (ATTNC_GOLDEN_REGISTRY) a GPU
+// build of the same model in attnc-{cuda,opencl}-golden-tests.
 #ifndef ATTNC_GOLDEN_REGISTRY
 #define ATTNC_GOLDEN_REGISTRY tiny_registry__host
 #endif
@@ -28,15 +30,21 @@ namespace {
 constexpr double kTolerance = 1e-4;
 const char *const kCases[] = {"two_padded", "one_token", "three_long"};
 
+/// A file of tests/golden; the environment's ATTNC_GOLDEN_DIR, where set,
+/// overrides the build's (scripts/gpu-check.sh runs these tests elsewhere).
+std::string goldenFile(const char *name) {
+  const char *dir = std::getenv("ATTNC_GOLDEN_DIR");
+  return std::string(dir ? dir : ATTNC_GOLDEN_DIR) + "/" + name;
+}
+
 const Weights &cases() {
-  static Weights w = Weights::load(ATTNC_GOLDEN_DIR "/tiny_cases.safetensors");
+  static Weights w = Weights::load(goldenFile("tiny_cases.safetensors"));
   return w;
 }
 
 Model &model() {
-  static Model m =
-      Model::load(ATTNC_GOLDEN_REGISTRY,
-                  Weights::load(ATTNC_GOLDEN_DIR "/tiny.safetensors"));
+  static Model m = Model::load(ATTNC_GOLDEN_REGISTRY,
+                               Weights::load(goldenFile("tiny.safetensors")));
   return m;
 }
 

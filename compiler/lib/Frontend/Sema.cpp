@@ -35,11 +35,12 @@ llvm::StringRef attnc::halideTargetFor(llvm::StringRef name) {
             "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41")
       .Case("arm64", "arm-64-linux")
       .Case("cuda", "host-cuda-cuda_capability_80")
+      .Case("opencl", "host-opencl")
       .Default("");
 }
 
 llvm::StringRef attnc::knownTargetNames() {
-  return "host, x86_64_avx2, x86_64_avx512, arm64 or cuda";
+  return "host, x86_64_avx2, x86_64_avx512, arm64, cuda or opencl";
 }
 
 namespace {
@@ -190,7 +191,8 @@ void Sema::readTargetsAndDtype(const Module &module) {
           target.halideTarget = halideTargetFor(item.text).str();
           if (target.halideTarget.empty()) {
             static const llvm::StringRef names[] = {
-                "host", "x86_64_avx2", "x86_64_avx512", "arm64", "cuda"};
+                "host",  "x86_64_avx2", "x86_64_avx512",
+                "arm64", "cuda",        "opencl"};
             diags.error(item.loc, "unknown target '" + item.text +
                                       "'; expected " + knownTargetNames() +
                                       ", or a quoted Halide target string" +

@@ -424,6 +424,8 @@ std::string attnc::targetTag(const std::string &halideTarget) {
   switch (s::classify(target)) {
   case s::TargetClass::CUDA:
     return "cuda";
+  case s::TargetClass::OpenCL:
+    return "opencl";
   case s::TargetClass::ARM64:
     return "arm64";
   case s::TargetClass::X86AVX512:

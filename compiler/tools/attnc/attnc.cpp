@@ -39,8 +39,10 @@
 
 #include "Halide.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <map>
 #include <set>
 
 namespace cl = llvm::cl;
@@ -82,9 +84,10 @@ cl::opt<Stage> emit(
 
 cl::list<std::string> targets(
     "target", cl::CommaSeparated,
-    cl::desc("Targets to generate for, overriding the file's target line: "
-             "host, x86_64_avx2, x86_64_avx512, arm64, cuda, or a Halide "
-             "target string"),
+    cl::desc(
+        "Targets to generate for, overriding the file's target line: "
+        "host, x86_64_avx2, x86_64_avx512, arm64, cuda, opencl, or a Halide "
+        "target string"),
     cl::value_desc("target,..."), cl::cat(category));
 
 cl::opt<std::string>
@@ -98,6 +101,13 @@ cl::opt<std::string> tuningDb(
     cl::desc("Use the best parameters measured by attnc tune (kernels it "
              "lacks get the defaults)"),
     cl::value_desc("tuning.json"), cl::cat(category));
+
+cl::list<std::string> scheduleOverrides(
+    "schedule", cl::CommaSeparated,
+    cl::desc("Schedule parameters that replace the defaults and the tuning "
+             "database's, for every kernel of a family (knobs: "
+             "schedules/lib/Params.cpp)"),
+    cl::value_desc("family.knob=value,..."), cl::cat(category));
 
 cl::opt<unsigned> jobs("jobs",
                        cl::desc("Kernels compiled at once (default: one per "
@@ -253,18 +263,65 @@ mlir::LogicalResult optimize(mlir::ModuleOp module) {
   return pm.run(module);
 }
 
-/// Plans from the tuning database when it has measurements for a kernel,
-/// else the defaults, with a notice.
-ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db) {
+/// --schedule's values: family -> knob -> value.
+using Overrides = std::map<std::string, std::map<std::string, int64_t>>;
+
+/// Parses --schedule; an error names the bad item.
+llvm::Expected<Overrides> parseOverrides() {
+  Overrides overrides;
+  for (const std::string &item : scheduleOverrides) {
+    auto bad = [&](const std::string &why) {
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--schedule=" + item + ": " + why);
+    };
+    size_t dot = item.find('.'), equals = item.find('=');
+    if (dot == std::string::npos || equals == std::string::npos || equals < dot)
+      return bad("expected family.knob=value");
+    std::string family = item.substr(0, dot),
+                knob = item.substr(dot + 1, equals - dot - 1);
+    const std::vector<schedules::Knob> &knobs = schedules::knobsOf(family);
+    if (knobs.empty())
+      return bad("no kernel family '" + family + "'");
+    if (std::none_of(knobs.begin(), knobs.end(),
+                     [&](const schedules::Knob &k) { return k.name == knob; }))
+      return bad("family " + family + " has no knob '" + knob + "'");
+    llvm::StringRef text = llvm::StringRef(item).drop_front(equals + 1);
+    int64_t value;
+    if (text.getAsInteger(10, value))
+      return bad("'" + text.str() + "' is not an integer");
+    overrides[family][knob] = value;
+  }
+  return overrides;
+}
+
+void applyOverrides(const Overrides &overrides, const std::string &family,
+                    schedules::ScheduleParams &params) {
+  auto it = overrides.find(family);
+  if (it != overrides.end())
+    for (const auto &[knob, value] : it->second)
+      params.set(knob, value);
+}
+
+/// Plans from the tuning database (may be null) when it has measurements
+/// for a kernel, else the defaults, with a notice; --schedule's values
+/// replace both.
+ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db,
+                      Overrides overrides) {
   std::string machine = schedules::machineFingerprint();
-  return [db, machine](const kernels::KernelSpec &spec,
-                       const std::string &targetText) {
+  return [db, machine, overrides](const kernels::KernelSpec &spec,
+                                  const std::string &targetText) {
     Halide::Target target = targetText == "host" ? Halide::get_host_target()
                                                  : Halide::Target(targetText);
     std::string family = spec.familyName();
+    schedules::ScheduleParams defaults =
+        schedules::defaultParams(family, schedules::classify(target));
+    applyOverrides(overrides, family, defaults);
+    if (!db)
+      return std::make_pair(schedules::defaultPlan(family, defaults), false);
     auto [plan, tuned] = schedules::tunedPlan(
-        *db, spec.canonical(), family, target.to_string(), machine,
-        schedules::defaultParams(family, schedules::classify(target)));
+        *db, spec.canonical(), family, target.to_string(), machine, defaults);
+    for (schedules::Variant &variant : plan)
+      applyOverrides(overrides, family, variant.params);
     if (!tuned)
       llvm::errs() << "attnc: no tuned parameters for " << spec.name() << " on "
                    << target.to_string() << "; using the defaults\n";
@@ -363,14 +420,20 @@ int runCompile(bool compileCommand) {
   options.progress = [](const std::string &line) {
     llvm::errs() << "attnc: " << line << "\n";
   };
+  llvm::Expected<Overrides> overrides = parseOverrides();
+  if (!overrides)
+    return driver::fail(llvm::toString(overrides.takeError()));
+  std::shared_ptr<schedules::TuningDB> db;
   if (!tuningDb.empty()) {
     try {
-      options.params = lookupIn(std::make_shared<schedules::TuningDB>(
-          schedules::TuningDB::load(tuningDb)));
+      db = std::make_shared<schedules::TuningDB>(
+          schedules::TuningDB::load(tuningDb));
     } catch (const std::exception &e) {
       return driver::fail(e.what());
     }
   }
+  if (db || !overrides->empty())
+    options.params = lookupIn(db, std::move(*overrides));
   if (mlir::failed(emitLibraries(*module, options)))
     return 1;
   return sharedLibrary ? driver::linkSharedLibrary(outputFilename, argv0) : 0;

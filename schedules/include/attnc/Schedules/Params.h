@@ -32,9 +32,9 @@ struct Knob {
 const std::vector<Knob> &knobsOf(const std::string &family);
 
 /// The classes of targets that have their own defaults.
-enum class TargetClass { X86AVX2, X86AVX512, ARM64, CUDA, Generic };
+enum class TargetClass { X86AVX2, X86AVX512, ARM64, CUDA, OpenCL, Generic };
 
-/// "x86-avx2", "x86-avx512", "arm64", "cuda", "generic".
+/// "x86-avx2", "x86-avx512", "arm64", "cuda", "opencl", "generic".
 const char *targetClassName(TargetClass targetClass);
 
 /// Values of a family's knobs.
