@@ -16,7 +16,8 @@ class Registry(Structure):
     """attnc_registry (runtime/include/attnc/registry.h)."""
     _fields_ = [("unit", c_char_p), ("target_tag", c_char_p),
                 ("halide_target", c_char_p), ("entries", c_void_p),
-                ("num_entries", c_int), ("manifest_json", c_char_p)]
+                ("num_entries", c_int), ("manifest_json", c_char_p),
+                ("device_interface", c_void_p)]
 
 
 def load_library(path):

@@ -31,7 +31,8 @@ const bool handlerInstalled = [] {
   return true;
 }();
 
-/// ATTNC_PROFILE=1: time every kernel call and print a table at exit.
+/// ATTNC_PROFILE=1: time every kernel call (GPU kernels to completion) and
+/// print a table and the host/device transfers at exit.
 struct Profile {
   bool enabled = std::getenv("ATTNC_PROFILE") != nullptr;
   std::map<std::string, std::pair<int64_t, double>> calls; ///< count, ms
@@ -42,6 +43,14 @@ struct Profile {
     for (const auto &entry : calls)
       total += entry.second.second;
     std::fprintf(stderr, "attnc profile: %.2f ms in kernels\n", total);
+    DeviceTransfers moved = deviceTransfers();
+    if (moved.toDeviceCalls || moved.toHostCalls)
+      std::fprintf(stderr,
+                   "  transfers: %lld to the device (%lld bytes), %lld to the "
+                   "host (%lld bytes)\n",
+                   (long long)moved.toDeviceCalls,
+                   (long long)moved.toDeviceBytes, (long long)moved.toHostCalls,
+                   (long long)moved.toHostBytes);
     for (const auto &[symbol, entry] : calls)
       std::fprintf(stderr, "  %9.3f ms %5.1f%% %6lld calls  %s\n", entry.second,
                    100 * entry.second / total, (long long)entry.first,
@@ -153,9 +162,9 @@ void attnc::runtime::packLinearWeightInto(const Storage &weight,
                                           const Storage &packed,
                                           BufferPool &scratch) {
   Storage dense = weight.dense() ? weight : weight.copy(scratch);
-  k::packLinearWeight(static_cast<const float *>(dense.data()),
+  k::packLinearWeight(static_cast<const float *>(dense.hostRead()),
                       weight.shape.at(0), weight.shape.at(1),
-                      static_cast<float *>(packed.data()));
+                      static_cast<float *>(packed.hostWrite()));
 }
 
 Storage attnc::runtime::packLinearWeight(const Storage &weight,
@@ -193,12 +202,22 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
         pool, operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype,
         shapes[i]));
 
+  const DeviceTarget &device = program.device;
   size_t count = signature.size();
   std::vector<halide_buffer_t> buffers(count);
   std::vector<std::vector<halide_dimension_t>> dims(count);
   std::vector<int32_t> scalars(count);
   std::vector<Storage> dense(count); // Copies of operands that cannot merge.
+  std::vector<Storage> values(count);
   std::vector<void *> args(count);
+  // Device views are crops that must be released, whatever happens.
+  struct ReleaseViews {
+    std::vector<halide_buffer_t> &buffers;
+    ~ReleaseViews() {
+      for (halide_buffer_t &buffer : buffers)
+        device::releaseView(buffer);
+    }
+  } releaseViews{buffers};
   size_t nextInput = 0, nextOutput = 0;
   for (size_t i = 0; i < count; ++i) {
     const k::ArgumentSig &arg = signature[i];
@@ -220,34 +239,49 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     int rank = int(arg.dims.size());
     if (!value.toHalide(rank, buffers[i], dims[i])) {
       dense[i] = value.copy(pool);
-      dense[i].toHalide(rank, buffers[i], dims[i]);
+      value = dense[i];
+      value.toHalide(rank, buffers[i], dims[i]);
     }
-    // Host data is current: a GPU kernel copies it to the device first.
-    if (!isOutput)
-      buffers[i].set_host_dirty(true);
+    if (device.interface) {
+      // On the device: a view of the block's device copy, made current.
+      device::makeDeviceCurrent(*value.block, device.interface);
+      if (!device::viewOnDevice(value, device, buffers[i])) {
+        dense[i] = value.copy(pool); // Misaligned for the device: copy.
+        value = dense[i];
+        value.toHalide(rank, buffers[i], dims[i]);
+        device::makeDeviceCurrent(*value.block, device.interface);
+        device::viewOnDevice(value, device, buffers[i]);
+      }
+    } else if (isOutput) {
+      value.hostWrite();
+    } else {
+      value.hostRead();
+    }
+    values[i] = value;
     args[i] = &buffers[i];
   }
   const attnc_kernel_entry &entry = pickEntry(kernel, operands);
+  std::vector<bool> deviceDirtyBefore(count);
+  for (size_t i = 0; i < count; ++i)
+    deviceDirtyBefore[i] = values[i].defined() && buffers[i].device_dirty();
   auto start = std::chrono::steady_clock::now();
   int status = entry.argv(args.data());
   if (profile.enabled) {
+    if (device.interface && status == 0)
+      status = halide_device_sync(nullptr, &buffers[count - 1]);
     auto &slot = profile.calls[entry.symbol];
     slot.first += 1;
     slot.second += std::chrono::duration<double, std::milli>(
                        std::chrono::steady_clock::now() - start)
                        .count();
   }
-  // GPU kernels leave their outputs on the device: bring them back and free
-  // every device allocation (activations are not device-resident yet; see
-  // docs/cuda.md). A no-op for CPU kernels.
-  for (size_t i = 0; i < count && status == 0; ++i)
-    if (signature[i].kind == k::ArgumentSig::Kind::Output &&
-        buffers[i].device != 0)
-      status = halide_copy_to_host(nullptr, &buffers[i]);
-  for (size_t i = 0; i < count; ++i)
-    if (signature[i].kind != k::ArgumentSig::Kind::Scalar &&
-        buffers[i].device != 0)
-      halide_device_free(nullptr, &buffers[i]);
+  // GPU kernels leave their outputs on the device, where the next kernel
+  // reads them: nothing is copied back until the host reads it.
+  for (size_t i = 0; i < count && device.interface && status == 0; ++i)
+    if (values[i].defined()) // Not a scalar.
+      device::afterKernel(values[i], buffers[i],
+                          signature[i].kind == k::ArgumentSig::Kind::Output,
+                          deviceDirtyBefore[i]);
   if (status != 0) {
     std::lock_guard<std::mutex> lock(errorMutex);
     throw Error("kernel " + std::string(entry.symbol) + " (" + step.describe() +

@@ -95,6 +95,9 @@ struct Model::Impl {
   /// Whether `value` is the bias operand of an attention step (its role in
   /// the kernel's signature).
   bool isAttentionBias(const Function &function, int value) const;
+  /// Runs a function; its outputs stay where the kernels left them.
+  std::map<std::string, Storage>
+  execute(const std::string &name, const std::map<std::string, Tensor> &inputs);
   std::map<std::string, Tensor>
   run(const std::string &name, const std::map<std::string, Tensor> &inputs);
 };
@@ -178,8 +181,9 @@ void Model::Impl::prepare(const Weights &weights) {
 }
 
 /// Moves every value a run reads from load into one block of the weights
-/// pool, each once and at a 64-byte boundary: static operands of steps that
-/// run as they are, linear weights (`linearWeights`) packed on the way in.
+/// pool, each once and at a 64-byte boundary (or the device's view
+/// alignment), uploaded to the device on a GPU target: static operands of steps
+/// that run as they are, linear weights (`linearWeights`) packed on the way in.
 /// One allocation (huge pages where the OS gives them, see
 /// LargeAllocator.h) instead of one per tensor, no raw copy of a weight
 /// that only linear layers read, and nothing borrowed from the Weights.
@@ -198,8 +202,11 @@ void Model::Impl::keepInOneBlock(
   std::map<Key, Kept> kept;
   std::vector<std::pair<Storage *, Key>> uses;
   size_t total = 0;
+  // In elements: 64 bytes, or what a device wants of a view's offset.
+  const size_t alignment =
+      std::max<size_t>(16, program.device.viewAlignment / 4);
   auto keep = [&](Storage &use, const Storage &source, bool pack) {
-    Key key{source.data(), source.shape, source.strides, pack};
+    Key key{source.address(), source.shape, source.strides, pack};
     uses.emplace_back(&use, key);
     auto [it, added] = kept.emplace(key, Kept{source, pack, total});
     if (!added)
@@ -207,7 +214,7 @@ void Model::Impl::keepInOneBlock(
     size_t numel = 1;
     for (int64_t d : pack ? packedLinearShape(source.shape) : source.shape)
       numel *= size_t(d);
-    total += (numel + 15) / 16 * 16;
+    total += (numel + alignment - 1) / alignment * alignment;
   };
   for (auto &[name, p] : prepared) {
     const Function &f = *p.function;
@@ -255,6 +262,9 @@ void Model::Impl::keepInOneBlock(
   }
   for (const auto &[use, key] : uses)
     *use = moved.at(key);
+  // On a GPU target the weights go up once, here.
+  if (program.device.interface)
+    device::makeDeviceCurrent(*block, program.device.interface);
 }
 
 //===----------------------------------------------------------------------===//
@@ -379,9 +389,9 @@ void Model::Impl::checkInputs(
 // Whole sequences
 //===----------------------------------------------------------------------===//
 
-std::map<std::string, Tensor>
-Model::Impl::run(const std::string &name,
-                 const std::map<std::string, Tensor> &inputs) {
+std::map<std::string, Storage>
+Model::Impl::execute(const std::string &name,
+                     const std::map<std::string, Tensor> &inputs) {
   const Function &f = function(name);
   checkInputs(f, inputs);
   const Prepared &p = prepared.at(name);
@@ -400,9 +410,18 @@ Model::Impl::run(const std::string &name,
       if (p.lastUse[operand] == int(i) && !p.atLoad[operand])
         values[operand] = Storage();
   }
-  std::map<std::string, Tensor> outputs;
+  std::map<std::string, Storage> outputs;
   for (const auto &[output, value] : f.outputs)
-    outputs.emplace(output, values[value].toTensor());
+    outputs.emplace(output, values[value]);
+  return outputs;
+}
+
+std::map<std::string, Tensor>
+Model::Impl::run(const std::string &name,
+                 const std::map<std::string, Tensor> &inputs) {
+  std::map<std::string, Tensor> outputs;
+  for (const auto &[output, value] : execute(name, inputs))
+    outputs.emplace(output, value.toTensor());
   return outputs;
 }
 
@@ -415,8 +434,10 @@ namespace {
 /// A decode function, ready to run one step at a time.
 class DecodeSession {
 public:
+  /// `fixed`: the inputs that stay the same for every step (the encoder's
+  /// memory, where the encoder left it, and the source lengths).
   DecodeSession(const Program &program, const Prepared &prepared,
-                BufferPool &pool, const std::map<std::string, Tensor> &fixed,
+                BufferPool &pool, const std::map<std::string, Storage> &fixed,
                 int64_t batch, int64_t capacity)
       : program(program), f(*prepared.function), prepared(prepared), pool(pool),
         batch(batch), capacity(capacity) {
@@ -424,7 +445,7 @@ public:
     values = prepared.statics;
     for (const auto &[name, value] : f.inputs)
       if (fixed.count(name))
-        values[value] = Storage::copyOf(pool, fixed.at(name));
+        values[value] = fixed.at(name);
     // Everything that depends only on the memory, once.
     for (const Step &step : f.steps)
       if (classes[step.results[0]] == ValueClass::Invariant &&
@@ -512,7 +533,7 @@ private:
     Storage keys, values;
   };
 
-  void classify(const std::map<std::string, Tensor> &fixed) {
+  void classify(const std::map<std::string, Storage> &fixed) {
     classes.assign(f.values.size(), ValueClass::Static);
     for (const auto &[name, value] : f.inputs)
       classes[value] =
@@ -643,7 +664,7 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
                   "' to collect");
   }
 
-  std::map<std::string, Tensor> fixed;
+  std::map<std::string, Storage> fixed;
   int64_t batch = srcTokens.shape().empty() ? 0 : srcTokens.shape()[0];
   if (encode) {
     // Inputs and outputs by role, whatever their names.
@@ -657,10 +678,10 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
       throw Error("functions " + encode->name + " and " + decode.name +
                   " lack the roles src_tokens, src_lengths and memory that "
                   "greedy decoding needs");
-    std::map<std::string, Tensor> encoded = impl->run(
+    std::map<std::string, Storage> encoded = impl->execute(
         encode->name, {{tokensIn, srcTokens}, {lengthsIn, srcLengths}});
     fixed[memoryIn] = encoded.at(memoryOut);
-    fixed[memoryLengthsIn] = srcLengths;
+    fixed[memoryLengthsIn] = Storage::copyOf(impl->pool, srcLengths);
   }
   DecodeSession session(impl->program, impl->prepared.at(decode.name),
                         impl->pool, fixed, batch, options.maxSteps);

@@ -11,6 +11,14 @@ using nlohmann::json;
 
 Program attnc::runtime::parseProgram(const attnc_registry &registry) {
   Program program;
+  if (registry.device_interface) {
+    program.device.interface = registry.device_interface();
+    // OpenCL passes a view at an offset as a sub-buffer, whose origin
+    // devices want aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN: 4096 bits on
+    // NVIDIA, 1024 on PoCL. CUDA takes any element offset.
+    if (std::string(registry.halide_target).find("opencl") != std::string::npos)
+      program.device.viewAlignment = 512;
+  }
   json manifest;
   try {
     manifest = json::parse(registry.manifest_json);

@@ -10,6 +10,7 @@
 #ifndef ATTNC_RUNTIME_PROGRAM_H
 #define ATTNC_RUNTIME_PROGRAM_H
 
+#include "DeviceMemory.h"
 #include "attnc/Lowering/KernelSpec.h"
 #include "attnc/Runtime.h"
 
@@ -75,6 +76,7 @@ struct Kernel {
 
 struct Program {
   std::string unit;
+  DeviceTarget device; ///< Where the kernels run (GPU targets).
   std::map<std::string, Function> functions;
   std::map<std::string, Kernel> kernels;
 };

@@ -14,17 +14,43 @@ std::shared_ptr<Block> BufferPool::acquire(size_t count) {
     if (block.use_count() == 1 && block->elements.size() >= count &&
         (!best || block->elements.size() < best->elements.size()))
       best = block;
-  if (best)
+  if (best) {
+    // Nothing holds its contents any more: neither copy is newer.
+    best->device.hostStale = false;
+    best->device.staleBegin = best->device.staleEnd = 0;
     return best;
+  }
   // Nothing free is large enough: grow a free block, or add one.
   for (std::shared_ptr<Block> &block : blocks)
     if (block.use_count() == 1) {
+      device::release(*block);
       block->elements.assign(count, 0u);
       return block;
     }
   blocks.push_back(std::make_shared<Block>());
   blocks.back()->elements.assign(count, 0u);
   return blocks.back();
+}
+
+const void *Storage::hostRead() const {
+  device::makeHostCurrent(*block);
+  return address();
+}
+
+void *Storage::hostWrite() const {
+  device::makeHostCurrent(*block);
+  device::hostWritten(*block, offset, end());
+  return address();
+}
+
+size_t Storage::end() const {
+  int64_t last = 0;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0)
+      return offset;
+    last += (shape[i] - 1) * strides[i];
+  }
+  return offset + size_t(last) + 1;
 }
 
 int64_t Storage::numel() const {
@@ -81,7 +107,7 @@ Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
                            ? static_cast<const void *>(tensor.f32Data())
                            : static_cast<const void *>(tensor.i32Data());
   if (tensor.numel())
-    std::memcpy(s.data(), source, size_t(tensor.numel()) * 4);
+    std::memcpy(s.hostWrite(), source, size_t(tensor.numel()) * 4);
   return s;
 }
 
@@ -92,6 +118,9 @@ Storage Storage::borrow(const Tensor &tensor) {
                              : static_cast<const void *>(tensor.i32Data());
   // Views only read: kernels take their inputs as const buffers.
   block->borrowed = static_cast<uint32_t *>(const_cast<void *>(elements));
+  block->borrowedSize = size_t(std::max<int64_t>(tensor.numel(), 1));
+  // The tensor's contents are on the host only.
+  device::hostWritten(*block, 0, block->borrowedSize);
   return inBlock(std::move(block), 0, tensor.dtype(), tensor.shape());
 }
 
@@ -136,8 +165,10 @@ static void forEach(const std::vector<int64_t> &shape,
 }
 
 void Storage::assign(const Storage &source) {
-  uint32_t *to = static_cast<uint32_t *>(data());
-  const uint32_t *from = static_cast<const uint32_t *>(source.data());
+  if (device::copyOnDevice(*this, source))
+    return;
+  uint32_t *to = static_cast<uint32_t *>(hostWrite());
+  const uint32_t *from = static_cast<const uint32_t *>(source.hostRead());
   if (dense() && source.dense()) {
     std::memcpy(to, from, size_t(numel()) * 4);
     return;
@@ -168,7 +199,10 @@ Tensor Storage::toTensor() const {
   void *target = dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
                                      : static_cast<void *>(tensor.i32Data());
   uint32_t *to = static_cast<uint32_t *>(target);
-  const uint32_t *from = static_cast<const uint32_t *>(data());
+  // From the device, just this view, where it is newest there.
+  if (numel() && device::downloadView(*this, to))
+    return tensor;
+  const uint32_t *from = static_cast<const uint32_t *>(hostRead());
   if (dense()) {
     std::memcpy(to, from, size_t(numel()) * 4);
     return tensor;
@@ -199,7 +233,7 @@ bool Storage::toHalide(int rank, halide_buffer_t &buffer,
         halide_dimension_t(0, int32_t(s[outer]), int32_t(st[outer]));
   }
   buffer = halide_buffer_t();
-  buffer.host = reinterpret_cast<uint8_t *>(data());
+  buffer.host = reinterpret_cast<uint8_t *>(address());
   buffer.type = dtype == DType::F32 ? halide_type_t(halide_type_float, 32)
                                     : halide_type_t(halide_type_int, 32);
   buffer.dimensions = rank;

@@ -3,13 +3,17 @@
 // Private to the runtime. A Storage is a strided view into a pooled block
 // of 4-byte elements: slices of a fused projection are views of its output,
 // never copies. The pool hands out blocks that no value holds any more, so
-// once a function has run at its largest shapes it allocates nothing.
+// once a function has run at its largest shapes it allocates nothing. On a
+// GPU target a block also has a copy in device memory (DeviceMemory.h):
+// host code reaches elements through hostRead/hostWrite, which keep the two
+// copies coherent.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTNC_RUNTIME_STORAGE_H
 #define ATTNC_RUNTIME_STORAGE_H
 
+#include "DeviceMemory.h"
 #include "LargeAllocator.h"
 #include "attnc/Runtime.h"
 
@@ -26,8 +30,16 @@ namespace attnc::runtime {
 struct Block {
   std::vector<uint32_t, LargeAllocator<uint32_t>> elements;
   uint32_t *borrowed = nullptr;
+  size_t borrowedSize = 0;
+  DeviceState device;
+
+  Block() = default;
+  Block(const Block &) = delete;
+  Block &operator=(const Block &) = delete;
+  ~Block() { device::release(*this); }
 
   uint32_t *base() { return borrowed ? borrowed : elements.data(); }
+  size_t size() const { return borrowed ? borrowedSize : elements.size(); }
 };
 
 /// Reuses blocks that nothing references any more.
@@ -50,7 +62,16 @@ struct Storage {
 
   bool defined() const { return bool(block); }
   int64_t numel() const;
-  void *data() const { return block->base() + offset; }
+  /// The first element's host address, for identity and buffer setup; its
+  /// contents may be stale on a GPU target (use hostRead/hostWrite).
+  void *address() const { return block->base() + offset; }
+  /// The first element, the host copy made current.
+  const void *hostRead() const;
+  /// The first element, the host copy made current and the view marked as
+  /// written there.
+  void *hostWrite() const;
+  /// One past the last element the view reaches, relative to its block.
+  size_t end() const;
   bool dense() const;
 
   /// A dense value in a new or pooled block.

@@ -119,6 +119,17 @@ requiredWeights(const attnc_registry &registry);
 std::vector<std::pair<std::string, Tensor>>
 syntheticWeights(const attnc_registry &registry, uint64_t seed = 1);
 
+/// Copies between host and device memory since the process started, on GPU
+/// targets (all zero on CPU targets). A model uploads its weights once at
+/// load and keeps every intermediate value and its key/value cache on the
+/// device: a run copies its inputs in and the outputs the caller reads out.
+/// ATTNC_PROFILE=1 prints these at exit.
+struct DeviceTransfers {
+  int64_t toDeviceCalls = 0, toDeviceBytes = 0;
+  int64_t toHostCalls = 0, toHostBytes = 0;
+};
+DeviceTransfers deviceTransfers();
+
 /// Options of greedy decoding.
 struct DecodeOptions {
   int32_t bos = 1; ///< The first target token of every sequence.

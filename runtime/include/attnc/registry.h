@@ -19,6 +19,7 @@ extern "C" {
 #endif
 
 struct halide_filter_metadata_t;
+struct halide_device_interface_t;
 
 /** One generated function. */
 typedef struct attnc_kernel_entry {
@@ -41,6 +42,10 @@ typedef struct attnc_registry {
   const attnc_kernel_entry *entries;
   int num_entries;
   const char *manifest_json; /**< manifest.json, NUL-terminated. */
+  /** For GPU targets: Halide's interface to the device the kernels run on
+   *  (halide_cuda_device_interface, halide_opencl_device_interface), which
+   *  the runtime allocates and copies values with; NULL for CPU targets. */
+  const struct halide_device_interface_t *(*device_interface)(void);
 } attnc_registry;
 
 #ifdef __cplusplus
