@@ -32,9 +32,11 @@ pack() {
   fi
   ninja -C "$build" attnc-cuda-tests attnc-cuda-golden-tests \
     attnc-cuda-attention-bench >/dev/null || exit 1
-  rm -rf "$dir" && mkdir -p "$dir/golden"
+  rm -rf "$dir" && mkdir -p "$dir/golden" "$dir/dates"
   cp "$build"/bin/attnc-cuda-{tests,golden-tests,attention-bench} "$dir/"
-  cp "$root"/tests/golden/tiny{,_cases}.safetensors "$dir/golden/"
+  cp "$root"/tests/golden/{tiny,t5}{,_cases}.safetensors "$dir/golden/"
+  cp "$root"/examples/dates/{vocab.json,dates.safetensors,dates_golden.safetensors} \
+    "$dir/dates/"
   cp "$root/bench/gpu_compare.py" "$dir/"
   echo "packed $(du -sh "$dir" | cut -f1) into $dir"
 }
@@ -57,7 +59,8 @@ run() {
     esac
   }
   step kernels 300 ./attnc-cuda-tests
-  ATTNC_GOLDEN_DIR=$dir/golden step golden 120 ./attnc-cuda-golden-tests
+  ATTNC_GOLDEN_DIR=$dir/golden ATTNC_DATES_DIR=$dir/dates \
+    step golden 120 ./attnc-cuda-golden-tests
   # The schedule variants bench/CMakeLists.txt compiled, at two lengths;
   # then the default schedule at every length, next to PyTorch.
   step schedule-variants 240 ./attnc-cuda-attention-bench 2048,8192 5 all
