@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU check: attnc's CUDA kernels against its CPU kernels, the golden
-# model with every kernel on the GPU, and fused attention timed against
+# The GPU check: attnc's CUDA kernels against its CPU kernels and against
+# the double-precision reference, the golden models (and the transfer
+# count) with every kernel on the GPU, and fused attention timed against
 # PyTorch's scaled_dot_product_attention on the same GPU (one table).
 #
 #   scripts/gpu-check.sh pack [DIR]  where attnc builds (Halide, LLVM, MLIR):
@@ -30,10 +31,12 @@ pack() {
       cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
       exit 1
   fi
-  ninja -C "$build" attnc-cuda-tests attnc-cuda-golden-tests \
+  ninja -C "$build" attnc-cuda-tests attnc-cuda-reference-tests \
+    attnc-cuda-golden-tests \
     attnc-cuda-attention-bench >/dev/null || exit 1
   rm -rf "$dir" && mkdir -p "$dir/golden" "$dir/dates"
-  cp "$build"/bin/attnc-cuda-{tests,golden-tests,attention-bench} "$dir/"
+  cp "$build"/bin/attnc-cuda-{tests,reference-tests,golden-tests,attention-bench} \
+    "$dir/"
   cp "$root"/tests/golden/{tiny,t5}{,_cases}.safetensors "$dir/golden/"
   cp "$root"/examples/dates/{vocab.json,dates.safetensors,dates_golden.safetensors} \
     "$dir/dates/"
@@ -59,6 +62,7 @@ run() {
     esac
   }
   step kernels 300 ./attnc-cuda-tests
+  step reference 300 ./attnc-cuda-reference-tests
   ATTNC_GOLDEN_DIR=$dir/golden ATTNC_DATES_DIR=$dir/dates \
     step golden 120 ./attnc-cuda-golden-tests
   # The schedule variants bench/CMakeLists.txt compiled, at two lengths;

@@ -21,8 +21,16 @@
 #include <cmath>
 #include <variant>
 
-extern "C" const attnc_registry attention_registry__host;
-extern "C" const attnc_registry layers_registry__host;
+// The registries under test: the host builds, or GPU builds of the same
+// files in attnc-{cuda,opencl}-reference-tests (tests/CMakeLists.txt).
+#ifndef ATTNC_ATTENTION_REGISTRY
+#define ATTNC_ATTENTION_REGISTRY attention_registry__host
+#endif
+extern "C" const attnc_registry ATTNC_ATTENTION_REGISTRY;
+#ifndef ATTNC_LAYERS_REGISTRY
+#define ATTNC_LAYERS_REGISTRY layers_registry__host
+#endif
+extern "C" const attnc_registry ATTNC_LAYERS_REGISTRY;
 
 using namespace attnc;
 using namespace attnc::kernels;
@@ -185,13 +193,13 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
 }
 
 TEST(AttentionKernels, EveryVariantOfTheMatrix) {
-  checkRegistry(attention_registry__host, 14);
+  checkRegistry(ATTNC_ATTENTION_REGISTRY, 14);
 }
 
-TEST(AttentionKernels, LayerModels) { checkRegistry(layers_registry__host, 1); }
+TEST(AttentionKernels, LayerModels) { checkRegistry(ATTNC_LAYERS_REGISTRY, 1); }
 
 TEST(AttentionKernels, LargeLogitsStayFinite) {
-  KernelSet set(attention_registry__host);
+  KernelSet set(ATTNC_ATTENTION_REGISTRY);
   for (const auto &[name, spec] : set.specs()) {
     auto *s = std::get_if<AttentionSpec>(&spec.family);
     if (!s || s->additive ||
@@ -214,7 +222,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
   // One query row at position t against t + 1 cached keys, as the runtime
   // decodes with a KV cache; also a chunk of 5 rows starting at t - 4. Both
   // the general and the decode variant.
-  KernelSet set(attention_registry__host);
+  KernelSet set(ATTNC_ATTENTION_REGISTRY);
   int count = 0;
   for (const auto &[name, spec] : set.specs()) {
     auto *s = std::get_if<AttentionSpec>(&spec.family);

@@ -14,7 +14,12 @@
 
 #include <variant>
 
-extern "C" const attnc_registry layers_registry__host;
+// The registries under test: the host builds, or GPU builds of the same
+// files in attnc-{cuda,opencl}-reference-tests (tests/CMakeLists.txt).
+#ifndef ATTNC_LAYERS_REGISTRY
+#define ATTNC_LAYERS_REGISTRY layers_registry__host
+#endif
+extern "C" const attnc_registry ATTNC_LAYERS_REGISTRY;
 
 using namespace attnc;
 using namespace attnc::kernels;
@@ -26,7 +31,7 @@ const int64_t kRows[] = {1, 3, 7, 64, 129};
 constexpr double kTolerance = 1e-4;
 
 KernelSet &kernelSet() {
-  static KernelSet set(layers_registry__host);
+  static KernelSet set(ATTNC_LAYERS_REGISTRY);
   return set;
 }
 
