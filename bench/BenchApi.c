@@ -8,6 +8,9 @@
  *   "layer"        bench/layer.attn, the same with 1+1 layers
  *   "attention"    bench/attention.attn, the attention-only functions, with
  *                 the schedules tuned in bench/tuning/attention.json
+ * With ATTNC_BENCH_GPU_TRANSFORMER (libattnc_{cuda,opencl}_bench.so): only
+ * "transformer", from that registry, the 6+6 model compiled for the GPU
+ * (bench/transformer_bench.py --device cuda; scripts/gpu-check.sh).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -15,6 +18,13 @@
 
 #include <string.h>
 
+#ifdef ATTNC_BENCH_GPU_TRANSFORMER
+extern const attnc_registry ATTNC_BENCH_GPU_TRANSFORMER;
+
+const attnc_registry *attnc_bench_registry(const char *name) {
+  return strcmp(name, "transformer") == 0 ? &ATTNC_BENCH_GPU_TRANSFORMER : 0;
+}
+#else
 extern const attnc_registry transformer_registry__host;
 extern const attnc_registry bench_layer_registry__host;
 extern const attnc_registry bench_attention_tuned_registry__host;
@@ -29,3 +39,4 @@ const attnc_registry *attnc_bench_registry(const char *name) {
     return &bench_attention_tuned_registry__host;
   return 0;
 }
+#endif

@@ -16,6 +16,13 @@ Cases (batch 1, d_model 512, 8 heads, FFN 2048, vocabulary 1000):
   decode   32 greedy steps after encoding (attnc: KV cache; PyTorch: the
            usual loop, which decodes the whole prefix again every step)
 Outputs are cross-checked: forward logits within 1e-3, identical tokens.
+
+On a GPU (scripts/gpu-check.sh): --device cuda runs PyTorch on the GPU in
+fp32 (TF32 off) and --lib names libattnc_cuda_bench.so, the same model
+compiled for CUDA with the device-resident runtime; every timed call ends
+with the results on the host (attnc copies them back, PyTorch is
+synchronized). A --weights file that does not exist is written first from
+a seeded random initialisation.
 """
 import argparse
 import ctypes
@@ -33,6 +40,7 @@ def main():
     parser.add_argument("--weights", required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--device", default="cpu", help="PyTorch's device")
     args = parser.parse_args()
 
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -45,8 +53,21 @@ def main():
     from attnc_torch.models import Seq2Seq
 
     torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    if not os.path.exists(args.weights):
+        torch.manual_seed(0)
+        fresh = Seq2Seq(512, 8, 6, 2048, 1000, 1000)
+        safetensors.save(args.weights, {name: value.numpy() for name, value
+                                        in fresh.state_dict().items()})
     model = Seq2Seq(512, 8, 6, 2048, 1000, 1000).eval()
     model.load_safetensors(safetensors.load(args.weights))
+    device = torch.device(args.device)
+    model = model.to(device)
+
+    def synchronize():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     lib = ctypes.CDLL(args.lib)
     lib.attnc_bench_registry.restype = ctypes.c_void_p
@@ -106,16 +127,19 @@ def main():
             tokens.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
             counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))))
 
-    torch_src, torch_tgt = torch.from_numpy(src.astype(np.int64)), torch.from_numpy(tgt.astype(np.int64))
+    torch_src = torch.from_numpy(src.astype(np.int64)).to(device)
+    torch_tgt = torch.from_numpy(tgt.astype(np.int64)).to(device)
     torch_out = {}
 
     def torch_forward():
         with torch.no_grad():
             torch_out["logits"] = model.decode(torch_tgt, None, model.encode(torch_src), None)
+        synchronize()
 
     def torch_decode():
         with torch.no_grad():
             torch_out["tokens"] = model.greedy(torch_src, None, 1, -1, steps)
+        synchronize()
 
     cases = [("forward", attnc_forward, torch_forward), ("decode 32 steps", attnc_decode, torch_decode)]
     times = {(c, impl): [] for c, _, _ in cases for impl in ("attnc", "PyTorch")}
@@ -134,10 +158,11 @@ def main():
                 f()
                 times[(c, impl)].append(time.perf_counter() - start)
 
-    logits_error = float(np.abs(logits - torch_out["logits"].numpy()).max())
-    same_tokens = bool((tokens == torch_out["tokens"].numpy()).all())
-    print(f"\n## {args.threads} thread{'s' if args.threads > 1 else ''} "
-          f"(median of {args.rounds} rounds)\n")
+    logits_error = float(np.abs(logits - torch_out["logits"].cpu().numpy()).max())
+    same_tokens = bool((tokens == torch_out["tokens"].cpu().numpy()).all())
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda" else
+             f"{args.threads} thread{'s' if args.threads > 1 else ''}")
+    print(f"\n## {where} (median of {args.rounds} rounds)\n")
     print("| case | attnc ms | PyTorch ms | speedup |\n|---|---:|---:|---:|")
     for c, _, _ in cases:
         a = statistics.median(times[(c, "attnc")]) * 1e3

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check: attnc's CUDA kernels against its CPU kernels and against
 # the double-precision reference, the golden models (and the transfer
-# count) with every kernel on the GPU, and fused attention timed against
-# PyTorch's scaled_dot_product_attention on the same GPU (one table).
+# count) with every kernel on the GPU, fused attention timed against
+# PyTorch's scaled_dot_product_attention on the same GPU (one table), and
+# the 6+6 model against PyTorch's on the same GPU (another).
 #
 #   scripts/gpu-check.sh pack [DIR]  where attnc builds (Halide, LLVM, MLIR):
 #                                    build the CUDA test and benchmark
@@ -32,7 +33,7 @@ pack() {
       exit 1
   fi
   ninja -C "$build" attnc-cuda-tests attnc-cuda-reference-tests \
-    attnc-cuda-golden-tests \
+    attnc-cuda-golden-tests attnc_cuda_bench \
     attnc-cuda-attention-bench >/dev/null || exit 1
   rm -rf "$dir" && mkdir -p "$dir/golden" "$dir/dates"
   cp "$build"/bin/attnc-cuda-{tests,reference-tests,golden-tests,attention-bench} \
@@ -40,7 +41,12 @@ pack() {
   cp "$root"/tests/golden/{tiny,t5}{,_cases}.safetensors "$dir/golden/"
   cp "$root"/examples/dates/{vocab.json,dates.safetensors,dates_golden.safetensors} \
     "$dir/dates/"
-  cp "$root/bench/gpu_compare.py" "$dir/"
+  cp "$root/bench/gpu_compare.py" "$build/bench/libattnc_cuda_bench.so" "$dir/"
+  # bench/transformer_bench.py finds attnc_torch in ../python.
+  mkdir -p "$dir/bench" "$dir/python/attnc_torch"
+  cp "$root/bench/transformer_bench.py" "$dir/bench/"
+  cp "$root"/python/attnc_torch/{__init__,models,safetensors}.py \
+    "$dir/python/attnc_torch/"
   echo "packed $(du -sh "$dir" | cut -f1) into $dir"
 }
 
@@ -72,6 +78,12 @@ run() {
     1024,2048,4096,8192,16384 7 default
   echo "== attnc against PyTorch SDPA, fp32, B=1 H=16"
   timeout 240 python3 gpu_compare.py attention-bench.log || failed=1
+  # The 6+6 model (examples/transformer) with every kernel on the GPU and
+  # its values resident there, against the same model in PyTorch on the
+  # GPU, fp32; seeded random weights written on the first run.
+  step model 300 python3 bench/transformer_bench.py \
+    --lib ./libattnc_cuda_bench.so --weights ./transformer.safetensors \
+    --device cuda --rounds 5
   return $failed
 }
 

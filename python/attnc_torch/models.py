@@ -32,13 +32,14 @@ class Seq2Seq(nn.Transformer):
         self.generator = nn.Linear(d_model, tgt_vocab)
 
     def embed(self, table, tokens):
-        return table(tokens) * math.sqrt(self.d_model) + sinusoidal(tokens.shape[1], self.d_model)
+        positions = sinusoidal(tokens.shape[1], self.d_model).to(tokens.device)
+        return table(tokens) * math.sqrt(self.d_model) + positions
 
     def encode(self, src, src_pad=None):
         return self.encoder(self.embed(self.src_embed, src), src_key_padding_mask=src_pad)
 
     def decode(self, tgt, tgt_pad, memory, src_pad=None):
-        causal = self.generate_square_subsequent_mask(tgt.shape[1])
+        causal = self.generate_square_subsequent_mask(tgt.shape[1]).to(tgt.device)
         y = self.decoder(self.embed(self.tgt_embed, tgt), memory, tgt_mask=causal,
                          tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
         return self.generator(y)
@@ -47,8 +48,8 @@ class Seq2Seq(nn.Transformer):
         """Greedy decoding the usual PyTorch way: the whole target prefix is
         decoded again at every step (nn.Transformer has no cache)."""
         memory = self.encode(src, src_pad)
-        tokens = torch.full((src.shape[0], 1), bos, dtype=torch.long)
-        finished = torch.zeros(src.shape[0], dtype=torch.bool)
+        tokens = torch.full((src.shape[0], 1), bos, dtype=torch.long, device=src.device)
+        finished = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
         out = []
         for _ in range(steps):
             logits = self.decode(tokens, None, memory, src_pad)[:, -1]
