@@ -363,7 +363,8 @@ void Model::Impl::checkInputs(
   // which input is which (docs/manifest.md).
   static const std::pair<const char *, std::vector<const char *>> kLengthsOf[] =
       {{"src_lengths", {"src_tokens", "memory"}},
-       {"tgt_lengths", {"tgt_tokens"}}};
+       {"tgt_lengths", {"tgt_tokens"}},
+       {"kv_lengths", {"key"}}};
   for (const auto &[lengthsRole, sequenceRoles] : kLengthsOf) {
     std::string name = function.inputWithRole(lengthsRole);
     if (name.empty())

@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 
 extern "C" const attnc_registry tiny_registry__host;
+extern "C" const attnc_registry attention_registry__host;
 
 using namespace attnc;
 
@@ -474,6 +475,33 @@ TEST(BadInput, MisshapedInput) {
             }),
             "input 'src_lengths' gives sequence 0 length 3, outside [0, 2] for "
             "i32 [1, 2]");
+}
+
+TEST(BadInput, KeyLengthsLongerThanTheKeys) {
+  // A stand-alone attention block (tests/kernels/attention.attn): its
+  // kv_lengths must fit the keys it is given, or the kernel would read
+  // past them.
+  std::string path = ::testing::TempDir() + "/attnc_bad_kv_lengths.st";
+  Weights::save(path, syntheticWeights(attention_registry__host));
+  Model model = Model::load(attention_registry__host, Weights::load(path));
+  Tensor q(DType::F32, {2, 3, 4 * 80}), kv(DType::F32, {2, 5, 80});
+  EXPECT_EQ(errorOf([&] {
+              model.run("padded_gqa4_d80",
+                        {{"query", q},
+                         {"key", kv},
+                         {"value", kv},
+                         {"kv_lengths", Tensor::i32({2}, {5, 6})}});
+            }),
+            "input 'kv_lengths' gives sequence 1 length 6, outside [0, 5] for "
+            "f32 [2, 5, 80]");
+  EXPECT_EQ(errorOf([&] {
+              model.run("padded_gqa4_d80",
+                        {{"query", q},
+                         {"key", kv},
+                         {"value", kv},
+                         {"kv_lengths", Tensor::i32({2}, {5, 0})}});
+            }),
+            "");
 }
 
 TEST(BadInput, MissingOrUnknownInput) {
