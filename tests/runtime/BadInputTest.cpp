@@ -481,27 +481,22 @@ TEST(BadInput, KeyLengthsLongerThanTheKeys) {
   // A stand-alone attention block (tests/kernels/attention.attn): its
   // kv_lengths must fit the keys it is given, or the kernel would read
   // past them.
-  std::string path = ::testing::TempDir() + "/attnc_bad_kv_lengths.st";
+  std::string path = tempPath("bad_kv_lengths.st");
   Weights::save(path, syntheticWeights(attention_registry__host));
   Model model = Model::load(attention_registry__host, Weights::load(path));
   Tensor q(DType::F32, {2, 3, 4 * 80}), kv(DType::F32, {2, 5, 80});
-  EXPECT_EQ(errorOf([&] {
-              model.run("padded_gqa4_d80",
-                        {{"query", q},
-                         {"key", kv},
-                         {"value", kv},
-                         {"kv_lengths", Tensor::i32({2}, {5, 6})}});
-            }),
+  auto errorWithLengths = [&](std::vector<int32_t> lengths) {
+    return errorOf([&] {
+      model.run("padded_gqa4_d80", {{"query", q},
+                                    {"key", kv},
+                                    {"value", kv},
+                                    {"kv_lengths", Tensor::i32({2}, lengths)}});
+    });
+  };
+  EXPECT_EQ(errorWithLengths({5, 6}),
             "input 'kv_lengths' gives sequence 1 length 6, outside [0, 5] for "
             "f32 [2, 5, 80]");
-  EXPECT_EQ(errorOf([&] {
-              model.run("padded_gqa4_d80",
-                        {{"query", q},
-                         {"key", kv},
-                         {"value", kv},
-                         {"kv_lengths", Tensor::i32({2}, {5, 0})}});
-            }),
-            "");
+  EXPECT_EQ(errorWithLengths({5, 0}), "");
 }
 
 TEST(BadInput, MissingOrUnknownInput) {
