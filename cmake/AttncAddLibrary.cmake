@@ -30,6 +30,10 @@ function(attnc_add_library name)
     else()
       message(FATAL_ERROR "attnc_add_library: no attnc executable; pass ATTNC")
     endif()
+  elseif(IS_ABSOLUTE "${ARG_ATTNC}" AND EXISTS "${ARG_ATTNC}")
+    # An attnc given by path (e.g. tests/arm64, a project of its own): a
+    # rebuilt attnc recompiles the kernels.
+    set(attnc_dep ${ARG_ATTNC})
   endif()
   get_filename_component(source ${ARG_SOURCE} ABSOLUTE)
   string(MAKE_C_IDENTIFIER "${name}" unit)

@@ -22,6 +22,10 @@ core=(
   # CPU implementation of OpenCL; Halide loads the unversioned libOpenCL.so
   # of the -dev package (docs/targets.md).
   pocl-opencl-icd ocl-icd-opencl-dev
+  # arm64 kernels and golden models run here under qemu: tests/arm64 builds
+  # them, GoogleTest included (/usr/src/googletest, from libgtest-dev), with
+  # the aarch64 cross compiler, and qemu-aarch64 runs them (docs/targets.md).
+  g++-aarch64-linux-gnu qemu-user
 )
 bench=(
   libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof
