@@ -67,8 +67,8 @@ private:
   bool cropped = false;
 };
 
-/// The buffer describing `view` with its innermost dimension first, and its
-/// host memory; `dims` receives the dimensions.
+/// `buffer` shaped as `view` (innermost dimension first; the view's strides,
+/// or dense ones), with no memory attached yet; `dims` holds the dimensions.
 void describe(const Storage &view, halide_buffer_t &buffer,
               std::vector<halide_dimension_t> &dims, bool dense) {
   size_t rank = view.shape.size();
