@@ -121,7 +121,8 @@ referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
     return {reference::softmax(*s, f[0], rows())};
   if (auto *s = std::get_if<k::EmbeddingSpec>(&spec.family))
     return {reference::embedding(*s, t.i32[0], shape.at("batch"),
-                                 shape.at("length"), f[0], 0)};
+                                 shape.at("length"), f[0], 0,
+                                 s->positionRows ? &f[1] : nullptr)};
   if (std::get_if<k::AddSpec>(&spec.family)) {
     std::vector<float> sum(f[0].size());
     for (size_t i = 0; i < sum.size(); ++i)

@@ -129,6 +129,7 @@ TEST(LayerKernels, Embedding) {
   int count = forEachKernel<EmbeddingSpec>([](const EmbeddingSpec &s,
                                               const attnc_kernel_entry &entry) {
     std::vector<float> table = randomTensor(s.vocab * s.width, 9);
+    std::vector<float> positions = randomTensor(s.positionRows * s.width, 11);
     for (auto [batch, length, offset] :
          {std::tuple<int64_t, int64_t, int32_t>{1, 1, 0},
           {2, 7, 0},
@@ -138,19 +139,24 @@ TEST(LayerKernels, Embedding) {
       for (size_t i = 0; i < tokens.size(); ++i)
         tokens[i] = int32_t((i * 7 + 3) % s.vocab);
       std::vector<float> y(batch * length * s.width, NAN);
-      ASSERT_EQ(KernelSet::call(
-                    entry,
-                    {{nullptr, tokens.data(), {batch, length}},
-                     {table.data(), nullptr, {s.vocab, s.width}}},
-                    {offset}, {{y.data(), nullptr, {batch, length, s.width}}}),
-                0);
-      EXPECT_LT(relativeError(y, reference::embedding(s, tokens, batch, length,
-                                                      table, offset)),
-                kTolerance)
+      std::vector<TensorArg> inputs = {
+          {nullptr, tokens.data(), {batch, length}},
+          {table.data(), nullptr, {s.vocab, s.width}}};
+      if (s.positionRows)
+        inputs.push_back(
+            {positions.data(), nullptr, {s.positionRows, s.width}});
+      ASSERT_EQ(
+          KernelSet::call(entry, inputs, {offset},
+                          {{y.data(), nullptr, {batch, length, s.width}}}),
+          0);
+      EXPECT_LT(
+          relativeError(y, reference::embedding(s, tokens, batch, length, table,
+                                                offset, &positions)),
+          kTolerance)
           << batch << "x" << length << " from position " << offset;
     }
   });
-  EXPECT_EQ(count, 2); // with and without sinusoidal positions
+  EXPECT_EQ(count, 3); // sinusoidal, learned and no positions
 }
 
 TEST(LayerKernels, Add) {

@@ -82,6 +82,7 @@ std::vector<KernelSpec> everyFamily() {
       {SoftmaxSpec{100}},
       {EmbeddingSpec{1000, 64, 1.0, true}},
       {EmbeddingSpec{1000, 64, 8.0, false}},
+      {EmbeddingSpec{1000, 64, 1.0, false, 512}},
       {AddSpec{12}},
       {benchAttention(false)},
       {everyAttentionField()},

@@ -46,8 +46,9 @@ llvm::StringRef attnc::knownTargetNames() {
 namespace {
 
 const llvm::StringRef kAttentionFields[] = {
-    "source", "heads",     "kv_heads",   "head_dim", "d_model", "scoring",
-    "mask",   "score_mod", "empty_rows", "probs",    "bias",    "tensors"};
+    "source",  "heads",   "kv_heads",  "head_dim",   "d_model",
+    "scoring", "mask",    "score_mod", "empty_rows", "probs",
+    "bias",    "tensors", "kdim",      "vdim"};
 const llvm::StringRef kEncoderLayerFields[] = {"self_attention", "feed_forward",
                                                "norm", "norm_eps"};
 const llvm::StringRef kDecoderLayerFields[] = {
@@ -303,6 +304,22 @@ void Sema::analyzeAttention(const Decl &decl) {
   if (const Field *f = fields.get("source")) {
     if (auto i = fields.keyword(*f, {"self", "cross"}))
       spec->source = *i == 0 ? AttentionSource::Self : AttentionSource::Cross;
+  }
+  for (auto [name, width] : {std::pair{"kdim", &spec->keyInputDim},
+                             std::pair{"vdim", &spec->valueInputDim}}) {
+    const Field *f = fields.get(name);
+    if (!f)
+      continue;
+    *width = fields.positiveInt(*f, limits::kMaxWidth).value_or(0);
+    if (!spec->inputDimLoc.isValid())
+      spec->inputDimLoc = f->loc;
+    if (spec->source != AttentionSource::Cross || !fields.get("d_model")) {
+      diags.error(f->loc, std::string(name) +
+                              " is the width of a cross-attention's key or "
+                              "value input; it needs source = cross and "
+                              "d_model (the projections that read it)");
+      fields.fail();
+    }
   }
   if (const Field *f = fields.get("scoring"))
     readScoring(fields, *f, *spec);
@@ -837,6 +854,17 @@ void Sema::analyzeLayer(const Decl &decl) {
   }
   for (const AttentionSpec *attention :
        {spec->selfAttention, spec->crossAttention})
+    if (attention && attention->inputDimLoc.isValid()) {
+      diags.error(decl.nameLoc,
+                  "attention '" + attention->name +
+                      "' sets kdim or vdim; inside a layer keys and values "
+                      "are d_model wide (the encoder's output or the layer's "
+                      "input)");
+      diags.note(attention->inputDimLoc, "set here");
+      fields.fail();
+    }
+  for (const AttentionSpec *attention :
+       {spec->selfAttention, spec->crossAttention})
     if (attention && attention->mask.segments) {
       diags.error(decl.nameLoc,
                   "attention '" + attention->name +
@@ -950,9 +978,23 @@ bool Sema::checkProjections(FieldSet &fields, llvm::SMLoc loc,
                            "head_dim * d_model)",
                        rows * dModel))
     return false;
+  int64_t dim = attention.scoring == Scoring::Additive && attention.additiveDim
+                    ? attention.additiveDim
+                    : headDim;
+  if (attention.keyInputDim &&
+      !checkTensorSize(fields, attention.inputDimLoc,
+                       "the key projection of attention '" + attention.name +
+                           "' (kv_heads * head_dim, or additive dim, * kdim)",
+                       attention.kvHeads * dim * attention.keyInputDim))
+    return false;
+  if (attention.valueInputDim &&
+      !checkTensorSize(fields, attention.inputDimLoc,
+                       "the value projection of attention '" + attention.name +
+                           "' (kv_heads * head_dim * vdim)",
+                       attention.kvHeads * headDim * attention.valueInputDim))
+    return false;
   if (attention.scoring != Scoring::Additive)
     return true;
-  int64_t dim = attention.additiveDim ? attention.additiveDim : headDim;
   return checkTensorSize(fields, loc,
                          "the additive projections of attention '" +
                              attention.name +
@@ -1016,8 +1058,8 @@ void Sema::analyzeModel(const Decl &decl) {
   if (const Field *f = fields.get("max_len"))
     spec->maxLen = fields.positiveInt(*f, limits::kMaxLen).value_or(1);
   if (const Field *f = fields.get("positions")) {
-    if (auto i = fields.keyword(*f, {"none", "sinusoidal"}))
-      spec->positions = *i == 0 ? Positions::None : Positions::Sinusoidal;
+    if (auto i = fields.keyword(*f, {"none", "sinusoidal", "learned"}))
+      spec->positions = static_cast<Positions>(*i); // in the enum's order
   }
   if (const Field *f = fields.get("embed_scale"))
     spec->embedScale = fields.positiveNumber(*f).value_or(1.0);

@@ -156,6 +156,8 @@ std::string KernelSpec::name() const {
                 "_" + std::to_string(s.vocab) + "x" + std::to_string(s.width);
             if (s.sinusoidal)
               readable += "_sinusoidal";
+            if (s.positionRows)
+              readable += "_learned" + std::to_string(s.positionRows);
           },
           [&](const AddSpec &s) { readable += "_" + std::to_string(s.width); },
           [&](const AttentionSpec &s) {
@@ -237,6 +239,9 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             add("tokens", Kind::Input, "i32",
                 {symbolic("batch"), symbolic("length")});
             add("table", Kind::Input, t, {fixed(s.vocab), fixed(s.width)});
+            if (s.positionRows)
+              add("position_table", Kind::Input, t,
+                  {fixed(s.positionRows), fixed(s.width)});
             add("position_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,
                 {symbolic("batch"), symbolic("length"), fixed(s.width)});

@@ -109,6 +109,7 @@ template <class V> void visit(V &v, EmbeddingSpec &s) {
   v.required("width", s.width);
   v.optional("scale", s.scale, d.scale);
   v.optional("sinusoidal", s.sinusoidal, d.sinusoidal);
+  v.optional("position_rows", s.positionRows, d.positionRows);
 }
 
 template <class V> void visit(V &v, AddSpec &s) {

@@ -219,10 +219,13 @@ FailureOr<std::optional<k::KernelSpec>> attnc::kernelSpecOf(Operation *op) {
     spec.family = k::AddSpec{*w};
   } else if (auto embedding = dyn_cast<attn::EmbeddingOp>(op)) {
     auto table = embedding.getTable().getType().cast<RankedTensorType>();
-    spec.family = k::EmbeddingSpec{table.getDimSize(0), table.getDimSize(1),
-                                   embedding.getScaleAttr().getValueAsDouble(),
-                                   embedding.getPositions() ==
-                                       attn::Positions::Sinusoidal};
+    k::EmbeddingSpec e{table.getDimSize(0), table.getDimSize(1),
+                       embedding.getScaleAttr().getValueAsDouble(),
+                       embedding.getPositions() == attn::Positions::Sinusoidal};
+    if (Value positions = embedding.getPositionTable())
+      e.positionRows =
+          positions.getType().cast<RankedTensorType>().getDimSize(0);
+    spec.family = e;
   } else if (auto attention = dyn_cast<attn::AttentionOp>(op)) {
     FailureOr<k::AttentionSpec> a = attentionSpecOf(attention);
     if (failed(a))

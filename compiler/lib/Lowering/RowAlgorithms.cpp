@@ -171,6 +171,13 @@ EmbeddingAlgorithm attnc::kernels::buildEmbedding(const EmbeddingSpec &spec,
   denseRows(a.table);
   a.addInput(a.tokens);
   a.addInput(a.table);
+  if (spec.positionRows) {
+    a.positionTable = ImageParam(type, 2, "position_table");
+    fixExtent(a.positionTable, 0, spec.width);
+    fixExtent(a.positionTable, 1, spec.positionRows);
+    denseRows(a.positionTable);
+    a.addInput(a.positionTable);
+  }
   a.addScalar(a.positionOffset);
 
   Expr token = clamp(a.tokens(a.t, a.b), 0, int(spec.vocab) - 1);
@@ -182,6 +189,10 @@ EmbeddingAlgorithm attnc::kernels::buildEmbedding(const EmbeddingSpec &spec,
                          (-2.0f * std::log(10000.0f) / float(spec.width)));
     Expr angle = cast<float>(a.t + a.positionOffset) * frequency;
     value += select(a.c % 2 == 0, sin(angle), cos(angle));
+  }
+  if (spec.positionRows) {
+    Expr row = clamp(a.t + a.positionOffset, 0, int(spec.positionRows) - 1);
+    value += cast<float>(a.positionTable(a.c, row));
   }
   a.output = Func("output");
   a.output(a.c, a.t, a.b) = cast(type, value);

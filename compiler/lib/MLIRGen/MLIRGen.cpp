@@ -71,8 +71,9 @@ private:
                     const FeedForwardSpec &spec, int64_t dModel, Location at);
   AttentionResult multiHead(const std::string &prefix,
                             const AttentionSpec &spec, int64_t dModel,
-                            Value queries, Value keysValues, Value kvLengths,
-                            Value bias, Value segmentIds = Value());
+                            Value queries, Value keys, Value values,
+                            Value kvLengths, Value bias,
+                            Value segmentIds = Value());
   AttentionResult core(const std::string &prefix, const AttentionSpec &spec,
                        int64_t headDim, Value q, Value k, Value v,
                        Value kvLengths, Value bias, Value scoreWeight,
@@ -235,18 +236,22 @@ AttentionResult MLIRGenImpl::core(const std::string &prefix,
   return {op.getOutput(), op.getProbabilities()};
 }
 
-AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
-                                       const AttentionSpec &spec,
-                                       int64_t dModel, Value queries,
-                                       Value keysValues, Value kvLengths,
-                                       Value bias, Value segmentIds) {
+AttentionResult
+MLIRGenImpl::multiHead(const std::string &prefix, const AttentionSpec &spec,
+                       int64_t dModel, Value queries, Value keys, Value values,
+                       Value kvLengths, Value bias, Value segmentIds) {
   Location at = loc(spec.loc);
   int64_t headDim = resolvedHeadDim(spec, dModel);
   bool additive = spec.scoring == Scoring::Additive;
   int64_t scoreDim = additive && spec.additiveDim ? spec.additiveDim : headDim;
   int64_t qWidth = spec.heads * scoreDim, kWidth = spec.kvHeads * scoreDim;
   int64_t vWidth = spec.kvHeads * headDim, outWidth = spec.heads * headDim;
-  bool packed = !additive && spec.kvHeads == spec.heads && qWidth == dModel;
+  // Keys and values are d_model wide but in a stand-alone cross-attention
+  // with kdim or vdim.
+  int64_t keyIn = spec.keyInputDim ? spec.keyInputDim : dModel;
+  int64_t valueIn = spec.valueInputDim ? spec.valueInputDim : dModel;
+  bool packed = !additive && spec.kvHeads == spec.heads && qWidth == dModel &&
+                keyIn == dModel && valueIn == dModel;
 
   Value q, k, v;
   if (packed) {
@@ -260,14 +265,14 @@ AttentionResult MLIRGenImpl::multiHead(const std::string &prefix,
       return linear(input, sliceRows(w, part * dModel, dModel, at), bias, at);
     };
     q = project(queries, 0);
-    k = project(keysValues, 1);
-    v = project(keysValues, 2);
+    k = project(keys, 1);
+    v = project(values, 2);
   } else {
     q = linearParams(queries, prefix + "q_proj.", qWidth, dModel,
                      spec.projectionBias, at);
-    k = linearParams(keysValues, prefix + "k_proj.", kWidth, dModel,
+    k = linearParams(keys, prefix + "k_proj.", kWidth, keyIn,
                      spec.projectionBias, at);
-    v = linearParams(keysValues, prefix + "v_proj.", vWidth, dModel,
+    v = linearParams(values, prefix + "v_proj.", vWidth, valueIn,
                      spec.projectionBias, at);
   }
   Value scoreWeight =
@@ -292,7 +297,7 @@ Value MLIRGenImpl::encoderLayer(const std::string &prefix,
   Value selfLengths = self.mask.keyPadding ? lengths : Value();
   auto attend = [&](Value input) {
     AttentionResult r = multiHead(prefix + "self_attn.", self, dModel, input,
-                                  input, selfLengths, Value());
+                                  input, input, selfLengths, Value());
     if (r.probs) {
       probs.push_back(r.probs);
       probNames.push_back(prefix + "self_attn.probs");
@@ -330,15 +335,17 @@ Value MLIRGenImpl::decoderLayer(const std::string &prefix,
   const AttentionSpec &self = *layer.selfAttention;
   auto selfAttend = [&](Value input) {
     return collect(multiHead(prefix + "self_attn.", self, dModel, input, input,
-                             self.mask.keyPadding ? lengths : Value(), Value()),
+                             input, self.mask.keyPadding ? lengths : Value(),
+                             Value()),
                    prefix + "self_attn.probs");
   };
   auto crossAttend = [&](Value input) {
     const AttentionSpec &cross = *layer.crossAttention;
-    return collect(
-        multiHead(prefix + "multihead_attn.", cross, dModel, input, memory,
-                  cross.mask.keyPadding ? memoryLengths : Value(), Value()),
-        prefix + "multihead_attn.probs");
+    return collect(multiHead(prefix + "multihead_attn.", cross, dModel, input,
+                             memory, memory,
+                             cross.mask.keyPadding ? memoryLengths : Value(),
+                             Value()),
+                   prefix + "multihead_attn.probs");
   };
   auto ffn = [&](Value input) {
     return feedForward(input, prefix, layer.feedForward, dModel, at);
@@ -418,8 +425,13 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
   if (withProjections) {
     inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.dModel}));
     names.push_back("x");
-    if (cross) {
-      inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.dModel}));
+    if (cross && spec.separateKeyValue()) {
+      // nn.MultiheadAttention's kdim != vdim: keys and values differ.
+      inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.keyWidth()}));
+      inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.valueWidth()}));
+      names.insert(names.end(), {"key", "value"});
+    } else if (cross) {
+      inputs.push_back(tensor({kUnknownDim, kUnknownDim, spec.keyWidth()}));
       names.push_back("memory");
     }
   } else {
@@ -455,12 +467,14 @@ void MLIRGenImpl::emitAttentionFunction(const AttentionSpec &spec) {
   AttentionResult result;
   if (withProjections) {
     Value x = entry.getArgument(next++);
-    Value kv = cross ? entry.getArgument(next++) : x;
+    Value keys = cross ? entry.getArgument(next++) : x;
+    Value values =
+        cross && spec.separateKeyValue() ? entry.getArgument(next++) : keys;
     Value lengths = spec.mask.keyPadding ? entry.getArgument(next++) : Value();
     Value ids = spec.mask.segments ? entry.getArgument(next++) : Value();
     Value bias = spec.readsBias() ? entry.getArgument(next++) : Value();
-    result = multiHead(spec.name + ".", spec, spec.dModel, x, kv, lengths, bias,
-                       ids);
+    result = multiHead(spec.name + ".", spec, spec.dModel, x, keys, values,
+                       lengths, bias, ids);
   } else {
     Value q = entry.getArgument(0), k = entry.getArgument(1),
           v = entry.getArgument(2);
@@ -489,13 +503,21 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
   int64_t d = model.dModel;
   auto tokens = indexTensor({kUnknownDim, kUnknownDim});
   auto lengths = indexTensor({kUnknownDim});
-  auto positions = model.positions == Positions::Sinusoidal
-                       ? attn::Positions::Sinusoidal
-                       : attn::Positions::None;
-  auto embed = [&](Value ids, const std::string &name, int64_t vocab) {
-    Value table = param(name, {vocab, d}, at);
+  auto positions =
+      model.positions == Positions::Sinusoidal ? attn::Positions::Sinusoidal
+      : model.positions == Positions::Learned  ? attn::Positions::Learned
+                                               : attn::Positions::None;
+  // `side` is "src" or "tgt": weights <side>_embed.weight and, for learned
+  // positions, <side>_pos_embed.weight ([max_len, d_model]).
+  auto embed = [&](Value ids, const std::string &side, int64_t vocab) {
+    Value table = param(side + "_embed.weight", {vocab, d}, at);
+    Value positionTable =
+        positions == attn::Positions::Learned
+            ? param(side + "_pos_embed.weight", {model.maxLen, d}, at)
+            : Value();
     return builder.create<attn::EmbeddingOp>(
-        at, unranked(), ids, table, builder.getF64FloatAttr(model.embedScale),
+        at, unranked(), ids, table, positionTable,
+        builder.getF64FloatAttr(model.embedScale),
         attn::PositionsAttr::get(builder.getContext(), positions));
   };
 
@@ -508,8 +530,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     function->setAttr("attn.max_len", builder.getI64IntegerAttr(model.maxLen));
     probNames.clear();
     SmallVector<Value> probs;
-    Value x =
-        embed(function.getArgument(0), "src_embed.weight", model.srcVocab);
+    Value x = embed(function.getArgument(0), "src", model.srcVocab);
     for (int64_t i = 0; i < model.encoder->count; ++i)
       x = encoderLayer("encoder.layers." + std::to_string(i) + ".", layer, d, x,
                        function.getArgument(1), probs);
@@ -541,8 +562,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     SmallVector<Value> probs;
     Value memory = model.encoder ? function.getArgument(2) : Value();
     Value memoryLengths = model.encoder ? function.getArgument(3) : Value();
-    Value y =
-        embed(function.getArgument(0), "tgt_embed.weight", model.tgtVocab);
+    Value y = embed(function.getArgument(0), "tgt", model.tgtVocab);
     for (int64_t i = 0; i < model.decoder->count; ++i)
       y = decoderLayer("decoder.layers." + std::to_string(i) + ".", layer, d, y,
                        function.getArgument(1), memory, memoryLengths, probs);

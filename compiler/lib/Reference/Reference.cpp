@@ -78,7 +78,7 @@ Tensor softmax(const SoftmaxSpec &spec, const Tensor &x, int64_t rows) {
 
 Tensor embedding(const EmbeddingSpec &spec, const std::vector<int32_t> &tokens,
                  int64_t batch, int64_t length, const Tensor &table,
-                 int32_t offset) {
+                 int32_t offset, const Tensor *positionTable) {
   int64_t w = spec.width;
   Tensor y(batch * length * w);
   for (int64_t b = 0; b < batch; ++b)
@@ -92,6 +92,11 @@ Tensor embedding(const EmbeddingSpec &spec, const std::vector<int32_t> &tokens,
               std::pow(10000.0, -double(2 * (c / 2)) / double(w));
           value += c % 2 == 0 ? std::sin(position * frequency)
                               : std::cos(position * frequency);
+        }
+        if (spec.positionRows) { // Clamped into the table, as the kernel.
+          int64_t row =
+              std::clamp<int64_t>(t + offset, 0, spec.positionRows - 1);
+          value += double(positionTable->at(row * w + c));
         }
         y[(b * length + t) * w + c] = float(value);
       }

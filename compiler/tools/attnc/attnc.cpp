@@ -34,6 +34,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -163,11 +164,33 @@ int checkTargets(mlir::ModuleOp module) {
 }
 
 /// Checks that -o can name the output folder of --emit=lib.
-int checkOutputFolder(const std::string &path) {
+/// Whether the existing file `file` lies inside the existing folder
+/// `folder` (at any depth), comparing real paths.
+bool isInside(const std::string &file, const std::string &folder) {
+  llvm::SmallString<256> realFolder, realFile;
+  if (llvm::sys::fs::real_path(folder, realFolder) ||
+      llvm::sys::fs::real_path(file, realFile))
+    return false;
+  for (llvm::StringRef parent = llvm::sys::path::parent_path(realFile);
+       !parent.empty(); parent = llvm::sys::path::parent_path(parent))
+    if (parent == realFolder)
+      return true;
+  return false;
+}
+
+int checkOutputFolder(const std::string &path,
+                      const std::vector<std::string> &inputs) {
   if (llvm::sys::fs::exists(path) && !llvm::sys::fs::is_directory(path))
     return driver::fail("'" + path +
                         "' exists and is not a folder; attnc compile writes "
                         "a folder of kernels there");
+  // The folder is replaced whole: never with an input inside it.
+  for (const std::string &input : inputs)
+    if (!input.empty() && isInside(input, path))
+      return driver::fail("the output folder '" + path + "' holds the input '" +
+                          input +
+                          "'; attnc compile replaces that folder whole, so "
+                          "choose another -o");
   return 0;
 }
 
@@ -343,7 +366,8 @@ int runCompile(bool compileCommand) {
   if (emit == Stage::Lib && outputFilename == "-")
     return driver::fail("--emit=lib writes a folder; name it with -o");
   if (emit == Stage::Lib)
-    if (int status = checkOutputFolder(outputFilename))
+    if (int status = checkOutputFolder(outputFilename,
+                                       {inputFilename, tuningDb.getValue()}))
       return status;
   bool isMLIR = llvm::StringRef(inputFilename).endswith(".mlir");
   if (isMLIR && emit == Stage::AST)

@@ -121,6 +121,30 @@ func @embedding_odd_width(%t: tensor<?x?xi32>, %e: tensor<10x7xf32>) {
 
 // -----
 
+func @embedding_learned_without_table(%t: tensor<?x?xi32>, %e: tensor<10x8xf32>) {
+  // expected-error @+1 {{'attn.embedding' op positions = learned needs a position table operand}}
+  %y = attn.embedding %t, %e {positions = #attn.positions<learned>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func @embedding_table_without_learned(%t: tensor<?x?xi32>, %e: tensor<10x8xf32>, %p: tensor<64x8xf32>) {
+  // expected-error @+1 {{'attn.embedding' op has a position table but positions = sinusoidal}}
+  %y = attn.embedding %t, %e, %p {positions = #attn.positions<sinusoidal>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<64x8xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func @embedding_position_table_width(%t: tensor<?x?xi32>, %e: tensor<10x8xf32>, %p: tensor<64x6xf32>) {
+  // expected-error @+1 {{'attn.embedding' op position table width must equal the table's width (6 vs 8)}}
+  %y = attn.embedding %t, %e, %p {positions = #attn.positions<learned>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<64x6xf32>) -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
 func @embedding_width(%t: tensor<?x?xi32>, %e: tensor<10x8xf32>) {
   // expected-error @+1 {{'attn.embedding' op result width must equal the table's width (16 vs 8)}}
   %y = attn.embedding %t, %e {positions = #attn.positions<none>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>) -> tensor<?x?x16xf32>
@@ -405,5 +429,13 @@ func @attention_score_tensor_rank(%q: tensor<?x?x64xf32>, %t: tensor<4x32xf32>) 
 func @attention_score_tensors_without_fn(%q: tensor<?x?x64xf32>, %t: tensor<4xf32>) {
   // expected-error @+1 {{'attn.attention' op score_tensors and score_tensor_names need a score_fn}}
   %o = attn.attention %q, %q, %q score_tensors(%t) attributes {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<4xf32>) -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func @embedding_dynamic_position_rows(%t: tensor<?x?xi32>, %e: tensor<10x8xf32>, %p: tensor<?x8xf32>) {
+  // expected-error @+1 {{'attn.embedding' op position table needs a static number of rows, at least 1, got tensor<?x8xf32>}}
+  %y = attn.embedding %t, %e, %p {positions = #attn.positions<learned>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<?x8xf32>) -> tensor<?x?x8xf32>
   return
 }

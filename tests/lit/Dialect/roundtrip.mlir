@@ -10,6 +10,9 @@ func @layers(%tokens: tensor<?x?xi32>, %x: tensor<?x?x8xf32>) -> tensor<?x?x8xf3
   %e = attn.param "e" : tensor<10x8xf32>
   // CHECK: attn.embedding %{{.*}}, %{{.*}} {positions = #attn.positions<sinusoidal>, scale = 2.000000e+00 : f64}
   %emb = attn.embedding %tokens, %e {positions = #attn.positions<sinusoidal>, scale = 2.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
+  // CHECK: attn.embedding %{{.*}}, %{{.*}}, %{{.*}} {positions = #attn.positions<learned>, scale = 1.000000e+00 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<64x8xf32>)
+  %pos = attn.param "pos" : tensor<64x8xf32>
+  %learned = attn.embedding %tokens, %e, %pos {positions = #attn.positions<learned>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<64x8xf32>) -> tensor<?x?x8xf32>
   // CHECK: attn.linear %{{.*}}, %{{.*}}, %{{.*}} {activation = #attn.activation<gelu>}
   %h = attn.linear %x, %w, %b {activation = #attn.activation<gelu>} : (tensor<?x?x8xf32>, tensor<24x8xf32>, tensor<24xf32>) -> tensor<?x?x24xf32>
   // CHECK: attn.slice %{{.*}} {axis = 2 : i64, offset = 8 : i64, size = 8 : i64}

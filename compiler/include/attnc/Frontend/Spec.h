@@ -55,7 +55,7 @@ enum class NormPlacement { Pre, Post };
 enum class EmptyRowPolicy { Zero, Uniform };
 enum class ProbsOutput { None, PerHead, HeadMean };
 enum class AttentionSource { Unspecified, Self, Cross };
-enum class Positions { None, Sinusoidal };
+enum class Positions { None, Sinusoidal, Learned };
 enum class ModelOutput { Logits, Probs };
 
 /// A code-generation target: the name the user wrote and the Halide target
@@ -91,6 +91,10 @@ struct AttentionSpec {
   int64_t kvHeads = 0;
   int64_t headDim = 0; ///< 0: d_model / heads, resolved where it is used.
   int64_t dModel = 0;  ///< 0: no projections unless a layer provides them.
+  /// Widths of the key and value inputs of a stand-alone cross-attention
+  /// with projections (nn.MultiheadAttention's kdim, vdim); 0: d_model.
+  int64_t keyInputDim = 0, valueInputDim = 0;
+  llvm::SMLoc inputDimLoc; ///< Where kdim or vdim was written.
   Scoring scoring = Scoring::Dot;
   std::optional<double> scale; ///< Dot only; default 1/sqrt(head_dim).
   int64_t additiveDim = 0;     ///< Additive only; 0 means head_dim.
@@ -106,6 +110,12 @@ struct AttentionSpec {
   EmptyRowPolicy emptyRows = EmptyRowPolicy::Zero;
   ProbsOutput probs = ProbsOutput::None;
   bool projectionBias = true;
+
+  /// The width of the key (value) input: kdim (vdim), else d_model.
+  int64_t keyWidth() const { return keyInputDim ? keyInputDim : dModel; }
+  int64_t valueWidth() const { return valueInputDim ? valueInputDim : dModel; }
+  /// Whether keys and values come as two inputs (kdim != vdim).
+  bool separateKeyValue() const { return keyWidth() != valueWidth(); }
 
   /// Whether the score reads the run-time bias tensor (`bias`).
   bool readsBias() const {

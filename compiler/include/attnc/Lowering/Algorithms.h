@@ -83,10 +83,12 @@ struct SoftmaxAlgorithm : Algorithm {
 };
 SoftmaxAlgorithm buildSoftmax(const SoftmaxSpec &spec, DType dtype);
 
-/// y(c, t, b) = table(c, tokens(t, b)) * scale + pe(c, t + position_offset).
-/// Token ids are clamped into the table; the runtime rejects bad ids first.
+/// y(c, t, b) = table(c, tokens(t, b)) * scale + pe(c, t + position_offset),
+/// pe a sinusoid or a row of position_table (learned). Token ids and
+/// positions are clamped into their tables; the runtime rejects bad ids and
+/// sequences longer than max_len first.
 struct EmbeddingAlgorithm : Algorithm {
-  Halide::ImageParam tokens, table;
+  Halide::ImageParam tokens, table, positionTable;
   Halide::Param<int32_t> positionOffset{"position_offset"};
   Halide::Func output;
   Halide::Var c{"c"}, t{"t"}, b{"b"};

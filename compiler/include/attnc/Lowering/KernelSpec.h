@@ -136,11 +136,14 @@ struct SoftmaxSpec {
   int64_t width = 0;
 };
 
-/// y = table[token] * scale (+ sinusoidal position of token index + offset).
+/// y = table[token] * scale + the position (token index + offset) as a
+/// sinusoid, as a row of a learned table (positionRows > 0), or not at all.
 struct EmbeddingSpec {
   int64_t vocab = 0, width = 0;
   double scale = 1.0;
   bool sinusoidal = true;
+  /// Rows of the learned position table (the model's max_len); 0: none.
+  int64_t positionRows = 0;
 };
 
 /// Elementwise a + b over [rows, width].

@@ -33,10 +33,12 @@ Tensor layerNorm(const kernels::LayerNormSpec &spec, const Tensor &x,
 /// Softmax of each row.
 Tensor softmax(const kernels::SoftmaxSpec &spec, const Tensor &x, int64_t rows);
 
-/// y[b, t, :] = table[tokens[b, t]] * scale + pe(t + offset).
+/// y[b, t, :] = table[tokens[b, t]] * scale + pe(t + offset), pe a sinusoid
+/// or, with spec.positionRows, positionTable[t + offset] ([rows, width]).
 Tensor embedding(const kernels::EmbeddingSpec &spec,
                  const std::vector<int32_t> &tokens, int64_t batch,
-                 int64_t length, const Tensor &table, int32_t offset);
+                 int64_t length, const Tensor &table, int32_t offset,
+                 const Tensor *positionTable = nullptr);
 
 /// Inputs of attention beyond q, k, v.
 struct AttentionExtras {

@@ -169,6 +169,23 @@ static LogicalResult verify(EmbeddingOp op) {
       width % 2)
     return op.emitOpError("sinusoidal positions need an even width, got ")
            << width;
+  bool learned = op.getPositions() == Positions::Learned;
+  if (Value table = op.getPositionTable()) {
+    if (!learned)
+      return op.emitOpError("has a position table but positions = ")
+             << stringifyPositions(op.getPositions());
+    if (failed(checkRank(o, table, 2, "position table")) ||
+        failed(checkDim(o, dimOf(table, 1), width,
+                        "position table width must equal the table's width")))
+      return failure();
+    int64_t rows = rankedType(table) ? dimOf(table, 0) : kUnknown;
+    if (rows == kUnknown || rows < 1)
+      return op.emitOpError("position table needs a static number of rows, "
+                            "at least 1, got ")
+             << shapeString(table.getType());
+  } else if (learned) {
+    return op.emitOpError("positions = learned needs a position table operand");
+  }
   if (failed(checkDim(o, dimOf(op.getOutput(), 0), dimOf(op.getTokens(), 0),
                       "result batch must equal the tokens' batch")) ||
       failed(checkDim(o, dimOf(op.getOutput(), 1), dimOf(op.getTokens(), 1),

@@ -75,7 +75,8 @@ def Attn_ProbsAttr : Attn_EnumAttr<Attn_Probs, "probs">;
 
 def Attn_Positions : Attn_Enum<"Positions", "positional encoding", [
     I32EnumAttrCase<"None", 0, "none">,
-    I32EnumAttrCase<"Sinusoidal", 1, "sinusoidal">]>;
+    I32EnumAttrCase<"Sinusoidal", 1, "sinusoidal">,
+    I32EnumAttrCase<"Learned", 2, "learned">]>;
 def Attn_PositionsAttr : Attn_EnumAttr<Attn_Positions, "positions">;
 
 //===----------------------------------------------------------------------===//

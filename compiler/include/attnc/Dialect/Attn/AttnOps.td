@@ -171,19 +171,25 @@ def Attn_EmbeddingOp : Attn_Op<"embedding", [NoSideEffect,
   let summary = "token embedding times a scale, plus positional encoding";
   let description = [{
     `y[b, t, :] = table[tokens[b, t], :] * scale + pe(t)` where `pe` is the
-    sinusoidal encoding of "Attention Is All You Need" or zero. Token ids
-    outside the table are a runtime error.
+    sinusoidal encoding of "Attention Is All You Need", a row of the learned
+    `position_table` (`positions = learned`, one row per position up to the
+    model's max_len), or zero. Token ids outside the table are a runtime
+    error.
 
     ```mlir
     %x = attn.embedding %tokens, %table {positions = #attn.positions<sinusoidal>, scale = 22.627 : f64}
         : (tensor<?x?xi32>, tensor<1000x512xf32>) -> tensor<?x?x512xf32>
+    %y = attn.embedding %tokens, %table, %pos {positions = #attn.positions<learned>, scale = 1.0 : f64}
+        : (tensor<?x?xi32>, tensor<1000x512xf32>, tensor<1024x512xf32>) -> tensor<?x?x512xf32>
     ```
   }];
   let arguments = (ins Attn_IndexTensor:$tokens, Attn_FloatTensor:$table,
+                       Optional<Attn_FloatTensor>:$position_table,
                        F64Attr:$scale, Attn_PositionsAttr:$positions);
   let results = (outs Attn_FloatTensor:$output);
   let assemblyFormat = [{
-    $tokens `,` $table attr-dict `:` functional-type(operands, results)
+    $tokens `,` $table (`,` $position_table^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let verifier = [{ return ::verify(*this); }];
 }
