@@ -84,6 +84,44 @@ attnc_model_run(attnc_model *model, const char *function, int num_inputs,
   });
 }
 
+namespace {
+/// Copies each sequence's tokens into [batch, max_steps], padded with eos.
+void writeTokens(const DecodeResult &result, int64_t batch, int64_t maxSteps,
+                 int32_t eos, int32_t *tokens, int64_t *counts) {
+  for (int64_t b = 0; b < batch; ++b) {
+    const std::vector<int32_t> &row = result.tokens[size_t(b)];
+    counts[b] = int64_t(row.size());
+    for (int64_t t = 0; t < maxSteps; ++t)
+      tokens[b * maxSteps + t] = t < int64_t(row.size()) ? row[size_t(t)] : eos;
+  }
+}
+} // namespace
+
+extern "C" int attnc_model_generate(attnc_model *model, const int32_t *prompt,
+                                    const int32_t *prompt_lengths,
+                                    int64_t batch, int64_t prompt_len,
+                                    int32_t eos, int64_t max_steps,
+                                    int32_t *tokens, int64_t *counts) {
+  return guarded([&] {
+    if (!model || !prompt || !prompt_lengths || !tokens || !counts)
+      throw Error("attnc_model_generate: null argument");
+    DecodeOptions options;
+    options.eos = eos;
+    options.maxSteps = max_steps;
+    for (int64_t b = 0; b < batch; ++b) {
+      if (prompt_lengths[b] < 1 || prompt_lengths[b] > prompt_len)
+        throw Error("attnc_model_generate: prompt_lengths[" +
+                    std::to_string(b) + "] is " +
+                    std::to_string(prompt_lengths[b]) + ", outside [1, " +
+                    std::to_string(prompt_len) + "]");
+      const int32_t *row = prompt + b * prompt_len;
+      options.prompts.emplace_back(row, row + prompt_lengths[b]);
+    }
+    writeTokens(model->model->generate(options), batch, max_steps, eos, tokens,
+                counts);
+  });
+}
+
 extern "C" int
 attnc_model_greedy_decode(attnc_model *model, const int32_t *src_tokens,
                           const int32_t *src_lengths, int64_t batch,
@@ -101,13 +139,7 @@ attnc_model_greedy_decode(attnc_model *model, const int32_t *src_tokens,
     options.bos = bos;
     options.eos = eos;
     options.maxSteps = max_steps;
-    DecodeResult result = model->model->greedyDecode(src, lengths, options);
-    for (int64_t b = 0; b < batch; ++b) {
-      const std::vector<int32_t> &row = result.tokens[size_t(b)];
-      counts[b] = int64_t(row.size());
-      for (int64_t t = 0; t < max_steps; ++t)
-        tokens[b * max_steps + t] =
-            t < int64_t(row.size()) ? row[size_t(t)] : eos;
-    }
+    writeTokens(model->model->greedyDecode(src, lengths, options), batch,
+                max_steps, eos, tokens, counts);
   });
 }

@@ -65,6 +65,22 @@ std::string describeInputs(const Function &function) {
   return names;
 }
 
+/// The vocabulary of the embedding that reads a decode function's target
+/// tokens; 0 if there is none.
+int64_t decodeVocabulary(const Program &program, const Function &decode) {
+  std::string tokens = decode.inputWithRole("tgt_tokens");
+  for (const Step &step : decode.steps) {
+    if (step.op != "embedding")
+      continue;
+    for (const auto &[name, value] : decode.inputs)
+      if (name == tokens && value == step.operands.at(0))
+        return std::get<k::EmbeddingSpec>(
+                   program.kernels.at(step.kernel).spec.family)
+            .vocab;
+  }
+  return 0;
+}
+
 } // namespace
 
 struct Model::Impl {
@@ -364,7 +380,7 @@ void Model::Impl::checkInputs(
   static const std::pair<const char *, std::vector<const char *>> kLengthsOf[] =
       {{"src_lengths", {"src_tokens", "memory"}},
        {"tgt_lengths", {"tgt_tokens"}},
-       {"kv_lengths", {"key"}}};
+       {"kv_lengths", {"key", "memory", "input"}}};
   for (const auto &[lengthsRole, sequenceRoles] : kLengthsOf) {
     std::string name = function.inputWithRole(lengthsRole);
     if (name.empty())
@@ -383,6 +399,19 @@ void Model::Impl::checkInputs(
         throw Error("input '" + name + "' gives sequence " + std::to_string(b) +
                     " length " + std::to_string(lengths[b]) + ", outside [0, " +
                     std::to_string(length) + "] for " + sequence->describe());
+  }
+  // Keys and values pair up position by position.
+  std::string keyName = function.inputWithRole("key"),
+              valueName = function.inputWithRole("value");
+  if (!keyName.empty() && !valueName.empty()) {
+    const Tensor &key = *byName.at(keyName), &value = *byName.at(valueName);
+    if (key.shape().size() >= 2 && value.shape().size() >= 2 &&
+        key.shape()[1] != value.shape()[1])
+      throw Error("input '" + valueName + "' holds " +
+                  std::to_string(value.shape()[1]) + " positions (" +
+                  value.describe() + "), but '" + keyName + "' holds " +
+                  std::to_string(key.shape()[1]) + " (" + key.describe() +
+                  "); keys and values pair up");
   }
 }
 
@@ -622,6 +651,18 @@ Model::run(const std::string &function,
   return impl->run(function, inputs);
 }
 
+DecodeResult Model::generate(const DecodeOptions &options,
+                             const std::string &model) {
+  if (options.prompts.empty())
+    throw Error("generate needs options.prompts: one prompt (at least one "
+                "token) per sequence");
+  int64_t batch = int64_t(options.prompts.size());
+  Tensor none = Tensor::i32({batch, 0}, {});
+  return greedyDecode(
+      none, Tensor::i32({batch}, std::vector<int32_t>(size_t(batch), 0)),
+      options, model);
+}
+
 DecodeResult Model::greedyDecode(const Tensor &srcTokens,
                                  const Tensor &srcLengths,
                                  const DecodeOptions &options,
@@ -652,9 +693,44 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
                 " has no output with the role 'logits' or 'token_probs'");
   if (options.maxSteps < 1)
     throw Error("maxSteps must be at least 1");
-  if (decode.maxLen && options.maxSteps > decode.maxLen)
-    throw Error("maxSteps " + std::to_string(options.maxSteps) +
-                " exceeds the model's max_len of " +
+  int64_t batch = srcTokens.shape().empty() ? 0 : srcTokens.shape()[0];
+  const std::vector<std::vector<int32_t>> &prompts = options.prompts;
+  if (!prompts.empty() && int64_t(prompts.size()) != batch)
+    throw Error("options.prompts holds " + std::to_string(prompts.size()) +
+                " sequences, but the batch has " + std::to_string(batch));
+  if (!encode && decode.inputWithRole("memory").size())
+    throw Error("function " + decode.name +
+                " reads an encoder's memory, but the registry has no encode "
+                "function for model '" +
+                decode.model + "'");
+  if (encode && srcTokens.shape().size() == 2 && srcTokens.shape()[1] == 0)
+    throw Error("model '" + decode.model +
+                "' has an encoder: greedyDecode needs its source tokens "
+                "(generate is for decoder-only models)");
+  // The prompts' token ids, checked as run() checks token inputs.
+  int64_t longestPrompt = 1;
+  int64_t vocabulary = decodeVocabulary(impl->program, decode);
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    if (prompts[b].empty())
+      throw Error("options.prompts[" + std::to_string(b) +
+                  "] is empty; a prompt holds at least one token");
+    longestPrompt = std::max(longestPrompt, int64_t(prompts[b].size()));
+    for (size_t t = 0; t < prompts[b].size(); ++t)
+      if (prompts[b][t] < 0 || (vocabulary && prompts[b][t] >= vocabulary))
+        throw Error(
+            "options.prompts[" + std::to_string(b) + "][" + std::to_string(t) +
+            "] is token id " + std::to_string(prompts[b][t]) +
+            ", outside the vocabulary [0, " + std::to_string(vocabulary) + ")");
+  }
+  // Positions through the cache: the prompt's but its last token, then
+  // one per generated token.
+  int64_t positions = longestPrompt - 1 + options.maxSteps;
+  if (decode.maxLen && positions > decode.maxLen)
+    throw Error((longestPrompt > 1
+                     ? "the longest prompt (" + std::to_string(longestPrompt) +
+                           " tokens) minus one plus maxSteps "
+                     : std::string("maxSteps ")) +
+                std::to_string(positions) + " exceeds the model's max_len of " +
                 std::to_string(decode.maxLen));
   for (const std::string &collect : options.collect) {
     bool found = false;
@@ -666,7 +742,6 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
   }
 
   std::map<std::string, Storage> fixed;
-  int64_t batch = srcTokens.shape().empty() ? 0 : srcTokens.shape()[0];
   if (encode) {
     // Inputs and outputs by role, whatever their names.
     std::string tokensIn = encode->inputWithRole("src_tokens"),
@@ -685,25 +760,33 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
     fixed[memoryLengthsIn] = Storage::copyOf(impl->pool, srcLengths);
   }
   DecodeSession session(impl->program, impl->prepared.at(decode.name),
-                        impl->pool, fixed, batch, options.maxSteps);
+                        impl->pool, fixed, batch, positions);
 
   DecodeResult result;
   result.tokens.assign(size_t(batch), {});
   std::vector<int32_t> current(size_t(batch), options.bos);
+  for (size_t b = 0; b < prompts.size(); ++b)
+    current[b] = prompts[b][0];
   std::vector<bool> finished(size_t(batch), false);
-  for (int64_t t = 0; t < options.maxSteps; ++t) {
+  for (int64_t t = 0; t < positions; ++t) {
     std::map<std::string, Storage> outputs =
         session.step(Tensor::i32({batch, 1}, current), t);
     const Storage &logits = outputs.at(logitsName);
     Tensor scores = logits.toTensor(); // [batch, 1, vocab]
     int64_t vocab = scores.shape().back();
     for (int64_t b = 0; b < batch; ++b) {
+      size_t i = size_t(b);
+      if (!prompts.empty() && t + 1 < int64_t(prompts[i].size())) {
+        current[i] = prompts[i][size_t(t) + 1]; // Still reading the prompt.
+        continue;
+      }
       const float *row = scores.f32Data() + b * vocab;
       int32_t best = int32_t(std::max_element(row, row + vocab) - row);
-      current[size_t(b)] = finished[size_t(b)] ? options.eos : best;
-      if (!finished[size_t(b)])
-        result.tokens[size_t(b)].push_back(best);
-      finished[size_t(b)] = finished[size_t(b)] || best == options.eos;
+      current[i] = finished[i] ? options.eos : best;
+      if (!finished[i])
+        result.tokens[i].push_back(best);
+      finished[i] = finished[i] || best == options.eos ||
+                    int64_t(result.tokens[i].size()) == options.maxSteps;
     }
     for (const std::string &collect : options.collect)
       result.collected[collect].push_back(outputs.at(collect).toTensor());

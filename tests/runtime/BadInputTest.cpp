@@ -499,6 +499,23 @@ TEST(BadInput, KeyLengthsLongerThanTheKeys) {
   EXPECT_EQ(errorWithLengths({5, 0}), "");
 }
 
+TEST(BadInput, KeysAndValuesOfDifferentLengths) {
+  std::string path = tempPath("bad_kv_pairs.st");
+  Weights::save(path, syntheticWeights(attention_registry__host));
+  Model model = Model::load(attention_registry__host, Weights::load(path));
+  Tensor q(DType::F32, {2, 3, 4 * 80}), k(DType::F32, {2, 5, 80}),
+      v(DType::F32, {2, 4, 80});
+  EXPECT_EQ(errorOf([&] {
+              model.run("padded_gqa4_d80",
+                        {{"query", q},
+                         {"key", k},
+                         {"value", v},
+                         {"kv_lengths", Tensor::i32({2}, {5, 4})}});
+            }),
+            "input 'value' holds 4 positions (f32 [2, 4, 80]), but 'key' "
+            "holds 5 (f32 [2, 5, 80]); keys and values pair up");
+}
+
 TEST(BadInput, MissingOrUnknownInput) {
   EXPECT_EQ(
       errorOf([&] {
@@ -533,6 +550,38 @@ TEST(BadInput, DecodeOptions) {
                                   Tensor::i32({1}, {1}), options);
             }),
             "function tiny_decode has no output 'attention' to collect");
+}
+
+TEST(BadInput, Prompts) {
+  auto decodeWith = [](std::vector<std::vector<int32_t>> prompts,
+                       int64_t maxSteps = 4) {
+    DecodeOptions options;
+    options.maxSteps = maxSteps;
+    options.prompts = std::move(prompts);
+    return errorOf([&] {
+      tiny().greedyDecode(Tensor::i32({2, 1}, {4, 5}), Tensor::i32({2}, {1, 1}),
+                          options);
+    });
+  };
+  EXPECT_EQ(decodeWith({{1}}),
+            "options.prompts holds 1 sequences, but the batch has 2");
+  EXPECT_EQ(decodeWith({{1}, {}}), "options.prompts[1] is empty; a prompt "
+                                   "holds at least one token");
+  EXPECT_EQ(decodeWith({{1, 3}, {1, 20}}),
+            "options.prompts[1][1] is token id 20, outside the vocabulary "
+            "[0, 20)");
+  EXPECT_EQ(decodeWith({{1, 3, 4}, {1}}, 63),
+            "the longest prompt (3 tokens) minus one plus maxSteps 65 exceeds "
+            "the model's max_len of 64");
+  EXPECT_EQ(decodeWith({{1, 3}, {1}}, 63), "");
+  DecodeOptions options;
+  options.prompts = {{1}};
+  EXPECT_EQ(errorOf([&] { tiny().generate(options); }),
+            "model 'tiny' has an encoder: greedyDecode needs its source tokens "
+            "(generate is for decoder-only models)");
+  EXPECT_EQ(errorOf([&] { tiny().generate(DecodeOptions()); }),
+            "generate needs options.prompts: one prompt (at least one token) "
+            "per sequence");
 }
 
 TEST(BadInput, CApiReportsInsteadOfThrowing) {

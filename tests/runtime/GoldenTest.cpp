@@ -145,6 +145,39 @@ TEST(Golden, GreedyDecodingWithTheCacheGivesPyTorchsTokens) {
   }
 }
 
+TEST(Golden, ForcedPrefixesOfDifferentLengthsContinueAsPyTorchDid) {
+  // Sequence b is forced through bos and its first b + 1 PyTorch tokens
+  // (DecodeOptions::prompts, fed through the cache one per step); from
+  // there the cache must generate PyTorch's remaining tokens.
+  for (std::string c : kCases) {
+    SCOPED_TRACE(c);
+    const Tensor &expected = golden(c + ".greedy"); // [batch, steps]
+    int64_t batch = expected.shape()[0], steps = expected.shape()[1];
+    DecodeOptions options;
+    options.maxSteps = 8;
+    std::vector<std::vector<int32_t>> want{size_t(batch)};
+    for (int64_t b = 0; b < batch; ++b) {
+      std::vector<int32_t> tokens;
+      for (int64_t t = 0; t < steps; ++t) {
+        tokens.push_back(expected.i32Data()[b * steps + t]);
+        if (tokens.back() == 2)
+          break;
+      }
+      size_t forced = std::min(size_t(b + 1), tokens.size() - 1);
+      std::vector<int32_t> prompt = {1};
+      prompt.insert(prompt.end(), tokens.begin(), tokens.begin() + forced);
+      options.prompts.push_back(prompt);
+      want[size_t(b)].assign(tokens.begin() + forced, tokens.end());
+      if (want[size_t(b)].size() > size_t(options.maxSteps))
+        want[size_t(b)].resize(size_t(options.maxSteps));
+    }
+    DecodeResult result = model().greedyDecode(
+        golden(c + ".src_tokens"), golden(c + ".src_lengths"), options);
+    for (int64_t b = 0; b < batch; ++b)
+      EXPECT_EQ(result.tokens[size_t(b)], want[size_t(b)]) << "sequence " << b;
+  }
+}
+
 TEST(Golden, DecodingStepByStepMatchesTheWholeSequence) {
   // The cached step path and the whole-sequence path agree on the
   // cross-attention maps of the greedy tokens.

@@ -134,7 +134,15 @@ DeviceTransfers deviceTransfers();
 struct DecodeOptions {
   int32_t bos = 1; ///< The first target token of every sequence.
   int32_t eos = 2; ///< Decoding of a sequence stops after it.
+  /// Tokens generated at most per sequence (after its prompt, if any).
   int64_t maxSteps = 64;
+  /// Per sequence, the target tokens decoding starts from instead of bos
+  /// (a decoder-only model's prompt, or a forced prefix of an
+  /// encoder-decoder's output); empty: bos alone. Prompts may differ in
+  /// length; each is fed through the key/value cache one token per step
+  /// before that sequence generates, so the longest prompt plus maxSteps
+  /// must fit the model's max_len + 1.
+  std::vector<std::vector<int32_t>> prompts;
   /// Further outputs of the decode function to keep for every step, e.g.
   /// "decoder.layers.1.multihead_attn.probs" for cross-attention maps.
   std::vector<std::string> collect;
@@ -142,10 +150,11 @@ struct DecodeOptions {
 
 /// The result of greedy decoding.
 struct DecodeResult {
-  /// Per sequence: the generated tokens, without bos, ending with eos
-  /// unless maxSteps ran out first.
+  /// Per sequence: the generated tokens, without bos or the prompt, ending
+  /// with eos unless maxSteps ran out first.
   std::vector<std::vector<int32_t>> tokens;
-  /// Per collected output: one tensor per step, [batch, 1, ...].
+  /// Per collected output: one tensor per step, [batch, 1, ...] (prompt
+  /// steps included).
   std::map<std::string, std::vector<Tensor>> collected;
 };
 
@@ -185,6 +194,12 @@ public:
   DecodeResult greedyDecode(const Tensor &srcTokens, const Tensor &srcLengths,
                             const DecodeOptions &options,
                             const std::string &model = "");
+
+  /// Greedy decoding of a decoder-only model (a "decode" function that
+  /// reads no memory) from options.prompts, one per sequence, with the same
+  /// key/value cache: linear, not quadratic, in the generated length.
+  DecodeResult generate(const DecodeOptions &options,
+                        const std::string &model = "");
 
   ~Model();
   Model(Model &&) noexcept;

@@ -56,6 +56,16 @@ int attnc_model_greedy_decode(attnc_model *model, const int32_t *src_tokens,
                               int64_t max_steps, int32_t *tokens,
                               int64_t *counts);
 
+/** Greedy decoding of a decoder-only model with the key/value cache.
+ *  `prompt` is [batch, prompt_len]; sequence b starts from its first
+ *  `prompt_lengths[b]` tokens (1 to prompt_len). Writes up to `max_steps`
+ *  generated tokens per sequence into `tokens` ([batch, max_steps], padded
+ *  with eos) and their number into `counts` [batch]. */
+int attnc_model_generate(attnc_model *model, const int32_t *prompt,
+                         const int32_t *prompt_lengths, int64_t batch,
+                         int64_t prompt_len, int32_t eos, int64_t max_steps,
+                         int32_t *tokens, int64_t *counts);
+
 #ifdef __cplusplus
 }
 #endif
