@@ -49,6 +49,10 @@ def load_library(path):
     lib.attnc_model_greedy_decode.argtypes = [
         c_void_p, POINTER(c_int32), POINTER(c_int32), c_int64, c_int64,
         c_int32, c_int32, c_int64, POINTER(c_int32), POINTER(c_int64)]
+    lib.attnc_model_generate.restype = c_int
+    lib.attnc_model_generate.argtypes = [
+        c_void_p, POINTER(c_int32), POINTER(c_int32), c_int64, c_int64,
+        c_int32, c_int64, POINTER(c_int32), POINTER(c_int64)]
     return lib
 
 

@@ -228,18 +228,45 @@ class Model:
 
     def generate(self, prompt, prompt_lengths=None, eos=2, max_steps=64):
         """Greedy decoding of a decoder-only model (a `decode` function
-        without memory). The runtime's cached decoding needs an encoder, so
-        this runs the whole prefix each step (quadratic in its length).
-        `prompt` [batch, len] holds at least one token per sequence (e.g.
-        bos). Returns the generated tokens per sequence, as greedy_decode."""
-        fn = self.function(kind="decode")
-        if "memory" in [role for _, role, _ in fn.inputs]:
-            raise Error(f"{fn.name} reads an encoder's memory; use "
-                        "greedy_decode")
-        prompt = np.asarray(prompt, dtype=np.int32)
+        without memory) with the runtime's key/value cache: each prompt goes
+        through the cache one token per step, then one step per generated
+        token. `prompt` [batch, len] holds at least one token per sequence
+        (e.g. bos); `prompt_lengths` [batch] how many of them each sequence
+        uses (default: all). Returns the generated tokens per sequence, as
+        greedy_decode. A model whose self-attention does not hide later
+        keys (exported without mask="causal") cannot be decoded through a
+        cache; it is decoded by running the whole prefix each step."""
+        prompt = np.ascontiguousarray(prompt, dtype=np.int32)
+        if prompt.ndim != 2:
+            raise Error(f"prompt must be [batch, len], got shape "
+                        f"{prompt.shape}")
         batch, length = prompt.shape
         lengths = np.full(batch, length, np.int32) if prompt_lengths is None \
-            else np.array(prompt_lengths, dtype=np.int32)
+            else np.ascontiguousarray(prompt_lengths, dtype=np.int32)
+        if lengths.shape != (batch,):
+            raise Error(f"prompt_lengths must be [{batch}], got shape "
+                        f"{lengths.shape}")
+        tokens = np.empty((batch, max(int(max_steps), 1)), dtype=np.int32)
+        counts = np.empty(batch, dtype=np.int64)
+        try:
+            check(self._lib, self._lib.attnc_model_generate(
+                self._handle, prompt.ctypes.data_as(POINTER(c_int32)),
+                lengths.ctypes.data_as(POINTER(c_int32)), batch, length,
+                int(eos), int(max_steps),
+                tokens.ctypes.data_as(POINTER(c_int32)),
+                counts.ctypes.data_as(POINTER(c_int64))))
+        except Error as e:
+            if "cannot be decoded one token at a time" not in str(e):
+                raise
+            return self._generate_whole(prompt, lengths, eos, max_steps)
+        return [tokens[b, :counts[b]] for b in range(batch)]
+
+    def _generate_whole(self, prompt, lengths, eos, max_steps):
+        """generate for models the cache cannot decode: the whole prefix
+        each step (quadratic in its length)."""
+        fn = self.function(kind="decode")
+        batch, length = prompt.shape
+        lengths = lengths.copy()
         buffer = np.zeros((batch, length + max_steps), dtype=np.int32)
         buffer[:, :length] = prompt
         out = [[] for _ in range(batch)]

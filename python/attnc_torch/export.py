@@ -18,6 +18,7 @@ import math
 import os
 import sys
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,7 +26,7 @@ from . import safetensors
 from .inspect_modules import (ExportError, Tensors, check_no_active_dropout,
                               read_attention, read_embedding, read_generator,
                               read_mask, read_positions, read_stack,
-                              scale_text)
+                              scale_text, sinusoidal_table)
 
 __all__ = ["export", "ExportError", "main"]
 
@@ -41,16 +42,21 @@ def _identifier(text):
 
 
 def _resolve(module, part, name):
-    """A caller-named part: a module, or a dotted attribute path in module."""
+    """A caller-named part: a module, or a dotted attribute path in module
+    (a submodule, or for tables also a parameter or buffer)."""
     if part is None or isinstance(part, nn.Module):
         return part, name
     if isinstance(part, str):
-        try:
-            return module.get_submodule(part), part
-        except AttributeError:
-            raise ExportError(part, "__name__", f"'{part}' names no submodule "
-                              f"of the exported {type(module).__name__}")
-    if torch.is_tensor(part):
+        for get in (module.get_submodule, module.get_parameter,
+                    module.get_buffer):
+            try:
+                return get(part), part
+            except AttributeError:
+                pass
+        raise ExportError(part, "__name__", f"'{part}' names no submodule, "
+                          "parameter or buffer of the exported "
+                          f"{type(module).__name__}")
+    if torch.is_tensor(part) or isinstance(part, np.ndarray):
         return part, name
     raise TypeError(f"{name}: expected a module or an attribute path, got "
                     f"{type(part).__name__}")
@@ -70,6 +76,10 @@ def _attention_block(name, spec, probs):
     if spec.cross:
         fields.append("source = cross;")
     fields.append(f"heads = {spec.heads};")
+    if spec.kdim:
+        fields.append(f"kdim = {spec.kdim};")
+    if spec.vdim:
+        fields.append(f"vdim = {spec.vdim};")
     fields.append("mask = causal & key_padding;" if spec.causal
                   else "mask = key_padding;")
     if not spec.bias:
@@ -225,14 +235,9 @@ def _export_model(module, out, name, parts, opts):
             raise ExportError(gen_path, "out_features", f"{vocab} differs "
                               f"from the target vocabulary {tgt_vocab}")
 
-    positions, pos_path = opts["positions"], "positions"
-    if positions not in (None, "none", "sinusoidal"):
-        positions, pos_path = _resolve(module, positions, "positions")
-    kind, table_len = read_positions(positions, pos_path, d_model)
-    max_len = opts["max_len"] or table_len or 1024
-    if table_len and max_len > table_len:
-        raise ExportError(pos_path, "max_len", f"max_len {max_len} exceeds "
-                          f"the positional table's {table_len} rows")
+    sides = [side for side, spec in (("src", enc_spec), ("tgt", dec_spec))
+             if spec]
+    kind, max_len = _positions(module, sides, d_model, opts, out)
     fields = _model_fields(src_vocab, tgt_vocab, max_len, kind,
                            opts["embed_scale"], final_norm, output_bias,
                            opts["output"])
@@ -240,11 +245,60 @@ def _export_model(module, out, name, parts, opts):
                        fields, opts["probs"])
 
 
+def _positions(module, sides, d_model, opts, out):
+    """The model's positions field and max_len; writes the learned tables.
+
+    Each side ("src", "tgt") takes opts[side + "_positions"], else
+    opts["positions"]. attnc has one kind per model: when either side's
+    table is learned, or the sides differ, both get a table of max_len rows
+    (a sinusoidal side its sinusoid, a side without positions zeros), which
+    computes what PyTorch does."""
+    for side in ("src", "tgt"):
+        if opts[side + "_positions"] is not None and side not in sides:
+            raise ExportError(side + "_positions", "positions", "the exported "
+                              f"model has no {side} side (a decoder-only "
+                              "model's embedding is the tgt side); use "
+                              "positions=")
+    read = {}
+    for side in sides:
+        own = opts[side + "_positions"]
+        part, path = (own, side + "_positions") if own is not None \
+            else (opts["positions"], "positions")
+        if isinstance(part, str) and part == "learned":
+            raise ExportError(path, "positions", "'learned' needs the table "
+                              "itself: pass the nn.Embedding, the module "
+                              "holding it, its attribute path or a tensor")
+        named = part is None or (isinstance(part, str) and
+                                 part in ("none", "sinusoidal"))
+        if not named:
+            part, path = _resolve(module, part, path)
+        read[side] = (path,) + read_positions(part, path, d_model)
+    rows = [r for _, _, r, _ in read.values() if r]
+    max_len = opts["max_len"] or (min(rows) if rows else 1024)
+    for path, _, table_rows, _ in read.values():
+        if table_rows and max_len > table_rows:
+            raise ExportError(path, "max_len", f"max_len {max_len} exceeds "
+                              f"the positional table's {table_rows} rows")
+    kinds = {kind for _, kind, _, _ in read.values()}
+    if len(kinds) == 1 and kinds != {"learned"}:
+        return kinds.pop(), max_len
+    for side, (_, kind, _, table) in read.items():
+        if kind == "learned":
+            table = table[:max_len]
+        elif kind == "sinusoidal":
+            table = sinusoidal_table(max_len, d_model)
+        else:
+            table = np.zeros((max_len, d_model))
+        out.put(f"{side}_pos_embed.weight", table)
+    return "learned", max_len
+
+
 def _export_attention(module, out, name, opts):
     d_model = module.embed_dim
     cross = bool(opts["cross"])
     causal = read_mask(opts["mask"], "", "attn_mask", not cross)
-    spec = read_attention(module, "", d_model, causal, cross, out, name + ".")
+    spec = read_attention(module, "", d_model, causal, cross, out, name + ".",
+                          standalone=True)
     block = _attention_block(name, spec, opts["probs"])
     block = block.replace(" { ", f" {{ d_model = {d_model}; ", 1)
     return f"{_header(module)}\n\n{block}\n"
@@ -278,7 +332,8 @@ def _parts(module, opts):
 
 
 def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
-           generator=None, positions=None, embed_scale=1.0, max_len=None,
+           generator=None, positions=None, src_positions=None,
+           tgt_positions=None, embed_scale=1.0, max_len=None,
            mask=None, src_mask=None, tgt_mask="causal", memory_mask=None,
            encoder=None, cross=False, probs=None, output="logits",
            name=None):
@@ -290,8 +345,13 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
                  and output projection as src_embed, tgt_embed, generator.
     src_embed, tgt_embed, embed, generator, encoder, positions
                  modules, or dotted attribute paths inside `module`.
-    positions    None, "sinusoidal", or a module/tensor holding a table
-                 (refused unless it is the sinusoidal table).
+    positions    None, "sinusoidal", or the positional table to add: an
+                 nn.Embedding, a module holding one table (buffer or
+                 parameter), or a tensor [positions, d_model]. A table equal
+                 to attnc's sinusoid is exported as `positions = sinusoidal`,
+                 any other as `positions = learned` (the first max_len rows).
+    src_positions, tgt_positions
+                 the same, for one side only (default: positions).
     embed_scale  embeddings are multiplied by it (e.g. math.sqrt(d_model)).
     mask         the self-attention mask of an encoder stack or of
                  nn.MultiheadAttention: None or "causal" (or a mask tensor
@@ -326,6 +386,7 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
     check_no_active_dropout(module, "")
     opts = dict(embed=embed, src_embed=src_embed, tgt_embed=tgt_embed,
                 generator=generator, positions=positions,
+                src_positions=src_positions, tgt_positions=tgt_positions,
                 embed_scale=float(embed_scale), max_len=max_len, mask=mask,
                 src_mask=src_mask, tgt_mask=tgt_mask, memory_mask=memory_mask,
                 encoder=encoder, cross=cross, probs=probs, output=output)
@@ -366,7 +427,11 @@ def main(argv=None):
                             help=f"attribute path of the {part} module")
     parser.add_argument("--positions", default=None,
                         help="'sinusoidal', 'none' or the attribute path of a "
-                             "positional-table module")
+                             "positional table (nn.Embedding, a module "
+                             "holding one table)")
+    for side in ("src", "tgt"):
+        parser.add_argument(f"--{side}-positions", default=None,
+                            help=f"the same, for the {side} side only")
     parser.add_argument("--embed-scale", default="1.0",
                         help="a number, or 'sqrt' for sqrt(d_model)")
     parser.add_argument("--max-len", type=int)
@@ -395,11 +460,15 @@ def main(argv=None):
     else:
         scale = float(args.embed_scale)
     positions = args.positions if args.positions != "none" else None
+    side_positions = {side: getattr(args, f"{side}_positions")
+                      for side in ("src", "tgt")}
     try:
         files = export(module, args.output, embed=args.embed,
                        src_embed=args.src_embed, tgt_embed=args.tgt_embed,
                        generator=args.generator, encoder=args.encoder,
-                       positions=positions, embed_scale=scale,
+                       positions=positions,
+                       src_positions=side_positions["src"],
+                       tgt_positions=side_positions["tgt"], embed_scale=scale,
                        max_len=args.max_len, mask=args.mask,
                        src_mask=args.src_mask, tgt_mask=args.tgt_mask,
                        memory_mask=args.memory_mask, cross=args.cross,

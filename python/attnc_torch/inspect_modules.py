@@ -31,6 +31,8 @@ class AttentionSpec:
     bias: bool               # False: no projection biases at all
     causal: bool = False
     cross: bool = False
+    kdim: int = 0            # key / value input widths when not d_model
+    vdim: int = 0
 
 
 @dataclass
@@ -126,20 +128,24 @@ def read_mask(mask, path, attribute, self_attention):
 # Blocks
 # ---------------------------------------------------------------------------
 
-def read_attention(mha, path, d_model, causal, cross, out, prefix):
-    """nn.MultiheadAttention as an attention block with nn.MultiheadAttention's
-    packed projections, weights written under `prefix`."""
+def read_attention(mha, path, d_model, causal, cross, out, prefix,
+                   standalone=False):
+    """nn.MultiheadAttention as an attention block, weights written under
+    `prefix`: its packed projections, or q_proj/k_proj/v_proj when kdim or
+    vdim differ from embed_dim (a stand-alone cross-attention only)."""
     if not isinstance(mha, nn.MultiheadAttention):
         raise ExportError(path, "__class__", f"{type(mha).__name__} is not "
                           "nn.MultiheadAttention")
     if mha.embed_dim != d_model:
         raise ExportError(path, "embed_dim", f"{mha.embed_dim} differs from "
                           f"the model width {d_model}")
-    if not mha._qkv_same_embed_dim:
+    if not mha._qkv_same_embed_dim and not (standalone and cross):
         attribute = "kdim" if mha.kdim != mha.embed_dim else "vdim"
+        where = ("a self-attention reads keys and values from its query "
+                 "input; export with cross=True") if standalone else \
+            "inside a layer keys and values are d_model wide"
         raise ExportError(path, attribute, f"kdim={mha.kdim}, vdim={mha.vdim} "
-                          f"differ from embed_dim={mha.embed_dim}; attnc "
-                          "attention reads keys and values of the model width")
+                          f"differ from embed_dim={mha.embed_dim}; {where}")
     if mha.bias_k is not None:
         raise ExportError(path, "bias_k", "add_bias_kv=True (learned key and "
                           "value rows appended) is not expressible")
@@ -148,15 +154,29 @@ def read_attention(mha, path, d_model, causal, cross, out, prefix):
                           "expressible")
     biases = [mha.in_proj_bias, mha.out_proj.bias]
     bias = any(b is not None for b in biases)
-    out.put(prefix + "in_proj_weight", mha.in_proj_weight)
+    in_bias = mha.in_proj_bias if mha.in_proj_bias is not None \
+        else torch.zeros(3 * d_model)
+    spec = AttentionSpec(heads=mha.num_heads, bias=bias, causal=causal,
+                         cross=cross)
+    if mha._qkv_same_embed_dim:
+        out.put(prefix + "in_proj_weight", mha.in_proj_weight)
+        if bias:
+            out.put(prefix + "in_proj_bias", in_bias)
+    else:
+        # Separate q/k/v weights; attnc's names for them (docs/dsl.md).
+        spec.kdim = mha.kdim if mha.kdim != d_model else 0
+        spec.vdim = mha.vdim if mha.vdim != d_model else 0
+        for i, part in enumerate("qkv"):
+            out.put(f"{prefix}{part}_proj.weight",
+                    getattr(mha, f"{part}_proj_weight"))
+            if bias:
+                out.put(f"{prefix}{part}_proj.bias",
+                        in_bias[i * d_model:(i + 1) * d_model])
     out.put(prefix + "out_proj.weight", mha.out_proj.weight)
     if bias:
-        out.put(prefix + "in_proj_bias", mha.in_proj_bias if
-                mha.in_proj_bias is not None else torch.zeros(3 * d_model))
         out.put(prefix + "out_proj.bias", mha.out_proj.bias if
                 mha.out_proj.bias is not None else torch.zeros(d_model))
-    return AttentionSpec(heads=mha.num_heads, bias=bias, causal=causal,
-                         cross=cross)
+    return spec
 
 
 def read_activation(layer, path):
@@ -292,23 +312,28 @@ def sinusoidal_table(length, width):
 
 
 def read_positions(positions, path, d_model):
-    """Returns ("sinusoidal" | "none", table length or None)."""
+    """Returns (kind, rows, table): kind "none" or "sinusoidal" (table None,
+    rows the length of a sinusoidal table given as one, else None), or
+    "learned" with the [rows, d_model] float64 table to add. A table equal
+    to attnc's sinusoidal one is computed, not stored; any other table
+    (nn.Embedding, a parameter, a buffer, a tensor) is a learned table."""
     if positions is None or (isinstance(positions, str) and
                              positions in ("none", "sinusoidal")):
         kind = positions or "none"
         if kind == "sinusoidal" and d_model % 2:
             raise ExportError(path, "d_model", "sinusoidal positions need an "
                               f"even width, got {d_model}")
-        return kind, None
+        return kind, None, None
     if isinstance(positions, str):
         raise ExportError(path, "positions", f"unknown positional encoding "
                           f"'{positions}'; expected 'sinusoidal', None, or a "
-                          "module or tensor holding a sinusoidal table")
+                          "module or tensor holding a table")
     if isinstance(positions, nn.Embedding):
-        raise ExportError(path, "weight", "a learned positional table "
-                          "(nn.Embedding) is not expressible; attnc models "
-                          "have sinusoidal positions or none")
-    if isinstance(positions, nn.Module):
+        if positions.max_norm is not None:
+            raise ExportError(path, "max_norm", "positional embeddings "
+                              "renormalised at lookup are not expressible")
+        attribute, table = "weight", positions.weight
+    elif isinstance(positions, nn.Module):
         check_no_active_dropout(positions, path)
         tables = [(n, b) for n, b in positions.named_buffers()] + \
                  [(n, p) for n, p in positions.named_parameters()]
@@ -317,25 +342,20 @@ def read_positions(positions, path, d_model):
                               "hold exactly one table (buffer or parameter), "
                               f"found {[n for n, _ in tables]}")
         attribute, table = tables[0]
-        if isinstance(table, nn.Parameter) and table.requires_grad:
-            raise ExportError(path, attribute, "a learned positional table "
-                              "is not expressible; attnc models have "
-                              "sinusoidal positions or none")
     else:
         attribute, table = "positions", positions
     table = torch.as_tensor(table).detach().cpu().double()
-    if table.shape[-1] != d_model or table.numel() % d_model:
+    if table.dim() < 2 or table.shape[-1] != d_model or \
+            table.numel() != table.shape[-2] * d_model:
         raise ExportError(path, attribute, f"a table of shape "
-                          f"{tuple(table.shape)} does not end in d_model "
-                          f"{d_model}")
+                          f"{tuple(table.shape)} is not [positions, d_model "
+                          f"{d_model}] (leading dimensions of 1 allowed)")
     table = table.reshape(-1, d_model)
-    expected = sinusoidal_table(table.shape[0], d_model)
-    if not np.allclose(table.numpy(), expected, atol=1e-5):
-        raise ExportError(path, attribute, "the positional table is not "
-                          "attnc's sinusoidal one (pe[t, 2i] = sin(t / "
-                          "10000^(2i/d)), pe[t, 2i+1] = cos(...)); learned or "
-                          "other tables are not expressible")
-    return "sinusoidal", table.shape[0]
+    if not d_model % 2 and np.allclose(
+            table.numpy(), sinusoidal_table(table.shape[0], d_model),
+            atol=1e-5):
+        return "sinusoidal", table.shape[0], None
+    return "learned", table.shape[0], table
 
 
 def read_generator(generator, path, d_model, out):

@@ -114,14 +114,20 @@ class Refusals(unittest.TestCase):
         self.refuses("decoder", "memory_mask", "causal mask on cross",
                      transformer(), memory_mask="causal", **parts())
 
-    def test_kdim(self):
-        self.accepts(nn.MultiheadAttention(D, HEADS, kdim=D, vdim=D).eval())
-        self.refuses("<module>", "kdim", "kdim=4", nn.MultiheadAttention(
-            D, HEADS, kdim=4, vdim=D).eval(), cross=True)
+    def test_kdim_on_self_attention(self):
+        self.accepts(nn.MultiheadAttention(D, HEADS, kdim=4, vdim=D).eval(),
+                     cross=True)
+        self.refuses("<module>", "kdim", "export with cross=True",
+                     nn.MultiheadAttention(D, HEADS, kdim=4, vdim=D).eval())
 
-    def test_vdim(self):
-        self.refuses("<module>", "vdim", "vdim=6", nn.MultiheadAttention(
-            D, HEADS, vdim=6).eval(), cross=True)
+    def test_vdim_inside_a_layer(self):
+        model = transformer()
+        self.accepts(model, **parts())
+        model.decoder.layers[0].multihead_attn = nn.MultiheadAttention(
+            D, HEADS, vdim=6, batch_first=True).eval()
+        self.refuses("decoder.layers.0.multihead_attn", "vdim",
+                     "inside a layer keys and values are d_model wide",
+                     model, **parts())
 
     def test_add_bias_kv(self):
         self.refuses("<module>", "bias_k", "add_bias_kv",
@@ -132,23 +138,73 @@ class Refusals(unittest.TestCase):
                      nn.MultiheadAttention(D, HEADS,
                                            add_zero_attn=True).eval())
 
-    def test_learned_positional_table(self):
-        self.refuses("positions", "weight", "learned positional table",
-                     encoder(), positions=nn.Embedding(32, D), **parts(False))
+    def test_positional_table_too_short(self):
+        self.accepts(encoder(), positions=nn.Embedding(32, D), max_len=32,
+                     **parts(False))
+        self.refuses("positions", "max_len", "max_len 64 exceeds the "
+                     "positional table's 32 rows", encoder(),
+                     positions=nn.Embedding(32, D), max_len=64,
+                     **parts(False))
+        self.refuses("src_positions", "max_len", "exceeds", encoder(),
+                     src_positions=nn.Embedding(32, D), max_len=64,
+                     **parts(False))
 
-    def test_other_positional_table(self):
+    def test_positional_table_of_another_width(self):
+        self.refuses("positions", "weight", "is not [positions, d_model 8]",
+                     encoder(), positions=nn.Embedding(32, D + 1),
+                     **parts(False))
+
+    def test_positional_embedding_max_norm(self):
+        self.refuses("positions", "max_norm", "renormalised at lookup",
+                     encoder(), positions=nn.Embedding(32, D, max_norm=1.0),
+                     **parts(False))
+
+    def test_positional_module_with_two_tables(self):
+        class Positions(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("pe", torch.zeros(32, D))
+                self.scale = nn.Parameter(torch.ones(1))
+        self.refuses("positions", "__class__", "exactly one table",
+                     encoder(), positions=Positions(), **parts(False))
+
+    def test_positions_named_learned(self):
+        self.refuses("positions", "positions", "'learned' needs the table "
+                     "itself", encoder(), positions="learned", **parts(False))
+
+    def test_positions_for_a_side_the_model_lacks(self):
+        self.refuses("tgt_positions", "positions", "has no tgt side",
+                     encoder(), tgt_positions="sinusoidal", **parts(False))
+
+    def test_positional_table_by_attribute_path(self):
+        """Not a refusal: a parameter named by its path (GPT style)."""
+        model = encoder()
+        model.pos = nn.Parameter(torch.randn(32, D))
+        path = self.path()
+        export(model, path, positions="pos", **parts(False))
+        with open(path + ".attn") as f:
+            self.assertIn("positions = learned;", f.read())
+        self.refuses("nope", "__name__", "names no submodule, parameter or "
+                     "buffer", model, positions="nope", **parts(False))
+
+    def test_positional_tables_sinusoidal_or_learned(self):
+        """Not a refusal: a buffer equal to attnc's sinusoid is exported as
+        positions = sinusoidal (computed); any other table, here the
+        [sin..., cos...] halves layout, as positions = learned (stored)."""
         class Positions(nn.Module):
             def __init__(self, table):
                 super().__init__()
                 self.register_buffer("pe", torch.tensor(table,
                                                         dtype=torch.float32))
         good = sinusoidal_table(32, D)
-        self.accepts(encoder(), positions=Positions(good), **parts(False))
-        # [sin..., cos...] halves instead of interleaved pairs.
         halves = good.copy()
         halves[:, :D // 2], halves[:, D // 2:] = good[:, 0::2], good[:, 1::2]
-        self.refuses("positions", "pe", "not attnc's sinusoidal",
-                     encoder(), positions=Positions(halves), **parts(False))
+        for table, kind in ((good, "sinusoidal"), (halves, "learned")):
+            path = self.path()
+            export(encoder(), path, positions=Positions(table),
+                   **parts(False))
+            with open(path + ".attn") as f:
+                self.assertIn(f"positions = {kind};", f.read())
 
     def test_layers_configured_differently(self):
         model = encoder()

@@ -3,8 +3,9 @@ checked against PyTorch itself (the independent reference).
 
 Ten randomly configured models (seeded: encoder-only, decoder-only and
 encoder-decoder; pre- and post-norm; relu and gelu; batch_first or not;
-biases on and off; several widths, heads and eps) and two stand-alone
-nn.MultiheadAttention blocks. For batch 2 with padding, outputs must match
+biases on and off; sinusoidal, learned or no positions; several widths,
+heads and eps), a model with a different positional table per side, and
+stand-alone nn.MultiheadAttention blocks (also with kdim and vdim). For batch 2 with padding, outputs must match
 PyTorch within 1e-4 at every valid position, attention maps too, and greedy
 tokens exactly. Runs under ctest as python-roundtrip with $ATTNC naming the
 compiler; exits 77 ([SKIP]) where torch is missing."""
@@ -66,7 +67,7 @@ def random_config(seed):
         batch_first=rng.random() < 0.5, eps=rng.choice([1e-5, 1e-6, 1e-3]),
         attn_bias=rng.random() < 0.7, ffn_bias=rng.random() < 0.7,
         generator_bias=rng.random() < 0.7, final_norm=rng.random() < 0.7,
-        positions=rng.choice(["sinusoidal", None]),
+        positions=rng.choice(["sinusoidal", None, "learned"]),
         scale=rng.choice([1.0, 2.5]), vocab=rng.choice([13, 21]))
 
 
@@ -112,15 +113,24 @@ def build(cfg):
         parts["generator"] = nn.Linear(d, vocab, bias=cfg["generator_bias"])
     for part in parts.values():
         part.eval()
+    if "learned" in (cfg["positions"], cfg.get("tgt_positions")):
+        # One learned table (nn.Embedding, 80 rows) that both sides add.
+        table = nn.Embedding(80, d)
+        cfg["tables"] = {"src": table, "tgt": table}
     return module.eval(), parts
 
 
-def embed(table, tokens, cfg):
+def embed(table, tokens, cfg, side="src"):
+    """Token embedding times the scale plus the side's positions:
+    cfg[side + "_positions"] if set, else cfg["positions"]."""
     x = table(tokens) * cfg["scale"]
-    if cfg["positions"]:
-        x = x + torch.tensor(sinusoidal_table(tokens.shape[1],
-                                              cfg["d_model"]),
+    kind = cfg.get(side + "_positions", cfg["positions"])
+    length = tokens.shape[1]
+    if kind == "sinusoidal":
+        x = x + torch.tensor(sinusoidal_table(length, cfg["d_model"]),
                              dtype=torch.float32)
+    elif kind == "learned":
+        x = x + cfg["tables"][side].weight[:length]
     return x
 
 
@@ -153,7 +163,7 @@ class Reference:
 
     def decode(self, tgt, tgt_lengths, memory, src_lengths):
         y = self.m.decoder(
-            self._io(embed(self.p["tgt_embed"], tgt, self.cfg)),
+            self._io(embed(self.p["tgt_embed"], tgt, self.cfg, "tgt")),
             self._io(memory), tgt_mask=causal(tgt.shape[1]),
             tgt_key_padding_mask=pad_mask(tgt_lengths, tgt.shape[1]),
             memory_key_padding_mask=pad_mask(src_lengths, memory.shape[1]))
@@ -200,8 +210,10 @@ class RoundTrip(unittest.TestCase):
         module, parts = build(cfg)
         ref = Reference(module, parts, cfg)
         stem = f"m{seed}"
+        positions = cfg["tables"]["src"] if cfg["positions"] == "learned" \
+            else cfg["positions"]
         export(module, os.path.join(WORK, stem, stem),
-               positions=cfg["positions"], embed_scale=cfg["scale"],
+               positions=positions, embed_scale=cfg["scale"],
                mask="causal" if cfg["kind"] == "decoder-only" else None,
                max_len=64, **parts)
         model = compile_shared(os.path.join(WORK, stem, f"{stem}.attn"))
@@ -221,6 +233,22 @@ class RoundTrip(unittest.TestCase):
                 got = model.generate(prompt.numpy(), eos=EOS, max_steps=6)
                 want = ref.generate(prompt, 6)
                 self.assertEqual([list(g) for g in got], want, str(cfg))
+                # Prompts of different lengths through the cache: each
+                # sequence as PyTorch generates from its prompt alone.
+                got = model.generate(src.numpy(), prompt_lengths=[4, 1],
+                                     eos=EOS, max_steps=5)
+                for b, n in enumerate([4, 1]):
+                    self.assertEqual(list(got[b]),
+                                     ref.generate(src[b:b + 1, :n], 5)[0],
+                                     f"{cfg} prompt {b} of {n} tokens")
+                with self.assertRaisesRegex(attnc.Error, re_escape(
+                        "options.prompts[0][1] is token id 999, outside "
+                        "the vocabulary")):
+                    model.generate(np.array([[1, 999]]), max_steps=2)
+                with self.assertRaisesRegex(attnc.Error, re_escape(
+                        "the longest prompt (7 tokens) minus one plus "
+                        "maxSteps 66 exceeds the model's max_len of 64")):
+                    model.generate(src.numpy(), max_steps=60)
                 return
             memory = model.run(f"{stem}_encode", src_tokens=src.numpy(),
                                src_lengths=src_lengths)["memory"]
@@ -239,6 +267,91 @@ class RoundTrip(unittest.TestCase):
                                       eos=EOS, max_steps=8)
             self.assertEqual([list(g) for g in got],
                              ref.greedy(src, src_lengths, 8), str(cfg))
+
+    def test_position_table_per_side(self):
+        """src: a learned nn.Embedding; tgt: sinusoidal. attnc has one
+        positions kind per model, so both become learned tables; the
+        model must still compute what PyTorch does, and decode greedily."""
+        cfg = dict(random_config(4), kind="encoder-decoder",
+                   positions="learned", tgt_positions="sinusoidal",
+                   d_model=16, heads=2)
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        export(module, os.path.join(WORK, "sides", "sides"),
+               src_positions=cfg["tables"]["src"],
+               tgt_positions="sinusoidal", embed_scale=cfg["scale"],
+               max_len=40, **parts)
+        with open(os.path.join(WORK, "sides", "sides.attn")) as f:
+            text = f.read()
+        self.assertIn("positions = learned;", text)
+        self.assertIn("max_len = 40;", text)
+        model = compile_shared(os.path.join(WORK, "sides", "sides.attn"))
+        rng = np.random.default_rng(4)
+        src_lengths, tgt_lengths = [7, 4], [5, 3]
+        src = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 7)))
+        tgt = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 5)))
+        with torch.no_grad():
+            memory = model.run("sides_encode", src_tokens=src.numpy(),
+                               src_lengths=src_lengths)["memory"]
+            want_memory = ref.encode(src, src_lengths)
+            assert_valid_rows_close(self, memory, want_memory, src_lengths,
+                                    "memory")
+            logits = model.run("sides_decode", tgt_tokens=tgt.numpy(),
+                               tgt_lengths=tgt_lengths, memory=memory,
+                               src_lengths=src_lengths)["logits"]
+            assert_valid_rows_close(
+                self, logits, ref.decode(tgt, tgt_lengths, want_memory,
+                                         src_lengths), tgt_lengths, "logits")
+            got = model.greedy_decode(src.numpy(), src_lengths, bos=BOS,
+                                      eos=EOS, max_steps=8)
+            self.assertEqual([list(g) for g in got],
+                             ref.greedy(src, src_lengths, 8))
+
+    def test_generate_without_causal_mask(self):
+        """A decoder-only model exported without mask="causal" cannot be
+        decoded through the cache; generate runs the whole prefix instead,
+        as PyTorch does here."""
+        cfg = dict(random_config(1), kind="decoder-only",
+                   positions="sinusoidal")
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        export(module, os.path.join(WORK, "bidir", "bidir"),
+               positions="sinusoidal", embed_scale=cfg["scale"], max_len=64,
+               **parts)
+        model = compile_shared(os.path.join(WORK, "bidir", "bidir.attn"))
+        prompt = torch.tensor([[BOS, 5, 6], [BOS, 7, 8]])
+        got = model.generate(prompt.numpy(), eos=EOS, max_steps=4)
+        with torch.no_grad():
+            want = ref._greedy(lambda t: ref.p["generator"](ref.encode(
+                t, [t.shape[1]] * t.shape[0])), prompt, 4)
+        self.assertEqual([list(g) for g in got], want)
+
+    def test_cross_attention_kdim_vdim(self):
+        """nn.MultiheadAttention(kdim, vdim): the function takes key and
+        value (kdim != vdim) or memory (kdim == vdim != embed_dim)."""
+        for kdim, vdim in ((6, 10), (6, 6)):
+            torch.manual_seed(kdim + vdim)
+            mha = nn.MultiheadAttention(16, 2, kdim=kdim, vdim=vdim,
+                                        batch_first=True).eval()
+            stem = f"kv{kdim}x{vdim}"
+            export(mha, os.path.join(WORK, stem, stem), cross=True)
+            model = compile_shared(os.path.join(WORK, stem, f"{stem}.attn"))
+            x, lengths = torch.randn(2, 5, 16), [6, 3]
+            key, value = torch.randn(2, 6, kdim), torch.randn(2, 6, vdim)
+            inputs = {"x": x.numpy(), "kv_lengths": lengths}
+            if kdim == vdim:
+                value = key
+                inputs["memory"] = key.numpy()
+            else:
+                inputs.update(key=key.numpy(), value=value.numpy())
+            out = model.run(stem, inputs)["output"]
+            with torch.no_grad():
+                want = mha(x, key, value, key_padding_mask=pad_mask(
+                    lengths, 6), need_weights=False)[0]
+            assert_valid_rows_close(self, out, want, [5, 5], stem)
+            with self.assertRaisesRegex(attnc.Error, "'kv_lengths' gives "
+                                        "sequence 0 length 7, outside"):
+                model.run(stem, dict(inputs, kv_lengths=[7, 3]))
 
     def check_attention(self, cross, probs):
         torch.manual_seed(7 + cross)
