@@ -87,7 +87,8 @@ Tensor Tensor::f32(std::vector<int64_t> shape,
     throw Error("tensor of shape " + shapeString(t.shape()) + " needs " +
                 std::to_string(t.numel()) + " values, got " +
                 std::to_string(values.size()));
-  std::memcpy(t.elements, values.data(), values.size() * 4);
+  if (!values.empty()) // memcpy from an empty vector's null data is UB
+    std::memcpy(t.elements, values.data(), values.size() * 4);
   return t;
 }
 
@@ -98,7 +99,8 @@ Tensor Tensor::i32(std::vector<int64_t> shape,
     throw Error("tensor of shape " + shapeString(t.shape()) + " needs " +
                 std::to_string(t.numel()) + " values, got " +
                 std::to_string(values.size()));
-  std::memcpy(t.elements, values.data(), values.size() * 4);
+  if (!values.empty()) // memcpy from an empty vector's null data is UB
+    std::memcpy(t.elements, values.data(), values.size() * 4);
   return t;
 }
 
