@@ -852,28 +852,26 @@ void Sema::analyzeLayer(const Decl &decl) {
       fields.fail();
     }
   }
+  // What an attention block may have on its own but not inside a layer.
+  auto refuse = [&](const AttentionSpec &attention, const std::string &why,
+                    llvm::SMLoc where, const char *note) {
+    diags.error(decl.nameLoc, "attention '" + attention.name + "' " + why);
+    diags.note(where, note);
+    fields.fail();
+  };
   for (const AttentionSpec *attention :
-       {spec->selfAttention, spec->crossAttention})
-    if (attention && attention->inputDimLoc.isValid()) {
-      diags.error(decl.nameLoc,
-                  "attention '" + attention->name +
-                      "' sets kdim or vdim; inside a layer keys and values "
-                      "are d_model wide (the encoder's output or the layer's "
-                      "input)");
-      diags.note(attention->inputDimLoc, "set here");
-      fields.fail();
-    }
-  for (const AttentionSpec *attention :
-       {spec->selfAttention, spec->crossAttention})
-    if (attention && attention->mask.segments) {
-      diags.error(decl.nameLoc,
-                  "attention '" + attention->name +
-                      "' has mask 'segments', which layers do not take yet: "
-                      "its segment ids are an argument of the attention "
-                      "block's own function");
-      diags.note(attention->loc, "declared here");
-      fields.fail();
-    }
+       {spec->selfAttention, spec->crossAttention}) {
+    if (attention && attention->inputDimLoc.isValid())
+      refuse(*attention,
+             "sets kdim or vdim; inside a layer keys and values are d_model "
+             "wide (the encoder's output or the layer's input)",
+             attention->inputDimLoc, "set here");
+    if (attention && attention->mask.segments)
+      refuse(*attention,
+             "has mask 'segments', which layers do not take yet: its segment "
+             "ids are an argument of the attention block's own function",
+             attention->loc, "declared here");
+  }
   if (const Field *f = fields.require("feed_forward"))
     readFeedForward(fields, *f, spec->feedForward);
   if (const Field *f = fields.get("norm")) {
