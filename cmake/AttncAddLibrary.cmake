@@ -4,6 +4,8 @@
 #                                            opencl, or Halide target strings
 #                   [TUNING_DB <file.json>]
 #                   [SCHEDULE <family.knob=value>...]  attnc --schedule
+#                   [WEIGHTS f32|bf16|f16|int8]  attnc --weights: every
+#                                            linear weight stored so
 #                   [ATTNC <path to attnc>]) defaults to the attnc target or
 #                                            the one found by find_package
 #
@@ -13,7 +15,8 @@
 # ${CMAKE_CURRENT_BINARY_DIR}/<name>, and <name>_MANIFEST names its
 # manifest.json. The library needs only libpthread and libdl, no libHalide.
 function(attnc_add_library name)
-  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC" "TARGETS;SCHEDULE" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC;WEIGHTS"
+                        "TARGETS;SCHEDULE" ${ARGN})
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "attnc_add_library(${name}) needs SOURCE")
   endif()
@@ -69,10 +72,14 @@ function(attnc_add_library name)
     string(REPLACE ";" "," schedule_list "${ARG_SCHEDULE}")
     set(schedule --schedule=${schedule_list})
   endif()
+  set(weights)
+  if(ARG_WEIGHTS)
+    set(weights --weights=${ARG_WEIGHTS})
+  endif()
   add_custom_command(
     OUTPUT ${archive} ${registry} ${out}/manifest.json
     COMMAND ${ARG_ATTNC} compile ${source} --unit=${unit}
-            --target=${target_list} ${tuning} ${schedule} -o ${out}
+            --target=${target_list} ${tuning} ${schedule} ${weights} -o ${out}
     DEPENDS ${source} ${attnc_dep} ${ARG_TUNING_DB}
     COMMENT "attnc: compiling ${ARG_SOURCE} for ${target_list}"
     VERBATIM)

@@ -1,6 +1,7 @@
 //===- Executor.cpp - One step of a program -------------------------------===//
 
 #include "Executor.h"
+#include "attnc/Lowering/LinearWeights.h"
 
 #include <chrono>
 #include <cstdio>
@@ -152,26 +153,61 @@ std::vector<Storage> concat(const Step &step,
 
 } // namespace
 
-std::vector<int64_t>
-attnc::runtime::packedLinearShape(const std::vector<int64_t> &weight) {
-  return {(weight.at(0) + k::kLinearPanelWidth - 1) / k::kLinearPanelWidth,
-          weight.at(1), k::kLinearPanelWidth};
+/// The element type of a linear kernel's weight.
+static halide_type_t storedType(const k::LinearSpec &spec) {
+  switch (spec.weights) {
+  case k::WeightType::F32:
+    break;
+  case k::WeightType::BF16:
+    return halide_type_t(halide_type_bfloat, 16);
+  case k::WeightType::F16:
+    return halide_type_t(halide_type_float, 16);
+  case k::WeightType::I8:
+    return halide_type_t(halide_type_int, 8);
+  }
+  return halide_type_t(halide_type_float, 32);
 }
 
-void attnc::runtime::packLinearWeightInto(const Storage &weight,
-                                          const Storage &packed,
-                                          BufferPool &scratch) {
+size_t attnc::runtime::packedLinearSize(const k::LinearSpec &spec,
+                                        size_t alignment) {
+  auto aligned = [&](size_t elements) {
+    return (elements + alignment - 1) / alignment * alignment;
+  };
+  size_t bytes = size_t(k::packedLinearElements(spec.out, spec.in)) *
+                 k::weightTypeBytes(spec.weights);
+  size_t size = aligned((bytes + 3) / 4);
+  if (spec.weights == k::WeightType::I8)
+    size += aligned(size_t(spec.out));
+  return size;
+}
+
+PackedLinear attnc::runtime::packLinearWeightAt(const k::LinearSpec &spec,
+                                                const Storage &weight,
+                                                std::shared_ptr<Block> block,
+                                                size_t offset, size_t alignment,
+                                                BufferPool &scratch) {
+  if (weight.shape != std::vector<int64_t>{spec.out, spec.in})
+    throw Error("a linear layer of " + std::to_string(spec.in) + " to " +
+                std::to_string(spec.out) + " features got a weight of " +
+                shapeString(weight.shape));
   Storage dense = weight.dense() ? weight : weight.copy(scratch);
-  k::packLinearWeight(static_cast<const float *>(dense.hostRead()),
-                      weight.shape.at(0), weight.shape.at(1),
-                      static_cast<float *>(packed.hostWrite()));
-}
-
-Storage attnc::runtime::packLinearWeight(const Storage &weight,
-                                         BufferPool &pool) {
-  Storage packed =
-      Storage::allocate(pool, DType::F32, packedLinearShape(weight.shape));
-  packLinearWeightInto(weight, packed, pool);
+  std::vector<int64_t> shape = {spec.panels(), spec.in, k::kLinearPanelWidth};
+  PackedLinear packed;
+  packed.weight = Storage::inBlock(block, offset, DType::F32, shape);
+  if (spec.weights != k::WeightType::F32)
+    packed.weight.narrow = storedType(spec);
+  if (spec.weights == k::WeightType::I8) {
+    size_t panelsSize =
+        packedLinearSize(spec, alignment) -
+        (size_t(spec.out) + alignment - 1) / alignment * alignment;
+    packed.scale =
+        Storage::inBlock(block, offset + panelsSize, DType::F32, {spec.out});
+  }
+  k::packLinearWeight(static_cast<const float *>(dense.hostRead()), spec.out,
+                      spec.in, spec.weights, packed.weight.hostWrite(),
+                      packed.scale.defined()
+                          ? static_cast<float *>(packed.scale.hostWrite())
+                          : nullptr);
   return packed;
 }
 
@@ -187,12 +223,18 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     throw Error("cannot execute " + step.describe() + ": no kernel");
 
   const Kernel &kernel = program.kernels.at(step.kernel);
-  if (std::holds_alternative<k::LinearSpec>(kernel.spec.family) &&
-      operands.at(1).shape.size() == 2) {
-    std::vector<Storage> packed = operands;
-    packed[1] = packLinearWeight(operands[1], pool);
-    return executeStep(program, step, packed, context, pool);
-  }
+  if (auto *linear = std::get_if<k::LinearSpec>(&kernel.spec.family))
+    if (operands.at(1).shape.size() == 2) {
+      std::shared_ptr<Block> block =
+          pool.acquire(packedLinearSize(*linear, 16));
+      PackedLinear packed =
+          packLinearWeightAt(*linear, operands[1], block, 0, 16, pool);
+      std::vector<Storage> withPacked = operands;
+      withPacked[1] = packed.weight;
+      if (packed.scale.defined())
+        withPacked.insert(withPacked.begin() + 2, packed.scale);
+      return executeStep(program, step, withPacked, context, pool);
+    }
   std::vector<k::ArgumentSig> signature = kernel.spec.signature();
   std::vector<std::vector<int64_t>> shapes =
       resultShapes(kernel.spec, operands);

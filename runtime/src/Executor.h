@@ -22,21 +22,29 @@ struct CallContext {
   int32_t positionOffset = 0; ///< Embedding: position of token 0.
 };
 
-/// The shape of a linear weight of shape `weight` ([out, in]) packed in
-/// 16-column panels: [panels, in, 16], the layout linear kernels read (see
-/// kernels::LinearSpec).
-std::vector<int64_t> packedLinearShape(const std::vector<int64_t> &weight);
-/// Packs `weight` into `packed` (dense, of its packedLinearShape); `scratch`
-/// holds a dense copy of a strided weight.
-void packLinearWeightInto(const Storage &weight, const Storage &packed,
-                          BufferPool &scratch);
-/// `weight` packed into a new value of `pool`.
-Storage packLinearWeight(const Storage &weight, BufferPool &pool);
+/// A linear weight as its kernel reads it (kernels::LinearSpec): packed in
+/// 16-column panels of the spec's weight type ([panels, in, 16]) and, for
+/// int8, the per-feature scales ([out] f32).
+struct PackedLinear {
+  Storage weight;
+  Storage scale; ///< Int8 only.
+};
+
+/// The 4-byte elements a PackedLinear of `spec` takes in a block, each part
+/// rounded up to `alignment` elements.
+size_t packedLinearSize(const kernels::LinearSpec &spec, size_t alignment);
+/// Packs `weight` ([out, in] f32, any strides) for `spec` into `block` from
+/// element `offset`, where packedLinearSize(spec, alignment) elements are
+/// free; `scratch` holds a dense copy of a strided weight.
+PackedLinear packLinearWeightAt(const kernels::LinearSpec &spec,
+                                const Storage &weight,
+                                std::shared_ptr<Block> block, size_t offset,
+                                size_t alignment, BufferPool &scratch);
 
 /// Executes `step` on `operands`; returns its results. A linear step's
-/// weight may come packed or as [out, in], then packed on every call (the
-/// model packs the weights it knows at load).
-
+/// weight may come packed (then followed by its scale, for int8) or as
+/// [out, in], then packed on every call (the model packs the weights it
+/// knows at load).
 std::vector<Storage> executeStep(const Program &program, const Step &step,
                                  const std::vector<Storage> &operands,
                                  const CallContext &context, BufferPool &pool);

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <variant>
@@ -34,18 +35,24 @@ struct Prepared {
   const Function *function = nullptr;
   std::vector<Storage> statics; ///< Defined for static values.
   /// Per value: its packed form, where the value is a linear's weight.
-  std::vector<Storage> packedWeights;
+  std::vector<PackedLinear> packedWeights;
   std::vector<bool> atLoad; ///< Per value: computed at load.
   std::vector<int> lastUse; ///< Step index; INT_MAX for outputs.
 
-  /// The operands of `step` from `values`, a linear's weight packed.
+  /// The operands of `step` from `values`, a linear's weight packed (and
+  /// followed by its scales, for int8).
   std::vector<Storage> operandsOf(const Step &step,
                                   const std::vector<Storage> &values) const {
     std::vector<Storage> operands;
     for (int operand : step.operands)
       operands.push_back(values[operand]);
-    if (step.op == "linear" && packedWeights[step.operands.at(1)].defined())
-      operands[1] = packedWeights[step.operands[1]];
+    if (step.op != "linear")
+      return operands;
+    const PackedLinear &packed = packedWeights[step.operands.at(1)];
+    if (packed.weight.defined())
+      operands[1] = packed.weight;
+    if (packed.scale.defined())
+      operands.insert(operands.begin() + 2, packed.scale);
     return operands;
   }
 };
@@ -87,6 +94,7 @@ struct Model::Impl {
   Program program;
   BufferPool pool;        ///< Activations, reused across steps and calls.
   BufferPool weightsPool; ///< Weights, held for the model's lifetime.
+  size_t weightBytes = 0; ///< What keepInOneBlock kept.
   std::map<std::string, Prepared> prepared;
 
   const Function &function(const std::string &name) const {
@@ -199,84 +207,102 @@ void Model::Impl::prepare(const Weights &weights) {
 /// Moves every value a run reads from load into one block of the weights
 /// pool, each once and at a 64-byte boundary (or the device's view
 /// alignment), uploaded to the device on a GPU target: static operands of steps
-/// that run as they are, linear weights (`linearWeights`) packed on the way in.
+/// that run as they are, linear weights (`linearWeights`) packed on the way in
+/// as their kernels store them (f32, bf16, f16 or int8 and its scales).
 /// One allocation (huge pages where the OS gives them, see
 /// LargeAllocator.h) instead of one per tensor, no raw copy of a weight
 /// that only linear layers read, and nothing borrowed from the Weights.
 void Model::Impl::keepInOneBlock(
     const std::map<std::string, std::vector<Storage>> &linearWeights,
     BufferPool &scratch) {
-  // A value is kept once however many steps and functions use it; its
-  // packed form is a separate entry.
+  // A value is kept once however many steps and functions use it, and once
+  // more per weight type that linear kernels store it in (-1: as it is).
   using Key =
-      std::tuple<void *, std::vector<int64_t>, std::vector<int64_t>, bool>;
+      std::tuple<void *, std::vector<int64_t>, std::vector<int64_t>, int>;
   struct Kept {
     Storage source;
-    bool pack;
+    std::optional<k::LinearSpec> pack;
     size_t offset;
   };
   std::map<Key, Kept> kept;
   std::vector<std::pair<Storage *, Key>> uses;
+  std::vector<std::pair<PackedLinear *, Key>> packedUses;
   size_t total = 0;
   // In elements: 64 bytes, or what a device wants of a view's offset.
   const size_t alignment =
       std::max<size_t>(16, program.device.viewAlignment / 4);
-  auto keep = [&](Storage &use, const Storage &source, bool pack) {
-    Key key{source.address(), source.shape, source.strides, pack};
-    uses.emplace_back(&use, key);
+  auto keep = [&](const Storage &source,
+                  const std::optional<k::LinearSpec> &pack) {
+    Key key{source.address(), source.shape, source.strides,
+            pack ? int(pack->weights) : -1};
     auto [it, added] = kept.emplace(key, Kept{source, pack, total});
     if (!added)
-      return;
-    size_t numel = 1;
-    for (int64_t d : pack ? packedLinearShape(source.shape) : source.shape)
-      numel *= size_t(d);
-    total += (numel + alignment - 1) / alignment * alignment;
+      return key;
+    if (pack) {
+      total += packedLinearSize(*pack, alignment);
+    } else {
+      size_t numel = size_t(source.numel());
+      total += (numel + alignment - 1) / alignment * alignment;
+    }
+    return key;
   };
   for (auto &[name, p] : prepared) {
     const Function &f = *p.function;
     const std::vector<Storage> &linear = linearWeights.at(name);
     std::vector<bool> readByRuns(f.values.size(), false);
-    std::vector<bool> packedForRuns(f.values.size(), false);
+    // The spec of the linear kernel that reads each packed weight.
+    std::vector<const k::LinearSpec *> packedFor(f.values.size(), nullptr);
     for (const Step &step : f.steps) {
       if (p.statics[step.results[0]].defined())
         continue; // Ran at load.
       for (size_t i = 0; i < step.operands.size(); ++i) {
         int operand = step.operands[i];
-        if (step.op == "linear" && i == 1 && linear[operand].defined())
-          packedForRuns[operand] = true;
-        else
+        if (step.op == "linear" && i == 1 && linear[operand].defined()) {
+          const auto &spec = std::get<k::LinearSpec>(
+              program.kernels.at(step.kernel).spec.family);
+          if (packedFor[operand] && packedFor[operand]->weights != spec.weights)
+            throw Error(step.describe() +
+                        ": its weight is also read by a linear layer that "
+                        "stores it as another type");
+          packedFor[operand] = &spec;
+        } else {
           readByRuns[operand] = true;
+        }
       }
     }
     for (const auto &output : f.outputs)
       readByRuns[output.second] = true;
     p.atLoad.assign(f.values.size(), false);
-    p.packedWeights.assign(f.values.size(), Storage());
+    p.packedWeights.assign(f.values.size(), PackedLinear());
     for (size_t v = 0; v < f.values.size(); ++v) {
       p.atLoad[v] = p.statics[v].defined();
-      if (packedForRuns[v])
-        keep(p.packedWeights[v], linear[v], /*pack=*/true);
+      if (packedFor[v])
+        packedUses.emplace_back(&p.packedWeights[v],
+                                keep(linear[v], *packedFor[v]));
       if (p.statics[v].defined() && readByRuns[v])
-        keep(p.statics[v], p.statics[v], /*pack=*/false);
+        uses.emplace_back(&p.statics[v], keep(p.statics[v], std::nullopt));
       else
         p.statics[v] = Storage();
     }
   }
   std::shared_ptr<Block> block =
       weightsPool.acquire(std::max<size_t>(total, 1));
-  std::map<Key, Storage> moved;
+  weightBytes = total * 4;
+  std::map<Key, PackedLinear> moved;
   for (const auto &[key, entry] : kept) {
-    std::vector<int64_t> shape =
-        entry.pack ? packedLinearShape(entry.source.shape) : entry.source.shape;
-    Storage target =
-        Storage::inBlock(block, entry.offset, entry.source.dtype, shape);
-    if (entry.pack)
-      packLinearWeightInto(entry.source, target, scratch);
-    else
-      target.assign(entry.source);
-    moved.emplace(key, target);
+    if (entry.pack) {
+      moved.emplace(key, packLinearWeightAt(*entry.pack, entry.source, block,
+                                            entry.offset, alignment, scratch));
+      continue;
+    }
+    Storage target = Storage::inBlock(block, entry.offset, entry.source.dtype,
+                                      entry.source.shape);
+    target.assign(entry.source);
+    moved.emplace(key, PackedLinear{target, Storage()});
   }
   for (const auto &[use, key] : uses)
+    *use = moved.at(key).weight;
+  for (const auto &[use, key] : packedUses)
     *use = moved.at(key);
   // On a GPU target the weights go up once, here.
   if (program.device.interface)
@@ -606,9 +632,26 @@ Model::~Model() = default;
 Model::Model(Model &&) noexcept = default;
 Model &Model::operator=(Model &&) noexcept = default;
 
-Model Model::load(const attnc_registry &registry, const Weights &weights) {
+Model Model::load(const attnc_registry &registry, const Weights &weights,
+                  const std::string &model) {
   auto impl = std::make_unique<Impl>();
   impl->program = parseProgram(registry);
+  if (!model.empty()) {
+    std::map<std::string, Function> &functions = impl->program.functions;
+    std::set<std::string> models;
+    for (const auto &[name, function] : functions)
+      if (!function.model.empty())
+        models.insert(function.model);
+    if (!models.count(model)) {
+      std::string names;
+      for (const std::string &name : models)
+        names += (names.empty() ? "" : ", ") + name;
+      throw Error("registry '" + impl->program.unit + "' has no model '" +
+                  model + "'; it has " + (names.empty() ? "none" : names));
+    }
+    for (auto it = functions.begin(); it != functions.end();)
+      it = it->second.model == model ? std::next(it) : functions.erase(it);
+  }
   impl->prepare(weights);
   return Model(std::move(impl));
 }
@@ -644,6 +687,8 @@ std::vector<std::string> Model::outputNames(const std::string &function) const {
 int64_t Model::maxLength(const std::string &function) const {
   return impl->function(function).maxLen;
 }
+
+size_t Model::weightBytes() const { return impl->weightBytes; }
 
 std::map<std::string, Tensor>
 Model::run(const std::string &function,

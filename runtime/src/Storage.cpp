@@ -50,7 +50,15 @@ size_t Storage::end() const {
       return offset;
     last += (shape[i] - 1) * strides[i];
   }
-  return offset + size_t(last) + 1;
+  size_t bytes = (size_t(last) + 1) * elementType().bytes();
+  return offset + (bytes + 3) / 4;
+}
+
+halide_type_t Storage::elementType() const {
+  if (narrow.bits)
+    return narrow;
+  return dtype == DType::F32 ? halide_type_t(halide_type_float, 32)
+                             : halide_type_t(halide_type_int, 32);
 }
 
 int64_t Storage::numel() const {
@@ -234,8 +242,7 @@ bool Storage::toHalide(int rank, halide_buffer_t &buffer,
   }
   buffer = halide_buffer_t();
   buffer.host = reinterpret_cast<uint8_t *>(address());
-  buffer.type = dtype == DType::F32 ? halide_type_t(halide_type_float, 32)
-                                    : halide_type_t(halide_type_int, 32);
+  buffer.type = elementType();
   buffer.dimensions = rank;
   buffer.dim = dims.data();
   return true;

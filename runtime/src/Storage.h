@@ -59,6 +59,14 @@ struct Storage {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;   ///< Outermost first.
   std::vector<int64_t> strides; ///< In elements, outermost first.
+  /// Packed linear weights stored in fewer bytes (bf16, f16, i8): their
+  /// element type, which kernels see instead of dtype's; shape and strides
+  /// count those elements, offset stays in 4-byte units, and the value is
+  /// dense and never sliced or copied. Zero bits otherwise.
+  halide_type_t narrow = halide_type_t(halide_type_float, 0);
+
+  /// The element type kernels see.
+  halide_type_t elementType() const;
 
   bool defined() const { return bool(block); }
   int64_t numel() const;

@@ -1,6 +1,7 @@
 //===- Measure.cpp - Time one candidate in a child process ----------------===//
 
 #include "Measure.h"
+#include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Reference/Reference.h"
 #include "attnc/Schedules/Build.h"
 
@@ -48,6 +49,32 @@ std::vector<int64_t> dimsOf(const k::ArgumentSig &arg, const Shape &shape) {
   return dims;
 }
 
+/// The Halide type of a signature dtype other than i32.
+Halide::Type storedType(const std::string &dtype) {
+  if (dtype == "bf16")
+    return Halide::BFloat(16);
+  if (dtype == "f16")
+    return Halide::Float(16);
+  if (dtype == "i8")
+    return Halide::Int(8);
+  return Halide::Float(32);
+}
+
+/// Stores `value` (in [-1, 1)) as element `i` of a bf16, f16 or int8
+/// buffer (int8: scaled to [-127, 127]); returns the value stored.
+float storeNarrow(Halide::Buffer<> &buffer, size_t i, float value) {
+  void *data = buffer.data();
+  if (buffer.type() == Halide::Int(8)) {
+    int8_t q = int8_t(std::lround(value * 127.0f));
+    static_cast<int8_t *>(data)[i] = q;
+    return float(q);
+  }
+  bool bf16 = buffer.type() == Halide::BFloat(16);
+  uint16_t bits = bf16 ? k::floatToBFloat16(value) : k::floatToFloat16(value);
+  static_cast<uint16_t *>(data)[i] = bits;
+  return bf16 ? k::bfloat16ToFloat(bits) : k::float16ToFloat(bits);
+}
+
 Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
                     uint32_t seed) {
   Tensors t;
@@ -62,13 +89,23 @@ Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
     std::vector<int64_t> dims = dimsOf(arg, shape);
     std::vector<int> extents(dims.rbegin(), dims.rend()); // innermost first
     bool isInt = arg.dtype == "i32";
-    Halide::Buffer<> buffer(isInt ? Halide::Int(32) : Halide::Float(32),
+    Halide::Buffer<> buffer(isInt ? Halide::Int(32) : storedType(arg.dtype),
                             extents);
     if (arg.kind == k::ArgumentSig::Kind::Output) {
       t.outputs.push_back(buffer);
       continue;
     }
     size_t count = buffer.number_of_elements();
+    if (arg.dtype != "f32" && !isInt) {
+      // A linear weight stored in fewer bytes: values it holds exactly
+      // (int8: the integers), kept as f32 for the reference.
+      std::vector<float> values(count);
+      for (size_t i = 0; i < count; ++i)
+        values[i] = storeNarrow(buffer, i, uniform(random));
+      t.f32.push_back(values);
+      t.inputs.push_back(buffer);
+      continue;
+    }
     if (isInt) {
       std::vector<int32_t> values(count);
       for (size_t i = 0; i < count; ++i)
@@ -105,13 +142,17 @@ referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
     // The kernel reads the weight packed in panels; the reference reads
     // PyTorch's [out, in] layout, the same values.
     const int64_t width = k::kLinearPanelWidth;
+    // An int8 weight is q * weight_scale (input 2).
+    bool scaled = s->weights == k::WeightType::I8;
     std::vector<float> weight(size_t(s->out * s->in));
     for (int64_t o = 0; o < s->out; ++o)
       for (int64_t i = 0; i < s->in; ++i)
         weight[o * s->in + i] =
-            f[1][((o / width) * s->in + i) * width + o % width];
-    return {reference::linear(*s, f[0], rows(), weight,
-                              s->bias ? f[2] : std::vector<float>())};
+            f[1][((o / width) * s->in + i) * width + o % width] *
+            (scaled ? f[2][o] : 1.0f);
+    return {
+        reference::linear(*s, f[0], rows(), weight,
+                          s->bias ? f[scaled ? 3 : 2] : std::vector<float>())};
   }
   if (auto *s = std::get_if<k::LayerNormSpec>(&spec.family))
     return {reference::layerNorm(*s, f[0], s->residual ? &f[1] : nullptr,

@@ -57,10 +57,12 @@ TEST(Examples, EveryKernelMatchesItsSignatureAndRuns) {
         ASSERT_EQ(size_t(metadata->num_arguments), signature.size());
         std::vector<std::vector<float>> f32;
         std::vector<std::vector<int32_t>> i32;
+        std::vector<std::vector<uint8_t>> narrow;
         std::vector<TensorArg> inputs, outputs;
         std::vector<int32_t> scalars;
         f32.reserve(signature.size());
         i32.reserve(signature.size());
+        narrow.reserve(signature.size());
         for (size_t i = 0; i < signature.size(); ++i) {
           const kernels::ArgumentSig &arg = signature[i];
           EXPECT_STREQ(metadata->arguments[i].name, arg.name.c_str());
@@ -82,6 +84,14 @@ TEST(Examples, EveryKernelMatchesItsSignatureAndRuns) {
             // Token ids and key lengths: 1 is valid for both.
             i32.emplace_back(size, 1);
             tensor.i32 = i32.back().data();
+          } else if (arg.dtype != "f32") {
+            // A linear weight in bf16, f16 or int8 (zero bits: 0 in each).
+            narrow.emplace_back(size_t(size) * 2, 0);
+            tensor.narrow = narrow.back().data();
+            tensor.narrowType =
+                arg.dtype == "i8"     ? halide_type_t(halide_type_int, 8)
+                : arg.dtype == "bf16" ? halide_type_t(halide_type_bfloat, 16)
+                                      : halide_type_t(halide_type_float, 16);
           } else {
             f32.push_back(arg.kind == kernels::ArgumentSig::Kind::Output
                               ? std::vector<float>(size, NAN)

@@ -62,10 +62,15 @@ halide_buffer_t wrap(const TensorArg &arg,
       stride *= i == 0 && arg.rowStride ? arg.rowStride : arg.shape[outer];
   }
   halide_buffer_t buffer = {};
-  buffer.host = arg.f32 ? reinterpret_cast<uint8_t *>(arg.f32)
-                        : reinterpret_cast<uint8_t *>(arg.i32);
-  buffer.type = arg.f32 ? halide_type_t(halide_type_float, 32)
-                        : halide_type_t(halide_type_int, 32);
+  if (arg.narrow) {
+    buffer.host = static_cast<uint8_t *>(arg.narrow);
+    buffer.type = arg.narrowType;
+  } else {
+    buffer.host = arg.f32 ? reinterpret_cast<uint8_t *>(arg.f32)
+                          : reinterpret_cast<uint8_t *>(arg.i32);
+    buffer.type = arg.f32 ? halide_type_t(halide_type_float, 32)
+                          : halide_type_t(halide_type_int, 32);
+  }
   buffer.dimensions = int32_t(rank);
   buffer.dim = dims.data();
   return buffer;

@@ -34,6 +34,10 @@ struct TensorArg {
   /// Elements between consecutive rows (second-innermost dimension), when
   /// the tensor is a view into a wider one; 0: dense.
   int64_t rowStride = 0;
+  /// Instead of f32 or i32: data of another element type (a linear weight
+  /// stored as bf16, f16 or int8).
+  void *narrow = nullptr;
+  halide_type_t narrowType;
 };
 
 /// The kernels of one registry.

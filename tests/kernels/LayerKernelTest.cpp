@@ -8,10 +8,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelHarness.h"
+#include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Reference/Reference.h"
 
 #include "gtest/gtest.h"
 
+#include <set>
 #include <variant>
 
 // The registries under test: the host builds, or GPU builds of the same
@@ -20,6 +22,10 @@
 #define ATTNC_LAYERS_REGISTRY layers_registry__host
 #endif
 extern "C" const attnc_registry ATTNC_LAYERS_REGISTRY;
+// Host builds also test weights.attn: linear weights in fewer bytes.
+#ifdef ATTNC_WEIGHTS_REGISTRY
+extern "C" const attnc_registry ATTNC_WEIGHTS_REGISTRY;
+#endif
 
 using namespace attnc;
 using namespace attnc::kernels;
@@ -35,15 +41,24 @@ KernelSet &kernelSet() {
   return set;
 }
 
-/// Runs `check` for every shape class of every kernel of one family.
-template <class Spec, class Check> int forEachKernel(Check check) {
+#ifdef ATTNC_WEIGHTS_REGISTRY
+KernelSet &weightsKernelSet() {
+  static KernelSet set(ATTNC_WEIGHTS_REGISTRY);
+  return set;
+}
+#endif
+
+/// Runs `check` for every shape class of every kernel of one family (of
+/// `set`, by default layers.attn's).
+template <class Spec, class Check>
+int forEachKernel(Check check, KernelSet &set = kernelSet()) {
   int count = 0;
-  for (const auto &[name, spec] : kernelSet().specs()) {
+  for (const auto &[name, spec] : set.specs()) {
     auto *family = std::get_if<Spec>(&spec.family);
     if (!family)
       continue;
     for (const char *shapeClass : {"", "gemv"}) {
-      const attnc_kernel_entry *entry = kernelSet().find(name, shapeClass);
+      const attnc_kernel_entry *entry = set.find(name, shapeClass);
       if (!entry)
         continue;
       SCOPED_TRACE(entry->symbol);
@@ -54,33 +69,102 @@ template <class Spec, class Check> int forEachKernel(Check check) {
   return count;
 }
 
+/// The Halide type of a linear kernel's weight.
+halide_type_t storedType(WeightType type) {
+  switch (type) {
+  case WeightType::F32:
+    break;
+  case WeightType::BF16:
+    return halide_type_t(halide_type_bfloat, 16);
+  case WeightType::F16:
+    return halide_type_t(halide_type_float, 16);
+  case WeightType::I8:
+    return halide_type_t(halide_type_int, 8);
+  }
+  return halide_type_t(halide_type_float, 32);
+}
+
+/// Checks a linear kernel at every row count. Weights stored as bf16, f16
+/// or int8 are compared with a reference that computes with exactly the
+/// weights they hold (dequantizeLinearWeight), so the tolerance stays f32's.
+void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry) {
+  std::vector<float> w = randomTensor(s.out * s.in, 2);
+  // 0xff bytes: NaN in f32, bf16 and f16, so unwritten padding shows.
+  std::vector<uint8_t> packed(size_t(packedLinearElements(s.out, s.in)) *
+                                  weightTypeBytes(s.weights),
+                              0xff);
+  std::vector<float> scales(s.out, NAN);
+  packLinearWeight(w.data(), s.out, s.in, s.weights, packed.data(),
+                   scales.data());
+  std::vector<float> held = dequantizeLinearWeight(w, s.out, s.in, s.weights);
+  std::vector<float> b = randomTensor(s.out, 3);
+  for (int64_t rows : kRows) {
+    std::vector<float> x = randomTensor(rows * s.in, 1);
+    std::vector<float> y(rows * s.out, NAN);
+    TensorArg weight{nullptr, nullptr, {s.panels(), s.in, kLinearPanelWidth}};
+    weight.narrow = packed.data();
+    weight.narrowType = storedType(s.weights);
+    std::vector<TensorArg> inputs = {{x.data(), nullptr, {rows, s.in}}, weight};
+    if (s.weights == WeightType::I8)
+      inputs.push_back({scales.data(), nullptr, {s.out}});
+    if (s.bias)
+      inputs.push_back({b.data(), nullptr, {s.out}});
+    ASSERT_EQ(KernelSet::call(entry, inputs, {},
+                              {{y.data(), nullptr, {rows, s.out}}}),
+              0)
+        << lastHalideError();
+    EXPECT_LT(relativeError(y, reference::linear(s, x, rows, held, b)),
+              kTolerance)
+        << "rows " << rows;
+  }
+}
+
 TEST(LayerKernels, Linear) {
-  int count = forEachKernel<LinearSpec>(
-      [](const LinearSpec &s, const attnc_kernel_entry &entry) {
-        std::vector<float> w = randomTensor(s.out * s.in, 2);
-        std::vector<float> packed(s.panels() * s.in * kLinearPanelWidth, NAN);
-        packLinearWeight(w.data(), s.out, s.in, packed.data());
-        std::vector<float> b = randomTensor(s.out, 3);
-        for (int64_t rows : kRows) {
-          std::vector<float> x = randomTensor(rows * s.in, 1);
-          std::vector<float> y(rows * s.out, NAN);
-          std::vector<TensorArg> inputs = {
-              {x.data(), nullptr, {rows, s.in}},
-              {packed.data(), nullptr, {s.panels(), s.in, kLinearPanelWidth}}};
-          if (s.bias)
-            inputs.push_back({b.data(), nullptr, {s.out}});
-          ASSERT_EQ(KernelSet::call(entry, inputs, {},
-                                    {{y.data(), nullptr, {rows, s.out}}}),
-                    0);
-          EXPECT_LT(relativeError(y, reference::linear(s, x, rows, w, b)),
-                    kTolerance)
-              << "rows " << rows;
-        }
-      });
+  int count = forEachKernel<LinearSpec>(checkLinear);
   // linear1/linear2 of both layers, q/k/v, out_proj, the generator, with
   // their gemv variants.
   EXPECT_GE(count, 10);
 }
+
+#ifdef ATTNC_WEIGHTS_REGISTRY
+TEST(LayerKernels, LinearWeightsInFewerBytes) {
+  std::set<WeightType> types;
+  int count = forEachKernel<LinearSpec>(
+      [&](const LinearSpec &s, const attnc_kernel_entry &entry) {
+        types.insert(s.weights);
+        checkLinear(s, entry);
+      },
+      weightsKernelSet());
+  EXPECT_GE(count, 10);
+  // weights.attn: bf16 (model bf16_weights), f16 and int8 (mixed_weights).
+  EXPECT_EQ(types, (std::set<WeightType>{WeightType::BF16, WeightType::F16,
+                                         WeightType::I8}));
+}
+
+TEST(LayerKernels, WeightsOfAnotherTypeAreRejected) {
+  for (const auto &[name, spec] : weightsKernelSet().specs()) {
+    auto *s = std::get_if<LinearSpec>(&spec.family);
+    if (!s || s->weights != WeightType::BF16)
+      continue;
+    const attnc_kernel_entry *entry = weightsKernelSet().find(name);
+    std::vector<float> x(3 * s->in), b(s->out), y(3 * s->out),
+        w(s->panels() * s->in * kLinearPanelWidth);
+    std::vector<TensorArg> inputs = {
+        {x.data(), nullptr, {3, s->in}},
+        {w.data(), nullptr, {s->panels(), s->in, kLinearPanelWidth}}};
+    if (s->bias)
+      inputs.push_back({b.data(), nullptr, {s->out}});
+    // f32 panels where the kernel reads bf16 ones.
+    EXPECT_NE(
+        KernelSet::call(*entry, inputs, {}, {{y.data(), nullptr, {3, s->out}}}),
+        0);
+    EXPECT_NE(lastHalideError().find("weight"), std::string::npos)
+        << lastHalideError();
+    return;
+  }
+  FAIL() << "no linear kernel with bf16 weights";
+}
+#endif
 
 TEST(LayerKernels, LayerNorm) {
   int count = forEachKernel<LayerNormSpec>([](const LayerNormSpec &s,
@@ -183,7 +267,7 @@ TEST(LayerKernels, Add) {
 TEST(LayerKernels, WrongShapesAreRejected) {
   for (const auto &[name, spec] : kernelSet().specs()) {
     auto *s = std::get_if<LinearSpec>(&spec.family);
-    if (!s || !s->bias)
+    if (!s || !s->bias || s->weights != WeightType::F32)
       continue;
     const attnc_kernel_entry *entry = kernelSet().find(name);
     std::vector<float> x(3 * (s->in + 1)), b(s->out), y(3 * s->out),

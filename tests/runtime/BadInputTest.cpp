@@ -169,6 +169,19 @@ TEST(BadInput, WeightsOfAnotherModel) {
       std::string::npos);
 }
 
+TEST(BadInput, UnknownModelName) {
+  // Model::load's optional model name must be one of the registry's.
+  EXPECT_EQ(errorOf([] {
+              Model::load(tiny_registry__host, Weights::load(kWeights),
+                          "tiny_bf16");
+            }),
+            "registry 'tiny' has no model 'tiny_bf16'; it has tiny");
+  Model named =
+      Model::load(tiny_registry__host, Weights::load(kWeights), "tiny");
+  EXPECT_EQ(named.functions(),
+            (std::vector<std::string>{"tiny_decode", "tiny_encode"}));
+}
+
 TEST(BadInput, TruncatedWeightsFile) {
   std::string bytes = fileBytes(kWeights);
   std::string path = tempPath("truncated.safetensors");

@@ -77,6 +77,8 @@ std::vector<KernelSpec> everyFamily() {
       {LinearSpec{256, 512, true, Activation::None}},
       {LinearSpec{7, 9, false, Activation::GELU}, DType::F16},
       {LinearSpec{7, 9, true, Activation::ReLU}},
+      {LinearSpec{7, 9, true, Activation::None, WeightType::BF16}},
+      {LinearSpec{7, 9, false, Activation::ReLU, WeightType::I8}},
       {LayerNormSpec{42, false, 1e-5}},
       {LayerNormSpec{42, true, 1e-6}},
       {SoftmaxSpec{100}},
@@ -123,6 +125,9 @@ TEST(KernelSpec, PinnedCanonicalTextAndNames) {
   KernelSpec f16{LinearSpec{7, 9, false, Activation::GELU}, DType::F16};
   EXPECT_EQ(f16.canonical(), "linear dtype=f16 in=7 out=9 bias=0 "
                              "activation=gelu");
+  KernelSpec int8{LinearSpec{256, 512, true, Activation::None, WeightType::I8}};
+  EXPECT_EQ(int8.canonical(), "linear in=256 out=512 weights=i8");
+  EXPECT_EQ(int8.name().substr(0, 28), "linear_256x512_bias_wi8_f32_");
   AttentionSpec additive = benchAttention(false);
   additive.additive = true;
   EXPECT_EQ(KernelSpec{additive}.canonical(),

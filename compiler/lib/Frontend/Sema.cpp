@@ -50,13 +50,17 @@ const llvm::StringRef kAttentionFields[] = {
     "scoring", "mask",    "score_mod", "empty_rows", "probs",
     "bias",    "tensors", "kdim",      "vdim"};
 const llvm::StringRef kEncoderLayerFields[] = {"self_attention", "feed_forward",
-                                               "norm", "norm_eps"};
+                                               "norm", "norm_eps", "weights"};
 const llvm::StringRef kDecoderLayerFields[] = {
-    "self_attention", "cross_attention", "feed_forward", "norm", "norm_eps"};
+    "self_attention", "cross_attention", "feed_forward",
+    "norm",           "norm_eps",        "weights"};
 const llvm::StringRef kModelFields[] = {
     "d_model",    "src_vocab",   "tgt_vocab", "max_len",
     "positions",  "embed_scale", "encoder",   "decoder",
-    "final_norm", "output_bias", "output"};
+    "final_norm", "output_bias", "output",    "weights"};
+
+/// `weights = f32 | bf16 | f16 | int8`, in kernels::WeightType's order.
+const llvm::StringRef kWeightTypeNames[] = {"f32", "bf16", "f16", "int8"};
 
 class Sema {
 public:
@@ -68,6 +72,8 @@ private:
   void collectSymbols(const Module &module);
   void foldConstants(const Module &module);
   void readTargetsAndDtype(const Module &module);
+  void checkWeightsTargets(FieldSet &fields, const Field &field,
+                           kernels::WeightType type);
   void analyzeAttention(const Decl &decl);
   void analyzeLayer(const Decl &decl);
   void analyzeModel(const Decl &decl);
@@ -880,6 +886,12 @@ void Sema::analyzeLayer(const Decl &decl) {
   }
   if (const Field *f = fields.get("norm_eps"))
     spec->normEps = fields.positiveNumber(*f).value_or(1e-5);
+  if (const Field *f = fields.get("weights")) {
+    if (auto i = fields.keyword(*f, kWeightTypeNames)) {
+      spec->weights = static_cast<kernels::WeightType>(*i);
+      checkWeightsTargets(fields, *f, *spec->weights);
+    }
+  }
 
   if (!fields.ok()) {
     ctx.poisoned.insert(decl.name);
@@ -887,6 +899,29 @@ void Sema::analyzeLayer(const Decl &decl) {
   }
   ctx.layers[decl.name] = spec.get();
   unit->layers.push_back(std::move(spec));
+}
+
+/// Linear weights stored in fewer bytes run on CPU targets only (the GPU
+/// schedules have not been tried with them); `attnc compile` checks the
+/// targets of --target too.
+void Sema::checkWeightsTargets(FieldSet &fields, const Field &field,
+                               kernels::WeightType type) {
+  if (type == kernels::WeightType::F32)
+    return;
+  for (const TargetSpec &target : unit->targets) {
+    llvm::StringRef halide = target.halideTarget;
+    if (!halide.contains("cuda") && !halide.contains("opencl") &&
+        !halide.contains("metal"))
+      continue;
+    diags.error(field.value->getLoc(),
+                "weights = " + kWeightTypeNames[size_t(type)].str() +
+                    " runs on CPU targets only, and target '" + target.name +
+                    "' is a GPU; use f32 weights for GPU targets");
+    if (target.loc.isValid())
+      diags.note(target.loc, "target '" + target.name + "' is listed here");
+    fields.fail();
+    return;
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1068,6 +1103,12 @@ void Sema::analyzeModel(const Decl &decl) {
   if (const Field *f = fields.get("output")) {
     if (auto i = fields.keyword(*f, {"logits", "probs"}))
       spec->output = *i == 0 ? ModelOutput::Logits : ModelOutput::Probs;
+  }
+  if (const Field *f = fields.get("weights")) {
+    if (auto i = fields.keyword(*f, kWeightTypeNames)) {
+      spec->weights = static_cast<kernels::WeightType>(*i);
+      checkWeightsTargets(fields, *f, spec->weights);
+    }
   }
 
   if (spec->dModel && spec->positions == Positions::Sinusoidal &&

@@ -60,6 +60,10 @@ std::string Predicate::canonical() const {
   return text + ")";
 }
 
+const char *attnc::kernels::weightTypeName(WeightType type) {
+  return fields::nameOf(type, fields::kWeightTypes);
+}
+
 std::string KernelSpec::familyName() const {
   return std::visit(Overloaded{
                         [](const LinearSpec &) { return "linear"; },
@@ -142,6 +146,8 @@ std::string KernelSpec::name() const {
               readable += "_bias";
             if (s.activation != Activation::None)
               readable += std::string("_") + activationName(s.activation);
+            if (s.weights != WeightType::F32)
+              readable += std::string("_w") + weightTypeName(s.weights);
           },
           [&](const LayerNormSpec &s) {
             readable += "_" + std::to_string(s.width);
@@ -190,18 +196,6 @@ std::string KernelSpec::name() const {
   return readable + "_" + dtypeName(dtype) + "_" + hash;
 }
 
-void attnc::kernels::packLinearWeight(const float *weight, int64_t out,
-                                      int64_t in, float *packed) {
-  const int64_t width = kLinearPanelWidth;
-  for (int64_t panel = 0; panel * width < out; ++panel)
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t lane = 0; lane < width; ++lane) {
-        int64_t o = panel * width + lane;
-        packed[(panel * in + i) * width + lane] =
-            o < out ? weight[o * in + i] : 0.0f;
-      }
-}
-
 std::vector<ArgumentSig> KernelSpec::signature() const {
   using Kind = ArgumentSig::Kind;
   std::string t = dtypeName(dtype);
@@ -216,8 +210,11 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
       Overloaded{
           [&](const LinearSpec &s) {
             add("input", Kind::Input, t, {symbolic("rows"), fixed(s.in)});
-            add("weight", Kind::Input, t,
+            add("weight", Kind::Input,
+                s.weights == WeightType::F32 ? t : weightTypeName(s.weights),
                 {fixed(s.panels()), fixed(s.in), fixed(kLinearPanelWidth)});
+            if (s.weights == WeightType::I8)
+              add("weight_scale", Kind::Input, "f32", {fixed(s.out)});
             if (s.bias)
               add("bias", Kind::Input, t, {fixed(s.out)});
             add("output", Kind::Output, t, {symbolic("rows"), fixed(s.out)});

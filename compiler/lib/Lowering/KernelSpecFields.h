@@ -26,6 +26,8 @@ namespace fields {
 
 inline const char *const kDTypes[] = {"f32", "f16"};
 inline const char *const kActivations[] = {"none", "relu", "gelu"};
+/// WeightType, in enum order.
+inline const char *const kWeightTypes[] = {"f32", "bf16", "f16", "i8"};
 inline const char *const kScoring[] = {"dot",
                                        "additive"}; // AttentionSpec::additive
 inline const char *const kEmptyRows[] = {"zero", "uniform"};
@@ -90,6 +92,7 @@ template <class V> void visit(V &v, LinearSpec &s) {
   v.required("out", s.out);
   v.optional("bias", s.bias, d.bias);
   v.named("activation", s.activation, d.activation, kActivations);
+  v.named("weights", s.weights, d.weights, kWeightTypes);
 }
 
 template <class V> void visit(V &v, LayerNormSpec &s) {

@@ -54,6 +54,20 @@ k::Activation activationOf(attn::Activation activation) {
   return k::Activation::None;
 }
 
+k::WeightType weightTypeOf(attn::WeightType type) {
+  switch (type) {
+  case attn::WeightType::F32:
+    return k::WeightType::F32;
+  case attn::WeightType::BF16:
+    return k::WeightType::BF16;
+  case attn::WeightType::F16:
+    return k::WeightType::F16;
+  case attn::WeightType::I8:
+    return k::WeightType::I8;
+  }
+  return k::WeightType::F32;
+}
+
 /// Translates the mask region into a predicate tree.
 FailureOr<std::shared_ptr<const k::Predicate>>
 predicateOf(attn::AttentionOp op) {
@@ -200,7 +214,8 @@ FailureOr<std::optional<k::KernelSpec>> attnc::kernelSpecOf(Operation *op) {
     if (failed(in) || failed(out))
       return failure();
     spec.family = k::LinearSpec{*in, *out, bool(linear.getBias()),
-                                activationOf(linear.getActivation())};
+                                activationOf(linear.getActivation()),
+                                weightTypeOf(linear.getWeights())};
   } else if (auto norm = dyn_cast<attn::LayerNormOp>(op)) {
     FailureOr<int64_t> w = width(norm.getInput(), "input");
     if (failed(w))

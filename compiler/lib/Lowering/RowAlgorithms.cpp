@@ -24,6 +24,34 @@ void fixExtent(ImageParam &param, int dim, int64_t extent) {
   param.dim(dim).set_bounds(0, int(extent));
 }
 
+/// The Halide type a linear weight is stored in.
+Type weightType(WeightType weights, Type activations) {
+  switch (weights) {
+  case WeightType::F32:
+    return activations;
+  case WeightType::BF16:
+    return BFloat(16);
+  case WeightType::F16:
+    return Float(16);
+  case WeightType::I8:
+    return Int(8);
+  }
+  return activations;
+}
+
+/// An f16 value as f32. Halide 14 converts f16 on x86 with integer
+/// emulation even where F16C could (13 vector instructions); this is 6: the
+/// half's exponent and mantissa moved into an f32 (a value 2^112 too small,
+/// subnormal halves included) and scaled back, the sign in place. Exact for
+/// every finite half; an infinity or NaN becomes a large finite value, which
+/// weights never are (the loader refuses NaN and Inf, and only |w| >= 65520
+/// rounds to an f16 infinity).
+Expr halfToFloat(Expr half) {
+  Expr bits = cast<uint32_t>(reinterpret<uint16_t>(half));
+  Expr f32 = ((bits & 0x7fffu) << 13) | ((bits & 0x8000u) << 16);
+  return reinterpret<float>(f32) * 0x1p112f;
+}
+
 /// Declares that dimension 0 of `param` is dense (stride 1).
 void denseRows(ImageParam &param) { param.dim(0).set_stride(1); }
 
@@ -52,7 +80,7 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   // Packed in panels (see LinearSpec): (lane, k, panel), fully dense, so
   // every offset into it is known at compile time.
   const int width = int(kLinearPanelWidth);
-  a.weight = ImageParam(type, 3, "weight");
+  a.weight = ImageParam(weightType(spec.weights, type), 3, "weight");
   fixExtent(a.weight, 0, width);
   fixExtent(a.weight, 1, spec.in);
   fixExtent(a.weight, 2, spec.panels());
@@ -62,6 +90,11 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   a.k = RDom(0, int(spec.in), "k");
   a.addInput(a.input);
   a.addInput(a.weight);
+  if (spec.weights == WeightType::I8) {
+    a.weightScale = ImageParam(Float(32), 1, "weight_scale");
+    fixExtent(a.weightScale, 0, spec.out);
+    a.addInput(a.weightScale);
+  }
 
   // Schedules compute whole panels or groups of them, past `out`; the
   // clamp keeps Halide's bounds inference (which cannot tell that a
@@ -70,11 +103,16 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   // entries, is added after the product.
   Expr panel = min(a.n / width, int(spec.panels()) - 1);
   a.weights = Func("weights");
-  a.weights(a.n, a.kv) = cast<float>(a.weight(a.n % width, a.kv, panel));
+  Expr stored = a.weight(a.n % width, a.kv, panel);
+  a.weights(a.n, a.kv) = spec.weights == WeightType::F16
+                             ? halfToFloat(stored)
+                             : cast<float>(stored);
   a.product = Func("product");
   a.product(a.n, a.m) = 0.0f;
   a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
   Expr sum = a.product(a.n, a.m);
+  if (spec.weights == WeightType::I8)
+    sum *= a.weightScale(a.n);
   if (spec.bias) {
     a.bias = ImageParam(type, 1, "bias");
     fixExtent(a.bias, 0, spec.out);

@@ -104,9 +104,30 @@ private:
   const llvm::SourceMgr &sourceMgr;
   ModuleOp module;
   Type element;
+  /// How the linear ops built now store their weights (a model's or a
+  /// layer's `weights`).
+  attn::WeightType weightType = attn::WeightType::F32;
   /// Names of the probabilities results collected while building a model.
   std::vector<std::string> probNames;
 };
+
+} // namespace
+
+namespace {
+
+attn::WeightType weightTypeFor(kernels::WeightType type) {
+  switch (type) {
+  case kernels::WeightType::F32:
+    return attn::WeightType::F32;
+  case kernels::WeightType::BF16:
+    return attn::WeightType::BF16;
+  case kernels::WeightType::F16:
+    return attn::WeightType::F16;
+  case kernels::WeightType::I8:
+    return attn::WeightType::I8;
+  }
+  return attn::WeightType::F32;
+}
 
 } // namespace
 
@@ -144,7 +165,8 @@ Value MLIRGenImpl::sliceRows(Value weight, int64_t offset, int64_t size,
 Value MLIRGenImpl::linear(Value input, Value weight, Value bias, Location at) {
   auto op = builder.create<attn::LinearOp>(
       at, unranked(), input, weight, bias,
-      attn::ActivationAttr::get(builder.getContext(), attn::Activation::None));
+      attn::ActivationAttr::get(builder.getContext(), attn::Activation::None),
+      attn::WeightTypeAttr::get(builder.getContext(), weightType));
   attn::dropDefaultAttributes(op);
   return op;
 }
@@ -531,6 +553,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     probNames.clear();
     SmallVector<Value> probs;
     Value x = embed(function.getArgument(0), "src", model.srcVocab);
+    weightType = weightTypeFor(layer.weights.value_or(model.weights));
     for (int64_t i = 0; i < model.encoder->count; ++i)
       x = encoderLayer("encoder.layers." + std::to_string(i) + ".", layer, d, x,
                        function.getArgument(1), probs);
@@ -563,11 +586,13 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
     Value memory = model.encoder ? function.getArgument(2) : Value();
     Value memoryLengths = model.encoder ? function.getArgument(3) : Value();
     Value y = embed(function.getArgument(0), "tgt", model.tgtVocab);
+    weightType = weightTypeFor(layer.weights.value_or(model.weights));
     for (int64_t i = 0; i < model.decoder->count; ++i)
       y = decoderLayer("decoder.layers." + std::to_string(i) + ".", layer, d, y,
                        function.getArgument(1), memory, memoryLengths, probs);
     if (model.finalNorm)
       y = layerNorm(y, "decoder.norm.", d, layer.normEps, at);
+    weightType = weightTypeFor(model.weights);
     Value logits =
         linearParams(y, "generator.", model.tgtVocab, d, model.outputBias, at);
     std::vector<std::string> resultNames{"logits"};
@@ -583,6 +608,7 @@ void MLIRGenImpl::emitModel(const ModelSpec &model) {
         model.output == ModelOutput::Probs ? "token_probs" : "logits";
     endFunction(function, results, resultNames, resultRoles, at);
   }
+  weightType = attn::WeightType::F32;
 }
 
 OwningOpRef<ModuleOp> MLIRGenImpl::generate() {

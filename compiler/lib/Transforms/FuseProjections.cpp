@@ -1,8 +1,8 @@
 //===- FuseProjections.cpp - The attn-fuse-projections pass ---------------===//
 //
 // Groups the attn.linear ops of a block by (input, activation, bias or not,
-// element type). Each group of two or more becomes one linear over
-// concatenated weights (and biases), placed after the group's last member,
+// element type, weight storage). Each group of two or more becomes one linear
+// over concatenated weights (and biases), placed after the group's last member,
 // whose result each member's users read through an attn.slice. A group whose
 // results are used before its last member is split into runs that can be
 // fused; an unranked input is left alone (the pass runs after shape
@@ -22,8 +22,8 @@ using attn::LinearOp;
 
 namespace {
 
-/// (input, activation, has bias, element type).
-using GroupKey = std::tuple<Value, int, int, Type>;
+/// (input, activation, has bias, element type, weight storage).
+using GroupKey = std::tuple<Value, int, int, Type, int>;
 
 /// The earliest op in `block` that uses a result of `op`, or null.
 Operation *firstUser(LinearOp op) {
@@ -92,7 +92,8 @@ void fuseRun(ArrayRef<LinearOp> group) {
   shape.back() = totalOut;
   auto fused = builder.create<LinearOp>(
       loc, RankedTensorType::get(shape, element), last.getInput(), weight, bias,
-      attn::ActivationAttr::get(builder.getContext(), last.getActivation()));
+      attn::ActivationAttr::get(builder.getContext(), last.getActivation()),
+      attn::WeightTypeAttr::get(builder.getContext(), last.getWeights()));
   attn::dropDefaultAttributes(fused);
 
   int64_t axis = inputType.getRank() - 1, offset = 0;
@@ -119,7 +120,8 @@ struct FuseProjectionsPass : public FuseProjectionsBase<FuseProjectionsPass> {
           if (!weightType || !weightType.hasStaticShape())
             continue;
           GroupKey key{linear.getInput(), int(linear.getActivation()),
-                       linear.getBias() ? 1 : 0, weightType.getElementType()};
+                       linear.getBias() ? 1 : 0, weightType.getElementType(),
+                       int(linear.getWeights())};
           groups[key].push_back(linear);
         }
       for (auto &entry : groups)

@@ -91,6 +91,13 @@ cl::list<std::string> targets(
         "target string"),
     cl::value_desc("target,..."), cl::cat(category));
 
+cl::opt<std::string> weightsOverride(
+    "weights",
+    cl::desc("Store every linear layer's weight as f32, bf16, f16 or int8, "
+             "overriding the file's `weights` fields (bf16, f16 and int8: "
+             "CPU targets only)"),
+    cl::value_desc("type"), cl::cat(category));
+
 cl::opt<std::string>
     unitName("unit",
              cl::desc("Name of the unit, which prefixes every generated symbol "
@@ -142,6 +149,23 @@ int applyTargetOverride(mlir::ModuleOp module) {
     attrs.push_back(builder.getStringAttr(halide.empty() ? name : halide));
   }
   module->setAttr("attn.targets", builder.getArrayAttr(attrs));
+  return 0;
+}
+
+/// Overrides every attn.linear's weight type with --weights, if given.
+int applyWeightsOverride(mlir::ModuleOp module) {
+  if (weightsOverride.empty())
+    return 0;
+  std::string name = weightsOverride == "int8" ? std::string("i8")
+                                               : weightsOverride.getValue();
+  llvm::Optional<attn::WeightType> type = attn::symbolizeWeightType(name);
+  if (!type || weightsOverride == "i8")
+    return driver::fail("unknown --weights '" + weightsOverride +
+                        "'; expected f32, bf16, f16 or int8");
+  module.walk([&](attn::LinearOp op) {
+    op.setWeightsAttr(attn::WeightTypeAttr::get(module.getContext(), *type));
+    attn::dropDefaultAttributes(op);
+  });
   return 0;
 }
 
@@ -398,6 +422,8 @@ int runCompile(bool compileCommand) {
   if (!module)
     return 1;
   if (int status = applyTargetOverride(*module))
+    return status;
+  if (int status = applyWeightsOverride(*module))
     return status;
   if (int status = checkTargets(*module))
     return status;

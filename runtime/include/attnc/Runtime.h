@@ -165,8 +165,12 @@ public:
   /// Binds `weights` to `registry`'s program. Throws Error for a missing
   /// tensor, a tensor whose shape or dtype differs from the model's, or a
   /// registry whose kernels do not match its manifest. The model keeps its
-  /// own copy of what it needs: `weights` may be freed afterwards.
-  static Model load(const attnc_registry &registry, const Weights &weights);
+  /// own copy of what it needs: `weights` may be freed afterwards. With
+  /// `model` set, only that model's functions are prepared and runnable
+  /// (a registry may hold variants of one model, e.g. one per `weights`
+  /// type, that read the same weights file); otherwise every function.
+  static Model load(const attnc_registry &registry, const Weights &weights,
+                    const std::string &model = "");
 
   /// The threads the kernels may use (Halide's thread pool, process-wide).
   static void setThreads(int threads);
@@ -179,6 +183,9 @@ public:
   std::vector<std::string> outputNames(const std::string &function) const;
   /// The longest sequence a function accepts (its model's max_len).
   int64_t maxLength(const std::string &function) const;
+  /// Bytes the prepared weights take (linear weights as their kernels
+  /// store them: f32, bf16, f16, or int8 and its scales).
+  size_t weightBytes() const;
 
   /// Runs a function on whole sequences. Every input of the function must be
   /// given, with its shape and dtype; outputs are returned by name.

@@ -15,6 +15,8 @@ func @layers(%tokens: tensor<?x?xi32>, %x: tensor<?x?x8xf32>) -> tensor<?x?x8xf3
   %learned = attn.embedding %tokens, %e, %pos {positions = #attn.positions<learned>, scale = 1.0 : f64} : (tensor<?x?xi32>, tensor<10x8xf32>, tensor<64x8xf32>) -> tensor<?x?x8xf32>
   // CHECK: attn.linear %{{.*}}, %{{.*}}, %{{.*}} {activation = #attn.activation<gelu>}
   %h = attn.linear %x, %w, %b {activation = #attn.activation<gelu>} : (tensor<?x?x8xf32>, tensor<24x8xf32>, tensor<24xf32>) -> tensor<?x?x24xf32>
+  // CHECK: attn.linear %{{.*}}, %{{.*}} {weights = #attn.weights<bf16>}
+  %hb = attn.linear %x, %w {weights = #attn.weights<bf16>} : (tensor<?x?x8xf32>, tensor<24x8xf32>) -> tensor<?x?x24xf32>
   // CHECK: attn.slice %{{.*}} {axis = 2 : i64, offset = 8 : i64, size = 8 : i64}
   %s = attn.slice %h {axis = 2 : i64, offset = 8 : i64, size = 8 : i64} : tensor<?x?x24xf32> -> tensor<?x?x8xf32>
   // CHECK: attn.activation %{{.*}} {kind = #attn.activation<relu>}

@@ -140,6 +140,8 @@ struct LayerSpec {
   FeedForwardSpec feedForward;
   NormPlacement norm = NormPlacement::Post;
   double normEps = 1e-5;
+  /// How this layer's linear weights are stored; unset: the model's.
+  std::optional<kernels::WeightType> weights;
 };
 
 /// `layer * count` in a model.
@@ -165,6 +167,9 @@ struct ModelSpec {
   bool finalNorm = true;
   bool outputBias = true;
   ModelOutput output = ModelOutput::Logits;
+  /// How linear weights are stored (`weights = ...`), where a layer does
+  /// not say otherwise; also the output projection's.
+  kernels::WeightType weights = kernels::WeightType::F32;
 };
 
 /// Everything a .attn file asks for, checked.

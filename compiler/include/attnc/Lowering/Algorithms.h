@@ -48,9 +48,10 @@ struct Algorithm {
 };
 
 /// y(n, m) = act(sum_k x(k, m) * W(n, k) + bias(n)), with W packed in
-/// panels: W(n, k) = weight(n % 16, k, n / 16) (see LinearSpec).
+/// panels: W(n, k) = weight(n % 16, k, n / 16) (see LinearSpec), stored as
+/// spec.weights; int8 multiplies the sum by weight_scale(n).
 struct LinearAlgorithm : Algorithm {
-  Halide::ImageParam input, weight, bias;
+  Halide::ImageParam input, weight, weightScale, bias;
   Halide::Func weights; ///< (n, kv): W(n, kv) in f32; inline unless staged.
   Halide::Func product; ///< (n, m): the reduction over k, no bias.
   Halide::Func output;  ///< (n, m): the activation of product.

@@ -23,6 +23,10 @@ namespace kernels {
 
 enum class DType { F32, F16 };
 enum class Activation { None, ReLU, GELU };
+/// How a linear layer stores its weight: as the activations' f32, or in
+/// fewer bytes (bf16, f16, or int8 with one f32 scale per output feature,
+/// symmetric), converted to f32 in registers; the arithmetic is f32.
+enum class WeightType { F32, BF16, F16, I8 };
 
 /// An expression tree over (batch, head, query, key): a mask predicate
 /// (integers and conditions), or a score function, which also sees the score
@@ -108,21 +112,23 @@ constexpr int64_t kLinearPanelWidth = 16;
 /// with zeros. Reading one panel is then one contiguous stream that yields
 /// 16 outputs at a time, which is what both the GEMM's staged panels and a
 /// decoding GEMV want; PyTorch's layout makes the GEMM transpose on every
-/// call and the GEMV read many short rows at once.
+/// call and the GEMV read many short rows at once. With `weights` other than
+/// F32 the panels hold that type (LinearWeights.h), and I8 kernels also take
+/// `weight_scale` ([out] f32): y = act(scale * (x Q^T) + b).
 struct LinearSpec {
   int64_t in = 0, out = 0;
   bool bias = true;
   Activation activation = Activation::None;
+  WeightType weights = WeightType::F32;
 
   int64_t panels() const {
     return (out + kLinearPanelWidth - 1) / kLinearPanelWidth;
   }
 };
 
-/// Packs `weight` ([out, in], PyTorch layout) into `packed`, which holds
-/// ceil(out / 16) * in * 16 floats: see LinearSpec.
-void packLinearWeight(const float *weight, int64_t out, int64_t in,
-                      float *packed);
+/// The name of a weight type in kernel specs and signatures: "f32",
+/// "bf16", "f16", "i8".
+const char *weightTypeName(WeightType type);
 
 /// y = layer_norm(x + residual) * gamma + beta over the innermost `width`.
 struct LayerNormSpec {

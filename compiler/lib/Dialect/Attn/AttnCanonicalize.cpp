@@ -123,7 +123,9 @@ struct FuseActivationIntoLinear : public OpRewritePattern<ActivationOp> {
       return failure();
     auto fused = rewriter.create<LinearOp>(
         linear.getLoc(), op.getType(), linear.getInput(), linear.getWeight(),
-        linear.getBias(), ActivationAttr::get(getContext(), op.getKind()));
+        linear.getBias(), ActivationAttr::get(getContext(), op.getKind()),
+        WeightTypeAttr::get(getContext(), linear.getWeights()));
+    dropDefaultAttributes(fused);
     rewriter.replaceOp(op, fused.getResult());
     rewriter.eraseOp(linear);
     return success();

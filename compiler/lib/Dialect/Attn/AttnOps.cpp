@@ -489,6 +489,8 @@ void attnc::attn::dropDefaultAttributes(Operation *op) {
   if (auto linear = dyn_cast<LinearOp>(op)) {
     if (linear.getActivation() == Activation::None)
       op->removeAttr(linear.getActivationAttrName());
+    if (linear.getWeights() == WeightType::F32)
+      op->removeAttr(linear.getWeightsAttrName());
     return;
   }
   auto attention = dyn_cast<AttentionOp>(op);

@@ -2,7 +2,7 @@
 //
 // The dialect definition and the enum attributes that describe an attention
 // variant as data: scoring, score modifiers, empty-row policy, probabilities
-// output, activations and positional encodings.
+// output, activations, linear weight storage and positional encodings.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,6 +55,14 @@ def Attn_Activation : Attn_Enum<"Activation", "activation function", [
     I32EnumAttrCase<"ReLU", 1, "relu">,
     I32EnumAttrCase<"GELU", 2, "gelu">]>;
 def Attn_ActivationAttr : Attn_EnumAttr<Attn_Activation, "activation">;
+
+def Attn_WeightType : Attn_Enum<"WeightType",
+    "how a linear layer stores its weight", [
+    I32EnumAttrCase<"F32", 0, "f32">,
+    I32EnumAttrCase<"BF16", 1, "bf16">,
+    I32EnumAttrCase<"F16", 2, "f16">,
+    I32EnumAttrCase<"I8", 3, "i8">]>;
+def Attn_WeightTypeAttr : Attn_EnumAttr<Attn_WeightType, "weights">;
 
 def Attn_Scoring : Attn_Enum<"Scoring", "attention scoring function", [
     I32EnumAttrCase<"Dot", 0, "dot">,

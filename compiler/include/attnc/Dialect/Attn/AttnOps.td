@@ -45,10 +45,14 @@ def Attn_LinearOp : Attn_Op<"linear", [NoSideEffect,
     A fully connected layer as in PyTorch's `nn.Linear`: the weight is
     `[out, in]`, the optional bias `[out]`, and the activation is applied to
     the result (`none` by default; canonicalization folds a following
-    `attn.activation` into it).
+    `attn.activation` into it). `weights` says how the kernel stores the
+    weight: `f32` (the default) or, in fewer bytes, `bf16`, `f16` or `i8`
+    (symmetric, one scale per output feature), converted from the f32
+    weight when the runtime prepares the model; the arithmetic stays f32.
 
     ```mlir
-    %y = attn.linear %x, %w, %b {activation = #attn.activation<relu>}
+    %y = attn.linear %x, %w, %b {activation = #attn.activation<relu>,
+                                 weights = #attn.weights<bf16>}
         : (tensor<?x?x512xf32>, tensor<2048x512xf32>, tensor<2048xf32>)
         -> tensor<?x?x2048xf32>
     ```
@@ -56,7 +60,9 @@ def Attn_LinearOp : Attn_Op<"linear", [NoSideEffect,
   let arguments = (ins Attn_FloatTensor:$input, Attn_FloatTensor:$weight,
                        Optional<Attn_FloatTensor>:$bias,
                        DefaultValuedAttr<Attn_ActivationAttr,
-                         "::attnc::attn::Activation::None">:$activation);
+                         "::attnc::attn::Activation::None">:$activation,
+                       DefaultValuedAttr<Attn_WeightTypeAttr,
+                         "::attnc::attn::WeightType::F32">:$weights);
   let results = (outs Attn_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:`

@@ -1,0 +1,145 @@
+//===- WeightTypesTest.cpp - Reduced-precision weights against PyTorch ----===//
+//
+// tests/golden/tiny_weights.attn is the golden model with its linear
+// weights stored as bf16, f16 and int8; the runtime converts tiny.safetensors
+// (f32) when it loads. Its logits are compared with PyTorch's f32 goldens
+// (tests/golden/make_goldens.py) on every valid position, within a bound
+// per type (docs/performance.md, "Reduced-precision weights"), and its
+// greedy tokens must be PyTorch's. The f32 model's error is below 1e-4
+// (GoldenTest.cpp), so what these measure is the rounding of the weights.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Runtime.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+extern "C" const attnc_registry tiny_weights_registry__host;
+extern "C" const attnc_registry tiny_registry__host;
+
+using namespace attnc;
+
+namespace {
+
+const char *const kCases[] = {"two_padded", "one_token", "three_long"};
+
+std::string goldenFile(const char *name) {
+  return std::string(ATTNC_GOLDEN_DIR) + "/" + name;
+}
+
+const Weights &cases() {
+  static Weights w = Weights::load(goldenFile("tiny_cases.safetensors"));
+  return w;
+}
+
+const Weights &weights() {
+  static Weights w = Weights::load(goldenFile("tiny.safetensors"));
+  return w;
+}
+
+Model &model() {
+  static Model m = Model::load(tiny_weights_registry__host, weights());
+  return m;
+}
+
+const Tensor &golden(const std::string &name) { return cases().get(name); }
+
+/// Max |a - b| over [batch, rows, ...] where rows >= lengths[b] are skipped.
+double maxError(const Tensor &actual, const Tensor &expected,
+                const Tensor &lengths) {
+  double error = 0;
+  int64_t batch = actual.shape()[0], rows = actual.shape()[1];
+  int64_t inner = actual.numel() / (batch * rows);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t r = 0; r < lengths.i32Data()[b]; ++r)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t at = (b * rows + r) * inner + i;
+        error = std::max(error, double(std::fabs(actual.f32Data()[at] -
+                                                 expected.f32Data()[at])));
+      }
+  return error;
+}
+
+struct WeightType {
+  const char *model;
+  double bound; ///< Max abs logit error against PyTorch's f32 model.
+};
+
+// Bounds about 1.5x what was measured; the logits reach 1.5 in magnitude.
+const WeightType kTypes[] = {
+    {"tiny_bf16", 0.03}, {"tiny_f16", 0.003}, {"tiny_int8", 0.06}};
+
+TEST(WeightTypes, LogitsStayWithinTheBoundOfEachType) {
+  for (const WeightType &type : kTypes) {
+    SCOPED_TRACE(type.model);
+    double worst = 0;
+    for (std::string c : kCases) {
+      auto encoded = model().run(std::string(type.model) + "_encode",
+                                 {{"src_tokens", golden(c + ".src_tokens")},
+                                  {"src_lengths", golden(c + ".src_lengths")}});
+      auto out = model().run(std::string(type.model) + "_decode",
+                             {{"tgt_tokens", golden(c + ".tgt_tokens")},
+                              {"tgt_lengths", golden(c + ".tgt_lengths")},
+                              {"memory", encoded.at("memory")},
+                              {"src_lengths", golden(c + ".src_lengths")}});
+      worst = std::max(worst, maxError(out.at("logits"), golden(c + ".logits"),
+                                       golden(c + ".tgt_lengths")));
+    }
+    std::printf("%s: max abs logit error %.3g\n", type.model, worst);
+    EXPECT_LT(worst, type.bound);
+    // Not exact: the weights were rounded (a test that cannot fail on
+    // f32 weights would not show they were).
+    EXPECT_GT(worst, 1e-4);
+  }
+}
+
+TEST(WeightTypes, GreedyTokensArePyTorchs) {
+  for (const WeightType &type : kTypes)
+    for (std::string c : kCases) {
+      SCOPED_TRACE(std::string(type.model) + " " + c);
+      const Tensor &expected = golden(c + ".greedy");
+      DecodeOptions options;
+      options.maxSteps = 12;
+      DecodeResult result =
+          model().greedyDecode(golden(c + ".src_tokens"),
+                               golden(c + ".src_lengths"), options, type.model);
+      int64_t batch = expected.shape()[0], steps = expected.shape()[1];
+      for (int64_t b = 0; b < batch; ++b) {
+        std::vector<int32_t> want;
+        for (int64_t t = 0; t < steps; ++t) {
+          want.push_back(expected.i32Data()[b * steps + t]);
+          if (want.back() == 2)
+            break;
+        }
+        EXPECT_EQ(result.tokens[size_t(b)], want) << "sequence " << b;
+      }
+    }
+}
+
+TEST(WeightTypes, PreparedWeightsTakeFewerBytes) {
+  // The f32 model holds every weight once in f32; the three reduced models
+  // share its non-linear weights (embeddings, norms) and each hold their own
+  // linear weights: 1/2, 1/2 and about 1/4 of f32.
+  Model f32 = Model::load(tiny_registry__host, weights());
+  size_t linear = 0, all = f32.weightBytes();
+  for (const std::string &name : weights().names())
+    if (name.find("norm") == std::string::npos &&
+        name.find("embed") == std::string::npos)
+      linear += size_t(weights().get(name).numel()) * 4;
+  ASSERT_LT(linear, all);
+  size_t others = all - linear;
+  double reduced = double(model().weightBytes() - others) / double(linear);
+  std::printf("linear weights: f32 %zu bytes; bf16 + f16 + int8 %.3f of "
+              "that\n",
+              linear, reduced);
+  // Panels pad out to 16 features and biases stay f32: a little above
+  // 0.5 + 0.5 + 0.25.
+  EXPECT_GT(reduced, 1.2);
+  EXPECT_LT(reduced, 1.4);
+}
+
+} // namespace
