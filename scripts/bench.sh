@@ -4,7 +4,12 @@
 #   scripts/bench.sh attention [rounds] [threads...]
 #   scripts/bench.sh masks [rounds] [threads...]
 #   scripts/bench.sh transformer [rounds]
+#   scripts/bench.sh weights [--rounds N] [--threads N]
 #   scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
+#
+# weights times the 6+6 model with its linear weights in f32, bf16, f16 and
+# int8 (bench/weights_bench.py; attnc against itself) and scores the dates
+# model with each.
 #
 # compare is the one-command comparison with the peers (bench/compare/run.py):
 # attention against PyTorch and ONNX Runtime, layers against PyTorch, the
@@ -39,6 +44,13 @@ transformer)
       --weights "$weights" --threads "$threads" --rounds "${1:-7}"
   done
   ;;
+weights)
+  cmake --build "$build" --target transformer-example dates-example
+  weights="$build/examples/transformer.safetensors"
+  [[ -f "$weights" ]] || "$build/bin/transformer" --weights "$weights" --steps 1 >/dev/null
+  echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+  exec /usr/bin/python3 bench/weights_bench.py --build "$build" "$@"
+  ;;
 compare)
   # ONNX Runtime comes from npm, pinned by bench/compare/package-lock.json.
   # Its install script would fetch CUDA binaries from NuGet: CPU only here.
@@ -51,7 +63,7 @@ compare)
     --transformer-weights "$weights" "$@"
   ;;
 *)
-  echo "usage: scripts/bench.sh attention|masks|transformer|compare [options]" >&2
+  echo "usage: scripts/bench.sh attention|masks|transformer|weights|compare [options]" >&2
   exit 2
   ;;
 esac

@@ -13,8 +13,11 @@ std::vector<std::string> dates::utf8Characters(const std::string &text) {
   std::vector<std::string> characters;
   for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                 : (c >> 3) == 30 ? 4 : 0;
+    size_t length = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
     if (!length || i + length > text.size())
       throw attnc::Error("byte " + std::to_string(i + 1) +
                          " is not valid UTF-8");
@@ -31,7 +34,7 @@ std::vector<std::string> dates::utf8Characters(const std::string &text) {
 /// "U+1F642" for a UTF-8 character.
 static std::string codePoint(const std::string &character) {
   unsigned char c = static_cast<unsigned char>(character[0]);
-  uint32_t point = character.size() == 1 ? c
+  uint32_t point = character.size() == 1   ? c
                    : character.size() == 2 ? c & 0x1F
                    : character.size() == 3 ? c & 0x0F
                                            : c & 0x07;
@@ -44,8 +47,10 @@ static std::string codePoint(const std::string &character) {
 
 DateTranslator::DateTranslator(const attnc_registry &registry,
                                const std::string &vocabPath,
-                               const std::string &weightsPath)
-    : model(attnc::Model::load(registry, attnc::Weights::load(weightsPath))) {
+                               const std::string &weightsPath,
+                               const std::string &modelName)
+    : model(attnc::Model::load(registry, attnc::Weights::load(weightsPath),
+                               modelName)) {
   std::ifstream in(vocabPath);
   if (!in)
     throw attnc::Error("cannot open vocabulary '" + vocabPath + "'");
@@ -56,8 +61,8 @@ DateTranslator::DateTranslator(const attnc_registry &registry,
     eos = vocab.at("eos");
     maxSourceLength = vocab.at("max_source");
   } catch (const nlohmann::json::exception &e) {
-    throw attnc::Error("vocabulary '" + vocabPath + "' is malformed: " +
-                       e.what());
+    throw attnc::Error("vocabulary '" + vocabPath +
+                       "' is malformed: " + e.what());
   }
 }
 
@@ -70,8 +75,7 @@ DateTranslator::encode(const std::string &line,
   if (chars.size() > maxSourceLength)
     throw attnc::Error(std::to_string(chars.size()) +
                        " characters, more than the " +
-                       std::to_string(maxSourceLength) +
-                       " the model accepts");
+                       std::to_string(maxSourceLength) + " the model accepts");
   std::vector<int32_t> ids;
   for (const std::string &c : chars) {
     int32_t id = -1;

@@ -1,4 +1,5 @@
-//===- DateTranslator.h - Dates to ISO 8601 with the attnc runtime -*- C++ -*-===//
+//===- DateTranslator.h - Dates to ISO 8601 with the attnc runtime -*- C++
+//-*-===//
 //
 // Wraps the dates model: UTF-8 text to token ids (vocab.json), greedy
 // decoding with the KV cache, and the cross-attention map of the last
@@ -28,9 +29,12 @@ struct Translation {
 
 class DateTranslator {
 public:
-  /// Loads vocab.json and the weights; throws attnc::Error.
+  /// Loads vocab.json and the weights into `modelName`, one of the
+  /// registry's models (model.attn: dates, or dates_bf16, dates_f16,
+  /// dates_int8 with reduced-precision weights); throws attnc::Error.
   DateTranslator(const attnc_registry &registry, const std::string &vocabPath,
-                 const std::string &weightsPath);
+                 const std::string &weightsPath,
+                 const std::string &modelName = "dates");
 
   /// Splits UTF-8 text into characters and maps them to token ids. Throws
   /// attnc::Error naming the first character the model does not know, or

@@ -1,7 +1,7 @@
 //===- main.cpp - Translate dates and show where the model looked ---------===//
 //
-//   dates [--svg-dir DIR] [--threads N] ["22 Nov 2026" ...]
-//   dates --eval held_out.tsv [--min-accuracy 0.99]
+//   dates [--svg-dir DIR] [--threads N] [--weights-dtype T] ["22 Nov 2026" ...]
+//   dates --eval held_out.tsv [--min-accuracy 0.99] [--weights-dtype T]
 //
 // Translates each argument (or each line of stdin) into ISO 8601 with the
 // dates model, greedy-decoding with the KV cache, and shows the
@@ -11,7 +11,9 @@
 // model cannot take (an unknown character, too long, not UTF-8) gets a
 // message and the app goes on with the next. --eval reads "text<TAB>iso"
 // lines, prints the exact-match accuracy and the mean time per date, and
-// exits 1 if the accuracy is below --min-accuracy.
+// exits 1 if the accuracy is below --min-accuracy. --weights-dtype (f32,
+// bf16, f16, int8) picks the model whose linear weights are stored that
+// way (model.attn), converted from the same weights file at load.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,7 +47,11 @@ void printMap(const dates::Translation &t) {
   for (size_t i = 0; i < t.attention.size(); ++i) {
     std::printf("   %s ", cell(std::string(1, t.text[i])).c_str());
     for (float w : t.attention[i]) {
-      int level = w < 0.05f ? 0 : w < 0.2f ? 1 : w < 0.45f ? 2 : w < 0.7f ? 3 : 4;
+      int level = w < 0.05f   ? 0
+                  : w < 0.2f  ? 1
+                  : w < 0.45f ? 2
+                  : w < 0.7f  ? 3
+                              : 4;
       std::printf("%s", shades[level]);
     }
     std::printf("\n");
@@ -55,8 +61,11 @@ void printMap(const dates::Translation &t) {
 std::string escape(const std::string &text) {
   std::string out;
   for (char c : text)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
-         : c == '\'' ? "&apos;" : std::string(1, c);
+    out += c == '<'    ? "&lt;"
+           : c == '>'  ? "&gt;"
+           : c == '&'  ? "&amp;"
+           : c == '\'' ? "&apos;"
+                       : std::string(1, c);
   return out;
 }
 
@@ -76,12 +85,12 @@ void writeSvg(const std::string &path, const std::string &line,
         << "</text>\n";
   for (size_t i = 0; i < t.attention.size(); ++i) {
     svg << "<text x='" << left - 10 << "' y='"
-        << top + int(i) * cellSize + cellSize / 2 + 5
-        << "' text-anchor='end'>" << t.text[i] << "</text>\n";
+        << top + int(i) * cellSize + cellSize / 2 + 5 << "' text-anchor='end'>"
+        << t.text[i] << "</text>\n";
     for (size_t j = 0; j < t.attention[i].size(); ++j)
       svg << "<rect x='" << left + int(j) * cellSize << "' y='"
-          << top + int(i) * cellSize << "' width='" << cellSize
-          << "' height='" << cellSize << "' fill='rgb(30,60,160)' "
+          << top + int(i) * cellSize << "' width='" << cellSize << "' height='"
+          << cellSize << "' fill='rgb(30,60,160)' "
           << "fill-opacity='" << t.attention[i][j] << "'/>\n";
   }
   svg << "</svg>\n";
@@ -119,15 +128,16 @@ int evaluate(dates::DateTranslator &translator, const std::string &path,
       if (got == expected)
         ++correct;
       else
-        std::printf("%s:%zu: %s -> %s, expected %s\n", path.c_str(),
-                    lineNumber, text.c_str(), got.c_str(), expected.c_str());
+        std::printf("%s:%zu: %s -> %s, expected %s\n", path.c_str(), lineNumber,
+                    text.c_str(), got.c_str(), expected.c_str());
     } catch (const attnc::Error &error) {
       std::printf("%s:%zu: %s\n", path.c_str(), lineNumber, error.what());
     }
   }
   double accuracy = total ? double(correct) / double(total) : 0.0;
   std::printf("exact match: %zu of %zu (%.1f%%), %.2f ms per date\n", correct,
-              total, 100.0 * accuracy, total ? milliseconds / double(total) : 0.0);
+              total, 100.0 * accuracy,
+              total ? milliseconds / double(total) : 0.0);
   return accuracy >= minAccuracy ? 0 : 1;
 }
 
@@ -138,6 +148,7 @@ int main(int argc, char **argv) {
   double minAccuracy = 0;
   int threads = 1;
   std::vector<std::string> lines;
+  std::string weightsDtype = "f32";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--svg-dir" && i + 1 < argc)
@@ -150,15 +161,25 @@ int main(int argc, char **argv) {
       minAccuracy = std::atof(argv[++i]);
     else if (arg == "--model-dir" && i + 1 < argc)
       dir = argv[++i];
+    else if (arg == "--weights-dtype" && i + 1 < argc)
+      weightsDtype = argv[++i];
     else
       lines.push_back(arg);
   }
   bool fromStdin = lines.empty();
+  if (weightsDtype != "f32" && weightsDtype != "bf16" &&
+      weightsDtype != "f16" && weightsDtype != "int8") {
+    std::fprintf(stderr,
+                 "dates: unknown --weights-dtype %s; expected f32, bf16, f16 "
+                 "or int8\n",
+                 weightsDtype.c_str());
+    return 2;
+  }
   try {
     attnc::Model::setThreads(threads);
-    dates::DateTranslator translator(dates_registry__host,
-                                     dir + "/vocab.json",
-                                     dir + "/dates.safetensors");
+    dates::DateTranslator translator(
+        dates_registry__host, dir + "/vocab.json", dir + "/dates.safetensors",
+        weightsDtype == "f32" ? "dates" : "dates_" + weightsDtype);
     if (!evalPath.empty())
       return evaluate(translator, evalPath, minAccuracy);
     std::string line;

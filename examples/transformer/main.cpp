@@ -2,13 +2,16 @@
 //
 //   transformer [--src-len N] [--steps N] [--batch N] [--threads N]
 //               [--weights file.safetensors]
+//               [--weights-dtype f32|bf16|f16|int8]
 //
 // Runs the encoder-decoder of model.attn (d_model 512, 8 heads, FFN 2048,
 // vocabulary 1000) with deterministic weights (written to a safetensors
 // file on first use, then loaded like a real checkpoint): encodes a source
 // sequence, decodes a target of the same length at once (the training-style
 // forward pass), and greedy-decodes --steps tokens with the KV cache,
-// printing the time of each stage and the decode rate.
+// printing the time of each stage and the decode rate. --weights-dtype
+// picks the model of model.attn whose linear weights are stored that way
+// (transformer_bf16, ...): the same weights file, converted at load.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +40,7 @@ int main(int argc, char **argv) {
   int64_t srcLen = 128, steps = 32, batch = 1;
   int threads = 2;
   std::string weightsPath = "transformer.safetensors";
+  std::string weightsDtype = "f32";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--src-len")
@@ -49,11 +53,23 @@ int main(int argc, char **argv) {
       threads = std::atoi(argv[i + 1]);
     else if (flag == "--weights")
       weightsPath = argv[i + 1];
+    else if (flag == "--weights-dtype")
+      weightsDtype = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  if (weightsDtype != "f32" && weightsDtype != "bf16" &&
+      weightsDtype != "f16" && weightsDtype != "int8") {
+    std::fprintf(stderr,
+                 "unknown --weights-dtype %s; expected f32, bf16, f16 or "
+                 "int8\n",
+                 weightsDtype.c_str());
+    return 2;
+  }
+  const std::string name =
+      weightsDtype == "f32" ? "transformer" : "transformer_" + weightsDtype;
   try {
     auto start = std::chrono::steady_clock::now();
     if (!std::ifstream(weightsPath)) {
@@ -63,11 +79,13 @@ int main(int argc, char **argv) {
                   weightsPath.c_str(), millisecondsSince(start));
     }
     start = std::chrono::steady_clock::now();
-    attnc::Model model = attnc::Model::load(transformer_registry__host,
-                                            attnc::Weights::load(weightsPath));
+    attnc::Model model = attnc::Model::load(
+        transformer_registry__host, attnc::Weights::load(weightsPath), name);
     attnc::Model::setThreads(threads);
-    std::printf("load and prepare: %.1f ms (%s, %d threads)\n",
-                millisecondsSince(start), weightsPath.c_str(), threads);
+    std::printf("load and prepare: %.1f ms (%s, model %s, %.1f MB of "
+                "weights, %d threads)\n",
+                millisecondsSince(start), weightsPath.c_str(), name.c_str(),
+                double(model.weightBytes()) / 1e6, threads);
 
     std::vector<int32_t> tokens(size_t(batch * srcLen));
     for (size_t i = 0; i < tokens.size(); ++i)
@@ -77,17 +95,17 @@ int main(int argc, char **argv) {
         {batch}, std::vector<int32_t>(size_t(batch), int32_t(srcLen)));
 
     start = std::chrono::steady_clock::now();
-    auto encoded = model.run("transformer_encode",
+    auto encoded = model.run(name + "_encode",
                              {{"src_tokens", src}, {"src_lengths", lengths}});
     std::printf("encode %lld x %lld tokens: %.2f ms\n", (long long)batch,
                 (long long)srcLen, millisecondsSince(start));
 
     start = std::chrono::steady_clock::now();
     auto decoded =
-        model.run("transformer_decode", {{"tgt_tokens", src},
-                                         {"tgt_lengths", lengths},
-                                         {"memory", encoded.at("memory")},
-                                         {"src_lengths", lengths}});
+        model.run(name + "_decode", {{"tgt_tokens", src},
+                                     {"tgt_lengths", lengths},
+                                     {"memory", encoded.at("memory")},
+                                     {"src_lengths", lengths}});
     std::printf("decode %lld x %lld target tokens at once: %.2f ms\n",
                 (long long)batch, (long long)srcLen, millisecondsSince(start));
 

@@ -136,7 +136,7 @@ def _header(module):
 # ---------------------------------------------------------------------------
 
 def _model_fields(src_vocab, tgt_vocab, max_len, positions, embed_scale,
-                  final_norm, output_bias, output):
+                  final_norm, output_bias, output, weights):
     fields = []
     if src_vocab:
         fields.append(f"src_vocab = {src_vocab};")
@@ -148,6 +148,8 @@ def _model_fields(src_vocab, tgt_vocab, max_len, positions, embed_scale,
     if tgt_vocab:
         fields += [f"output_bias = {'true' if output_bias else 'false'};",
                    f"output = {output};"]
+    if weights != "f32":
+        fields.append(f"weights = {weights};")
     return fields
 
 
@@ -240,7 +242,7 @@ def _export_model(module, out, name, parts, opts):
     kind, max_len = _positions(module, sides, d_model, opts, out)
     fields = _model_fields(src_vocab, tgt_vocab, max_len, kind,
                            opts["embed_scale"], final_norm, output_bias,
-                           opts["output"])
+                           opts["output"], opts["weights"])
     return _model_text(_header(module), name, d_model, enc_spec, dec_spec,
                        fields, opts["probs"])
 
@@ -336,7 +338,7 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
            tgt_positions=None, embed_scale=1.0, max_len=None,
            mask=None, src_mask=None, tgt_mask="causal", memory_mask=None,
            encoder=None, cross=False, probs=None, output="logits",
-           name=None):
+           weights="f32", name=None):
     """Writes `path`.attn and `path`.safetensors for `module`.
 
     module       nn.Transformer, nn.TransformerEncoder(Layer),
@@ -362,6 +364,11 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
     probs        None, "head_mean" or "per_head": every attention block also
                  returns its attention probabilities.
     output       "logits" or "probs" (softmax over the vocabulary).
+    weights      how the compiled model stores its linear weights: "f32",
+                 "bf16", "f16" or "int8" (`weights` in docs/dsl.md; CPU
+                 targets only). The safetensors file stays f32; the runtime
+                 converts when it loads. Models only, not
+                 nn.MultiheadAttention.
     name         the model's (or attention function's) name in the .attn.
 
     Returns the paths of the two files written. Padding is always
@@ -374,6 +381,13 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
                          f"got {probs!r}")
     if output not in ("logits", "probs"):
         raise ValueError(f"output must be 'logits' or 'probs', got {output!r}")
+    if weights not in ("f32", "bf16", "f16", "int8"):
+        raise ValueError(f"weights must be 'f32', 'bf16', 'f16' or 'int8', "
+                         f"got {weights!r}")
+    if weights != "f32" and isinstance(module, nn.MultiheadAttention):
+        raise ValueError("weights: a stand-alone attention block keeps f32 "
+                         "weights; reduced-precision weights are a model's "
+                         "(export the layers around it)")
     stem = os.path.basename(path)
     if name is None:
         default = "mha" if isinstance(module, nn.MultiheadAttention) else "net"
@@ -389,7 +403,8 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
                 src_positions=src_positions, tgt_positions=tgt_positions,
                 embed_scale=float(embed_scale), max_len=max_len, mask=mask,
                 src_mask=src_mask, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                encoder=encoder, cross=cross, probs=probs, output=output)
+                encoder=encoder, cross=cross, probs=probs, output=output,
+                weights=weights)
     for part in ("embed", "src_embed", "tgt_embed", "encoder", "generator"):
         resolved, where = _resolve(module, opts[part], part)
         if isinstance(resolved, nn.Module):
@@ -444,6 +459,9 @@ def main(argv=None):
     parser.add_argument("--probs", choices=["head_mean", "per_head"])
     parser.add_argument("--output-kind", choices=["logits", "probs"],
                         default="logits")
+    parser.add_argument("--weights", choices=["f32", "bf16", "f16", "int8"],
+                        default="f32",
+                        help="how the compiled model stores linear weights")
     parser.add_argument("--name")
     args = parser.parse_args(argv)
     module = torch.load(args.model, map_location="cpu")
@@ -473,7 +491,7 @@ def main(argv=None):
                        src_mask=args.src_mask, tgt_mask=args.tgt_mask,
                        memory_mask=args.memory_mask, cross=args.cross,
                        probs=args.probs, output=args.output_kind,
-                       name=args.name)
+                       weights=args.weights, name=args.name)
     except ExportError as e:
         print(f"attnc_torch.export: error: {e}", file=sys.stderr)
         return 1

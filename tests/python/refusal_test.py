@@ -69,6 +69,15 @@ class Refusals(unittest.TestCase):
     def accepts(self, module, **kwargs):
         export(module, self.path(), **kwargs)
 
+    def test_reduced_weights_on_an_attention_block(self):
+        mha = nn.MultiheadAttention(D, HEADS, batch_first=True).eval()
+        self.accepts(mha)
+        with self.assertRaises(ValueError):
+            export(mha, self.path(), weights="bf16")
+        with self.assertRaises(ValueError):
+            export(transformer(), self.path(), weights="int4", **parts())
+        self.accepts(transformer(), weights="int8", **parts())
+
     def test_dropout_in_training_mode(self):
         model = transformer()
         self.accepts(model, **parts())

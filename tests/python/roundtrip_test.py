@@ -307,6 +307,53 @@ class RoundTrip(unittest.TestCase):
             self.assertEqual([list(g) for g in got],
                              ref.greedy(src, src_lengths, 8))
 
+    def test_bf16_weights(self):
+        """export(weights="bf16") compiles a model whose linear weights are
+        rounded to bf16 at load: its logits stay near PyTorch's f32 ones
+        (within bf16's rounding, far from exact) and match PyTorch running
+        with the same rounded linear weights."""
+        cfg = dict(random_config(0), kind="encoder-decoder",
+                   positions="sinusoidal", d_model=16, heads=2)
+        module, parts = build(cfg)
+        ref = Reference(module, parts, cfg)
+        folder = os.path.join(WORK, "bf16")
+        export(module, os.path.join(folder, "bf16"), positions="sinusoidal",
+               embed_scale=cfg["scale"], max_len=40, weights="bf16", **parts)
+        with open(os.path.join(folder, "bf16.attn")) as f:
+            self.assertIn("weights = bf16;", f.read())
+        model = compile_shared(os.path.join(folder, "bf16.attn"))
+        rng = np.random.default_rng(5)
+        src_lengths, tgt_lengths = [7, 4], [5, 3]
+        src = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 7)))
+        tgt = torch.tensor(rng.integers(3, cfg["vocab"], size=(2, 5)))
+        memory = model.run("bf16_encode", src_tokens=src.numpy(),
+                           src_lengths=src_lengths)["memory"]
+        logits = model.run("bf16_decode", tgt_tokens=tgt.numpy(),
+                           tgt_lengths=tgt_lengths, memory=memory,
+                           src_lengths=src_lengths)["logits"]
+        with torch.no_grad():
+            want = ref.decode(tgt, tgt_lengths, ref.encode(src, src_lengths),
+                              src_lengths)
+            # PyTorch with every linear weight rounded through bf16.
+            for m in [module] + list(parts.values()):
+                for sub in m.modules():
+                    if isinstance(sub, nn.Linear):
+                        sub.weight.copy_(sub.weight.bfloat16().float())
+                    if isinstance(sub, nn.MultiheadAttention):
+                        for w in (sub.in_proj_weight, sub.q_proj_weight,
+                                  sub.k_proj_weight, sub.v_proj_weight):
+                            if w is not None:
+                                w.copy_(w.bfloat16().float())
+            rounded = Reference(module, parts, cfg).decode(
+                tgt, tgt_lengths, Reference(module, parts, cfg).encode(
+                    src, src_lengths), src_lengths)
+        for b, n in enumerate(tgt_lengths):
+            off = np.abs(logits[b, :n] - want[b, :n].numpy()).max()
+            self.assertLess(off, 0.05, f"sequence {b} against f32")
+            self.assertGreater(off, TOLERANCE, f"sequence {b}: not rounded?")
+        assert_valid_rows_close(self, logits, rounded, tgt_lengths,
+                                "logits against PyTorch with bf16 weights")
+
     def test_generate_without_causal_mask(self):
         """A decoder-only model exported without mask="causal" cannot be
         decoded through the cache; generate runs the whole prefix instead,
