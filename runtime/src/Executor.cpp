@@ -168,16 +168,23 @@ static halide_type_t storedType(const k::LinearSpec &spec) {
   return halide_type_t(halide_type_float, 32);
 }
 
-size_t attnc::runtime::packedLinearSize(const k::LinearSpec &spec,
-                                        size_t alignment) {
-  auto aligned = [&](size_t elements) {
-    return (elements + alignment - 1) / alignment * alignment;
-  };
+/// `elements` rounded up to a multiple of `alignment`.
+static size_t aligned(size_t elements, size_t alignment) {
+  return (elements + alignment - 1) / alignment * alignment;
+}
+
+/// The 4-byte elements of the panels of a PackedLinear, aligned.
+static size_t panelsSize(const k::LinearSpec &spec, size_t alignment) {
   size_t bytes = size_t(k::packedLinearElements(spec.out, spec.in)) *
                  k::weightTypeBytes(spec.weights);
-  size_t size = aligned((bytes + 3) / 4);
+  return aligned((bytes + 3) / 4, alignment);
+}
+
+size_t attnc::runtime::packedLinearSize(const k::LinearSpec &spec,
+                                        size_t alignment) {
+  size_t size = panelsSize(spec, alignment);
   if (spec.weights == k::WeightType::I8)
-    size += aligned(size_t(spec.out));
+    size += aligned(size_t(spec.out), alignment);
   return size;
 }
 
@@ -196,13 +203,9 @@ PackedLinear attnc::runtime::packLinearWeightAt(const k::LinearSpec &spec,
   packed.weight = Storage::inBlock(block, offset, DType::F32, shape);
   if (spec.weights != k::WeightType::F32)
     packed.weight.narrow = storedType(spec);
-  if (spec.weights == k::WeightType::I8) {
-    size_t panelsSize =
-        packedLinearSize(spec, alignment) -
-        (size_t(spec.out) + alignment - 1) / alignment * alignment;
-    packed.scale =
-        Storage::inBlock(block, offset + panelsSize, DType::F32, {spec.out});
-  }
+  if (spec.weights == k::WeightType::I8)
+    packed.scale = Storage::inBlock(block, offset + panelsSize(spec, alignment),
+                                    DType::F32, {spec.out});
   k::packLinearWeight(static_cast<const float *>(dense.hostRead()), spec.out,
                       spec.in, spec.weights, packed.weight.hostWrite(),
                       packed.scale.defined()

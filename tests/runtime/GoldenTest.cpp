@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GoldenCompare.h"
 #include "attnc/Runtime.h"
 
 #include "gtest/gtest.h"
@@ -50,33 +51,14 @@ Model &model() {
 
 const Tensor &golden(const std::string &name) { return cases().get(name); }
 
-/// Max |a - b| over [batch, rows, ...] where rows >= lengths[b] are skipped.
-double maxError(const Tensor &actual, const Tensor &expected,
-                const Tensor &lengths) {
-  EXPECT_EQ(actual.shape(), expected.shape());
-  if (actual.shape() != expected.shape())
-    return INFINITY;
-  int64_t batch = actual.shape()[0], rows = actual.shape()[1];
-  int64_t inner = actual.numel() / (batch * rows);
-  double error = 0;
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t r = 0; r < lengths.i32Data()[b]; ++r)
-      for (int64_t i = 0; i < inner; ++i) {
-        int64_t at = (b * rows + r) * inner + i;
-        error = std::max(error, double(std::fabs(actual.f32Data()[at] -
-                                                 expected.f32Data()[at])));
-      }
-  return error;
-}
-
 TEST(Golden, EncoderOutput) {
   for (std::string c : kCases) {
     SCOPED_TRACE(c);
     auto out = model().run("tiny_encode",
                            {{"src_tokens", golden(c + ".src_tokens")},
                             {"src_lengths", golden(c + ".src_lengths")}});
-    EXPECT_LT(maxError(out.at("memory"), golden(c + ".memory"),
-                       golden(c + ".src_lengths")),
+    EXPECT_LT(test::maxValidError(out.at("memory"), golden(c + ".memory"),
+                                  golden(c + ".src_lengths")),
               kTolerance);
   }
 }
@@ -89,14 +71,15 @@ TEST(Golden, DecoderOutputAndCrossAttention) {
                             {"tgt_lengths", golden(c + ".tgt_lengths")},
                             {"memory", golden(c + ".memory")},
                             {"src_lengths", golden(c + ".src_lengths")}});
-    EXPECT_LT(maxError(out.at("logits"), golden(c + ".logits"),
-                       golden(c + ".tgt_lengths")),
+    EXPECT_LT(test::maxValidError(out.at("logits"), golden(c + ".logits"),
+                                  golden(c + ".tgt_lengths")),
               kTolerance);
     for (int layer = 0; layer < 2; ++layer)
-      EXPECT_LT(maxError(out.at("decoder.layers." + std::to_string(layer) +
-                                ".multihead_attn.probs"),
-                         golden(c + ".cross_probs." + std::to_string(layer)),
-                         golden(c + ".tgt_lengths")),
+      EXPECT_LT(test::maxValidError(
+                    out.at("decoder.layers." + std::to_string(layer) +
+                           ".multihead_attn.probs"),
+                    golden(c + ".cross_probs." + std::to_string(layer)),
+                    golden(c + ".tgt_lengths")),
                 kTolerance)
           << "layer " << layer;
   }
@@ -113,8 +96,8 @@ TEST(Golden, FullModel) {
                             {"tgt_lengths", golden(c + ".tgt_lengths")},
                             {"memory", encoded.at("memory")},
                             {"src_lengths", golden(c + ".src_lengths")}});
-    EXPECT_LT(maxError(out.at("logits"), golden(c + ".logits"),
-                       golden(c + ".tgt_lengths")),
+    EXPECT_LT(test::maxValidError(out.at("logits"), golden(c + ".logits"),
+                                  golden(c + ".tgt_lengths")),
               kTolerance);
   }
 }

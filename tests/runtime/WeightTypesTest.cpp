@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GoldenCompare.h"
 #include "attnc/Runtime.h"
 
 #include "gtest/gtest.h"
@@ -48,22 +49,6 @@ Model &model() {
 
 const Tensor &golden(const std::string &name) { return cases().get(name); }
 
-/// Max |a - b| over [batch, rows, ...] where rows >= lengths[b] are skipped.
-double maxError(const Tensor &actual, const Tensor &expected,
-                const Tensor &lengths) {
-  double error = 0;
-  int64_t batch = actual.shape()[0], rows = actual.shape()[1];
-  int64_t inner = actual.numel() / (batch * rows);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t r = 0; r < lengths.i32Data()[b]; ++r)
-      for (int64_t i = 0; i < inner; ++i) {
-        int64_t at = (b * rows + r) * inner + i;
-        error = std::max(error, double(std::fabs(actual.f32Data()[at] -
-                                                 expected.f32Data()[at])));
-      }
-  return error;
-}
-
 struct WeightType {
   const char *model;
   double bound; ///< Max abs logit error against PyTorch's f32 model.
@@ -86,8 +71,9 @@ TEST(WeightTypes, LogitsStayWithinTheBoundOfEachType) {
                               {"tgt_lengths", golden(c + ".tgt_lengths")},
                               {"memory", encoded.at("memory")},
                               {"src_lengths", golden(c + ".src_lengths")}});
-      worst = std::max(worst, maxError(out.at("logits"), golden(c + ".logits"),
-                                       golden(c + ".tgt_lengths")));
+      worst = std::max(worst, test::maxValidError(out.at("logits"),
+                                                  golden(c + ".logits"),
+                                                  golden(c + ".tgt_lengths")));
     }
     std::printf("%s: max abs logit error %.3g\n", type.model, worst);
     EXPECT_LT(worst, type.bound);
