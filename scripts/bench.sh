@@ -5,7 +5,11 @@
 #   scripts/bench.sh masks [rounds] [threads...]
 #   scripts/bench.sh transformer [rounds]
 #   scripts/bench.sh weights [--rounds N] [--threads N]
+#   scripts/bench.sh pool [loops]
 #   scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
+#
+# pool times the start of a parallel loop through Halide's thread pool and
+# through the runtime's (bench/PoolBench.cpp).
 #
 # weights times the 6+6 model with its linear weights in f32, bf16, f16 and
 # int8 (bench/weights_bench.py; attnc against itself) and scores the dates
@@ -44,6 +48,10 @@ transformer)
       --weights "$weights" --threads "$threads" --rounds "${1:-7}"
   done
   ;;
+pool)
+  cmake --build "$build" --target attnc-pool-bench
+  exec "$build/bin/attnc-pool-bench" "$@"
+  ;;
 weights)
   cmake --build "$build" --target transformer-example dates-example
   weights="$build/examples/transformer.safetensors"
@@ -63,7 +71,7 @@ compare)
     --transformer-weights "$weights" "$@"
   ;;
 *)
-  echo "usage: scripts/bench.sh attention|masks|transformer|weights|compare [options]" >&2
+  echo "usage: scripts/bench.sh attention|masks|transformer|weights|pool|compare [options]" >&2
   exit 2
   ;;
 esac

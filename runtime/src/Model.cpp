@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
+#include "ThreadPool.h"
 #include "attnc/Lowering/MaskClassification.h"
 #include "attnc/Runtime.h"
 
@@ -660,7 +661,7 @@ void Model::setThreads(int threads) {
   if (threads < 1)
     throw Error("thread count must be at least 1, got " +
                 std::to_string(threads));
-  halide_set_num_threads(threads);
+  setPoolThreads(threads);
 }
 
 std::vector<std::string> Model::functions() const {
