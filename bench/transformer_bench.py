@@ -78,8 +78,11 @@ def main():
         if status != 0:
             raise RuntimeError(lib.attnc_last_error().decode())
 
-    check(lib.attnc_model_load(ctypes.c_void_p(lib.attnc_bench_registry(b"transformer")),
-                               args.weights.encode(), ctypes.byref(handle)))
+    # The registry also holds the model's reduced-precision variants: only
+    # the f32 one is prepared.
+    check(lib.attnc_model_load_model(ctypes.c_void_p(lib.attnc_bench_registry(b"transformer")),
+                                     args.weights.encode(), b"transformer",
+                                     ctypes.byref(handle)))
     check(lib.attnc_set_threads(args.threads))
 
     length, steps, vocab = 128, 32, 1000

@@ -35,6 +35,9 @@ def load_library(path):
     lib.attnc_model_load.restype = c_int
     lib.attnc_model_load.argtypes = [POINTER(Registry), c_char_p,
                                      POINTER(c_void_p)]
+    lib.attnc_model_load_model.restype = c_int
+    lib.attnc_model_load_model.argtypes = [POINTER(Registry), c_char_p,
+                                           c_char_p, POINTER(c_void_p)]
     lib.attnc_model_free.restype = None
     lib.attnc_model_free.argtypes = [c_void_p]
     lib.attnc_set_threads.restype = c_int

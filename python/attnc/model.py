@@ -53,7 +53,10 @@ class Model:
                            src_lengths=lengths)["memory"]
     """
 
-    def __init__(self, library, weights):
+    def __init__(self, library, weights, model=None):
+        """`model`: the one model of the library to prepare (its `model`
+        name in the .attn file); None prepares all. Greedy decoding needs
+        a library of one model, or one named."""
         self.library_path = os.fspath(library)
         self._lib = load_library(self.library_path)
         self._registry = self._lib.attnc_library_registry()
@@ -62,13 +65,19 @@ class Model:
         self.functions = {f["name"]: Function(f)
                           for f in manifest.get("functions", [])}
         handle = c_void_p()
-        check(self._lib, self._lib.attnc_model_load(
-            self._registry, os.fsencode(os.fspath(weights)),
-            ctypes.byref(handle)))
+        path = os.fsencode(os.fspath(weights))
+        if model is None:
+            check(self._lib, self._lib.attnc_model_load(
+                self._registry, path, ctypes.byref(handle)))
+        else:
+            check(self._lib, self._lib.attnc_model_load_model(
+                self._registry, path, model.encode(), ctypes.byref(handle)))
+            self.functions = {name: f for name, f in self.functions.items()
+                              if f.model == model}
         self._handle = handle
 
     @classmethod
-    def load(cls, folder, weights):
+    def load(cls, folder, weights, model=None):
         """The library `attnc compile model.attn --shared -o folder` built
         (the folder's one lib<unit>.so), with the weights file `weights`."""
         libs = [f for f in os.listdir(folder)
@@ -76,7 +85,7 @@ class Model:
         if len(libs) != 1:
             raise Error(f"{folder}: expected one lib<unit>.so, found "
                         f"{sorted(libs)}")
-        return cls(os.path.join(folder, libs[0]), weights)
+        return cls(os.path.join(folder, libs[0]), weights, model)
 
     def close(self):
         if getattr(self, "_handle", None):

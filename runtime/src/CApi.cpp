@@ -42,6 +42,18 @@ extern "C" int attnc_model_load(const attnc_registry *registry,
   });
 }
 
+extern "C" int attnc_model_load_model(const attnc_registry *registry,
+                                      const char *path, const char *model_name,
+                                      attnc_model **model) {
+  return guarded([&] {
+    if (!registry || !path || !model_name || !model)
+      throw Error("attnc_model_load_model: null argument");
+    Weights weights = Weights::load(path);
+    *model = new attnc_model{
+        std::make_unique<Model>(Model::load(*registry, weights, model_name))};
+  });
+}
+
 extern "C" void attnc_model_free(attnc_model *model) { delete model; }
 
 extern "C" int attnc_set_threads(int threads) {

@@ -525,6 +525,10 @@ class RoundTrip(unittest.TestCase):
                       kv_lengths=[3])
         with self.assertRaisesRegex(attnc.Error, "weights file .*none.*cannot be opened"):
             attnc.Model(model.library_path, os.path.join(WORK, "none"))
+        with self.assertRaisesRegex(attnc.Error, re_escape(
+                "registry 'err' has no model 'nope'; it has none")):
+            attnc.Model(model.library_path,
+                        os.path.join(WORK, "err", "err.safetensors"), model="nope")
 
 
 for _seed in range(10):

@@ -26,6 +26,7 @@
 
 extern "C" const attnc_registry tiny_registry__host;
 extern "C" const attnc_registry attention_registry__host;
+extern "C" const attnc_registry tiny_weights_registry__host;
 
 using namespace attnc;
 
@@ -618,6 +619,38 @@ TEST(BadInput, CApiReportsInsteadOfThrowing) {
       << attnc_last_error();
   EXPECT_GE(counts[0], 1);
   attnc_model_free(model);
+}
+
+TEST(BadInput, CApiLoadsOneModelOfARegistry) {
+  // tiny_weights holds three models: greedy decoding needs one named.
+  attnc_model *all = nullptr, *one = nullptr;
+  ASSERT_EQ(
+      attnc_model_load(&tiny_weights_registry__host, kWeights.c_str(), &all), 0)
+      << attnc_last_error();
+  int32_t src[] = {4, 5}, lengths[] = {2}, tokens[4];
+  int64_t counts[1];
+  EXPECT_NE(attnc_model_greedy_decode(all, src, lengths, 1, 2, 1, 2, 4, tokens,
+                                      counts),
+            0);
+  EXPECT_STREQ(attnc_last_error(),
+               "registry 'tiny_weights' has several models; name one");
+  attnc_model_free(all);
+  EXPECT_NE(attnc_model_load_model(&tiny_weights_registry__host,
+                                   kWeights.c_str(), "tiny_int4", &one),
+            0);
+  EXPECT_STREQ(attnc_last_error(),
+               "registry 'tiny_weights' has no model 'tiny_int4'; it has "
+               "tiny_bf16, tiny_f16, tiny_int8");
+  ASSERT_EQ(attnc_model_load_model(&tiny_weights_registry__host,
+                                   kWeights.c_str(), "tiny_int8", &one),
+            0)
+      << attnc_last_error();
+  EXPECT_EQ(attnc_model_greedy_decode(one, src, lengths, 1, 2, 1, 2, 4, tokens,
+                                      counts),
+            0)
+      << attnc_last_error();
+  EXPECT_GE(counts[0], 1);
+  attnc_model_free(one);
 }
 
 } // namespace

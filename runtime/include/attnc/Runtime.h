@@ -172,7 +172,8 @@ public:
   static Model load(const attnc_registry &registry, const Weights &weights,
                     const std::string &model = "");
 
-  /// The threads the kernels may use (Halide's thread pool, process-wide).
+  /// The threads the kernels may use (the runtime's thread pool,
+  /// process-wide; docs/runtime.md).
   static void setThreads(int threads);
 
   /// The functions of the model, e.g. "transformer_encode".

@@ -26,9 +26,14 @@ typedef struct attnc_model attnc_model;
 /** The message of the last failure on this thread. */
 const char *attnc_last_error(void);
 
-/** Loads the weights at `path` and binds them to a registry's program. */
+/** Loads the weights at `path` and binds them to a registry's program
+ *  (every model it holds; greedy decoding needs a registry of one model). */
 int attnc_model_load(const attnc_registry *registry, const char *path,
                      attnc_model **model);
+/** The same for the one model `model_name` of the registry (the .attn
+ *  file's `model` name); only its weights are prepared. */
+int attnc_model_load_model(const attnc_registry *registry, const char *path,
+                           const char *model_name, attnc_model **model);
 void attnc_model_free(attnc_model *model);
 
 /** Threads the kernels may use (process-wide). */
