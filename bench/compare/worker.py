@@ -99,10 +99,18 @@ class Attnc:
         if status != 0:
             raise RuntimeError("attnc: " + self.lib.attnc_last_error().decode())
 
-    def load(self, name, weights):
+    def load(self, name, weights, model=None):
+        """Registry `name` of libattnc_bench.so; `model` prepares only that
+        model of it (examples/transformer holds the 6+6 model with four
+        weight types)."""
         handle = ctypes.c_void_p()
         registry = ctypes.c_void_p(self.lib.attnc_bench_registry(name.encode()))
-        self.check(self.lib.attnc_model_load(registry, weights.encode(), ctypes.byref(handle)))
+        if model:
+            self.check(self.lib.attnc_model_load_model(
+                registry, weights.encode(), model.encode(), ctypes.byref(handle)))
+        else:
+            self.check(self.lib.attnc_model_load(registry, weights.encode(),
+                                                 ctypes.byref(handle)))
         self.models[name] = handle
 
     def runner(self, model, function, inputs, outputs):
@@ -299,11 +307,15 @@ def layer_weights(work):
     return path, model
 
 
+big_torch = None
+
+
 def setup_layers(attnc, quick):
     """(name, {impl: (run, result)}, tolerance) per layer case."""
+    global big_torch
     layer_path, layer_torch = layer_weights(args.work)
     attnc.load("layer", layer_path)
-    attnc.load("transformer", args.transformer_weights)
+    attnc.load("transformer", args.transformer_weights, model="transformer")
     big_torch = Seq2Seq(512, 8, 6, 2048, 1000, 1000).eval()
     big_torch.load_safetensors(safetensors.load(args.transformer_weights))
 
@@ -375,10 +387,72 @@ def setup_layers(attnc, quick):
     def t_decode():
         with torch.no_grad():
             out["tokens"] = big_torch.greedy(tsrc, None, 1, -1, steps)
+
+    def t_decode_cached():
+        with torch.no_grad():
+            out["tokens_cached"] = big_torch.greedy_cached(tsrc, None, 1, -1, steps)
     cases.append(("6+6 transformer, 32 greedy decode steps",
                   {"attnc": (a_decode, lambda: tokens.astype(np.float32).copy()),
-                   "PyTorch": (t_decode, lambda: out["tokens"].numpy().astype(np.float32))}, 0.0))
+                   "PyTorch": (t_decode, lambda: out["tokens"].numpy().astype(np.float32)),
+                   "PyTorch, KV cache": (t_decode_cached,
+                                         lambda: out["tokens_cached"].numpy().astype(np.float32))},
+                  0.0))
     return cases
+
+
+SERVING = dict(sentences=16, min_len=8, max_len=64, max_new=64, bos=1, eos=2, seed=20)
+
+
+def setup_serving(attnc):
+    """Serving: SERVING's sentences (lengths drawn uniformly from min_len to
+    max_len, fixed seed) encoded as one padded batch and greedy-decoded to
+    end-of-sequence or max_new tokens, with the 6+6 model. PyTorch decodes
+    with a key/value cache (Seq2Seq.greedy_cached): nn.Transformer's own
+    way, the whole prefix again at every step, takes about 15 s per call
+    here. Returns (name, impls, tolerance, tokens): outputs are the tokens,
+    padded with eos."""
+    s = SERVING
+    rng = np.random.default_rng(s["seed"])
+    lengths = rng.integers(s["min_len"], s["max_len"] + 1, size=s["sentences"]).astype(np.int32)
+    src = np.zeros((s["sentences"], s["max_len"]), dtype=np.int32)
+    for b, length in enumerate(lengths):
+        src[b, :length] = rng.integers(3, 1000, size=length)
+    tokens = np.zeros((s["sentences"], s["max_new"]), dtype=np.int32)
+    counts = np.zeros(s["sentences"], dtype=np.int64)
+    lib, handle = attnc.lib, attnc.models["transformer"]
+    ptr = ctypes.POINTER
+
+    def a_serve():
+        attnc.check(lib.attnc_model_greedy_decode(
+            handle, src.ctypes.data_as(ptr(ctypes.c_int32)),
+            lengths.ctypes.data_as(ptr(ctypes.c_int32)), ctypes.c_int64(s["sentences"]),
+            ctypes.c_int64(s["max_len"]), s["bos"], s["eos"], ctypes.c_int64(s["max_new"]),
+            tokens.ctypes.data_as(ptr(ctypes.c_int32)), counts.ctypes.data_as(ptr(ctypes.c_int64))))
+
+    def a_tokens():
+        padded = np.full_like(tokens, s["eos"])
+        for b, count in enumerate(counts):
+            padded[b, :count] = tokens[b, :count]
+        return padded.astype(np.float32)
+
+    tsrc = torch.from_numpy(src.astype(np.int64))
+    tpad = torch.from_numpy(np.arange(s["max_len"])[None, :] >= lengths[:, None])
+    out = {}
+
+    def t_serve():
+        with torch.no_grad():
+            out["tokens"] = big_torch.greedy_cached(tsrc, tpad, s["bos"], s["eos"], s["max_new"])
+
+    def t_tokens():
+        got = out["tokens"].numpy()
+        padded = np.full((s["sentences"], s["max_new"]), s["eos"], dtype=np.int64)
+        padded[:, :got.shape[1]] = got
+        return padded.astype(np.float32)
+
+    name = (f"6+6 serving: {s['sentences']} sentences of {s['min_len']}-{s['max_len']} tokens, "
+            f"greedy to end-of-sequence or {s['max_new']} tokens")
+    return name, {"attnc": (a_serve, a_tokens), "PyTorch, KV cache": (t_serve, t_tokens)}, 0.0, \
+        lambda: int(counts.sum())
 
 
 # ---------------------------------------------------------------- timing
@@ -459,6 +533,18 @@ def sgemm_roof(threads, rounds):
                 config=blas.openblas_get_config().decode())
 
 
+def check_against(timed, impls, reference, tolerance):
+    """Each implementation's max abs error against `reference`'s output."""
+    ref = impls[reference][1]().astype(np.float64)
+    timed["errors"], timed["checksums"] = {}, {}
+    for label, (_, result) in impls.items():
+        got = result().astype(np.float64)
+        timed["errors"][label] = float(np.abs(got - ref).max())
+        timed["checksums"][label] = float(got.sum())
+    timed["reference_checksum"] = float(ref.sum())
+    timed["tolerance"] = tolerance
+
+
 def main():
     os.makedirs(args.work, exist_ok=True)
     attnc = Attnc(args.lib, args.threads)
@@ -493,11 +579,15 @@ def main():
         [timed] = time_cases([(name, impls)], ort, meter, args.rounds)
         ref = impls["PyTorch"][1]().astype(np.float64)
         got = impls["attnc"][1]().astype(np.float64)
-        timed["errors"] = {"attnc": float(np.abs(got - ref).max()), "PyTorch": 0.0}
-        timed["checksums"] = {"attnc": float(got.sum()), "PyTorch": float(ref.sum())}
-        timed["reference_checksum"] = float(ref.sum())
-        timed["tolerance"] = tolerance
+        check_against(timed, impls, "PyTorch", tolerance)
         report["layers"].append(timed)
+    if not args.quick:
+        print(f"[{args.threads} thread(s)] serving", file=sys.stderr, flush=True)
+        name, impls, tolerance, generated = setup_serving(attnc)
+        [timed] = time_cases([(name, impls)], ort, meter, args.rounds)
+        check_against(timed, impls, "PyTorch, KV cache", tolerance)
+        timed.update(SERVING, tokens=generated())
+        report["serving"] = [timed]
     ort.close()
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)

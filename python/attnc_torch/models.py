@@ -61,6 +61,68 @@ class Seq2Seq(nn.Transformer):
                 break
         return torch.stack(out, dim=1)
 
+    def greedy_cached(self, src, src_pad, bos, eos, steps):
+        """Greedy decoding with a key/value cache, written with this module's
+        own weights: each step runs the decoder on the newest token only,
+        the self-attention reading the keys and values of earlier steps and
+        the cross-attention the memory's, projected once. The same tokens as
+        greedy(), without recomputing the prefix."""
+        F = torch.nn.functional
+        batch, heads, width = src.shape[0], self.nhead, self.d_model
+        head_dim = width // heads
+        memory = self.encode(src, src_pad)
+        bias = torch.zeros(batch, 1, 1, src.shape[1])
+        if src_pad is not None:
+            bias = bias.masked_fill(src_pad[:, None, None, :], float("-inf"))
+
+        def split(x):  # [batch, len, width] -> [batch, heads, len, head_dim]
+            return x.view(batch, -1, heads, head_dim).transpose(1, 2)
+
+        def attend(q, k, v, mask_bias=None):
+            scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim)
+            if mask_bias is not None:
+                scores = scores + mask_bias
+            return (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, 1, width)
+
+        layers = self.decoder.layers
+        cross = []
+        for layer in layers:
+            w, b = layer.multihead_attn.in_proj_weight, layer.multihead_attn.in_proj_bias
+            kv = F.linear(memory, w[width:], b[width:])
+            cross.append((split(kv[..., :width]), split(kv[..., width:])))
+        cache = [None] * len(layers)
+        token = torch.full((batch,), bos, dtype=torch.long)
+        finished = torch.zeros(batch, dtype=torch.bool)
+        out = []
+        for t in range(steps):
+            x = self.tgt_embed(token)[:, None] * math.sqrt(width) + \
+                sinusoidal(1, width, offset=t)
+            for i, layer in enumerate(layers):
+                sa = layer.self_attn
+                q, k, v = F.linear(x, sa.in_proj_weight, sa.in_proj_bias).chunk(3, -1)
+                k, v = split(k), split(v)
+                if cache[i] is not None:
+                    k = torch.cat([cache[i][0], k], 2)
+                    v = torch.cat([cache[i][1], v], 2)
+                cache[i] = (k, v)
+                y = attend(split(q), k, v)
+                x = layer.norm1(x + sa.out_proj(y))
+                ca = layer.multihead_attn
+                q = F.linear(x, ca.in_proj_weight[:width], ca.in_proj_bias[:width])
+                y = attend(split(q), *cross[i], bias)
+                x = layer.norm2(x + ca.out_proj(y))
+                x = layer.norm3(x + layer.linear2(F.relu(layer.linear1(x))))
+            if self.decoder.norm is not None:
+                x = self.decoder.norm(x)
+            best = self.generator(x)[:, 0].argmax(-1)
+            best = torch.where(finished, torch.full_like(best, eos), best)
+            out.append(best)
+            finished |= best == eos
+            token = best
+            if finished.all():
+                break
+        return torch.stack(out, dim=1)
+
     def load_safetensors(self, tensors):
         state = {name: torch.from_numpy(np.array(value)) for name, value in tensors.items()}
         self.load_state_dict(state, strict=True)
