@@ -113,11 +113,6 @@ public:
     startWorkers(threads);
   }
 
-  int threads() {
-    std::lock_guard<std::mutex> owner(loopMutex);
-    return started ? int(workers.size()) + 1 : defaultThreads();
-  }
-
 private:
   static void runInline(Loop &loop) {
     bool outer = runningTask;
@@ -222,5 +217,3 @@ void attnc::runtime::setPoolThreads(int threads) {
   pool().setThreads(threads);
   halide_set_num_threads(threads); // Halide's pool, for parallel tasks.
 }
-
-int attnc::runtime::poolThreads() { return pool().threads(); }

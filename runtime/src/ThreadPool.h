@@ -22,9 +22,6 @@ namespace attnc::runtime {
 /// caller included (the count is process-wide, as Halide's is).
 void setPoolThreads(int threads);
 
-/// The threads a parallel loop uses now.
-int poolThreads();
-
 } // namespace attnc::runtime
 
 #endif // ATTNC_RUNTIME_THREADPOOL_H
