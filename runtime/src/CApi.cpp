@@ -73,25 +73,23 @@ attnc_model_run(attnc_model *model, const char *function, int num_inputs,
     std::map<std::string, Tensor> inputs;
     for (int i = 0; i < num_inputs; ++i) {
       std::vector<int64_t> shape(shapes[i], shapes[i] + ranks[i]);
-      // A view: the runtime copies inputs into its own storage anyway.
+      // Views of the caller's arrays: the run reads them in place.
       inputs.emplace(input_names[i],
                      Tensor::view(dtypes[i] ? DType::I32 : DType::F32, shape,
                                   const_cast<void *>(data[i])));
     }
-    std::map<std::string, Tensor> results = model->model->run(function, inputs);
+    std::map<std::string, Model::OutputBuffer> buffers;
+    for (int i = 0; i < num_outputs; ++i)
+      buffers[output_names[i]] = {outputs[i], output_capacity[i], {}};
+    model->model->runInto(function, inputs, buffers);
     for (int i = 0; i < num_outputs; ++i) {
-      auto it = results.find(output_names[i]);
-      if (it == results.end())
-        throw Error(std::string("function ") + function + " has no output '" +
-                    output_names[i] + "'");
-      const Tensor &tensor = it->second;
-      if (tensor.numel() > output_capacity[i] || tensor.shape().size() > 4)
-        throw Error(std::string("output '") + output_names[i] + "' is " +
-                    tensor.describe() + ", larger than its buffer of " +
-                    std::to_string(output_capacity[i]) + " elements");
-      std::memcpy(outputs[i], tensor.f32Data(), size_t(tensor.numel()) * 4);
+      const std::vector<int64_t> &shape = buffers.at(output_names[i]).shape;
+      if (shape.size() > 4)
+        throw Error(std::string("output '") + output_names[i] + "' has " +
+                    std::to_string(shape.size()) +
+                    " dimensions; the C API returns at most 4");
       for (size_t d = 0; d < 4; ++d)
-        output_shapes[i][d] = d < tensor.shape().size() ? tensor.shape()[d] : 0;
+        output_shapes[i][d] = d < shape.size() ? shape[d] : 0;
     }
   });
 }

@@ -453,8 +453,10 @@ Model::Impl::execute(const std::string &name,
   checkInputs(f, inputs);
   const Prepared &p = prepared.at(name);
   std::vector<Storage> values = p.statics;
+  // The caller's tensors, borrowed for this call: kernels only read their
+  // inputs, and outputs are copied out (toTensor) before it returns.
   for (const auto &[input, value] : f.inputs)
-    values[value] = Storage::copyOf(pool, inputs.at(input));
+    values[value] = Storage::borrow(inputs.at(input));
   for (size_t i = 0; i < f.steps.size(); ++i) {
     const Step &step = f.steps[i];
     if (p.atLoad[step.results[0]])
@@ -695,6 +697,29 @@ std::map<std::string, Tensor>
 Model::run(const std::string &function,
            const std::map<std::string, Tensor> &inputs) {
   return impl->run(function, inputs);
+}
+
+void Model::runInto(const std::string &function,
+                    const std::map<std::string, Tensor> &inputs,
+                    std::map<std::string, OutputBuffer> &outputs) {
+  std::map<std::string, Storage> results = impl->execute(function, inputs);
+  for (auto &[name, buffer] : outputs) {
+    auto it = results.find(name);
+    if (it == results.end())
+      throw Error("function " + function + " has no output '" + name + "'");
+    const Storage &value = it->second;
+    if (value.dtype != DType::F32)
+      throw Error("output '" + name + "' of " + function +
+                  " holds i32 elements; runInto writes f32 only");
+    if (value.numel() > buffer.capacity)
+      throw Error("output '" + name + "' of " + function + " is " +
+                  shapeString(value.shape) + " (" +
+                  std::to_string(value.numel()) +
+                  " elements), larger than its buffer of " +
+                  std::to_string(buffer.capacity));
+    value.copyTo(buffer.data);
+    buffer.shape = value.shape;
+  }
 }
 
 DecodeResult Model::generate(const DecodeOptions &options,

@@ -202,22 +202,25 @@ Storage Storage::copy(BufferPool &pool) const {
   return s;
 }
 
-Tensor Storage::toTensor() const {
-  Tensor tensor(dtype, shape);
-  void *target = dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
-                                     : static_cast<void *>(tensor.i32Data());
+void Storage::copyTo(void *target) const {
   uint32_t *to = static_cast<uint32_t *>(target);
   // From the device, just this view, where it is newest there.
-  if (numel() && device::downloadView(*this, to))
-    return tensor;
+  if (!numel() || device::downloadView(*this, to))
+    return;
   const uint32_t *from = static_cast<const uint32_t *>(hostRead());
   if (dense()) {
     std::memcpy(to, from, size_t(numel()) * 4);
-    return tensor;
+    return;
   }
   std::vector<int64_t> strides = denseStrides(shape);
   forEach(shape, strides, this->strides,
           [&](int64_t a, int64_t b) { to[a] = from[b]; });
+}
+
+Tensor Storage::toTensor() const {
+  Tensor tensor(dtype, shape);
+  copyTo(dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
+                             : static_cast<void *>(tensor.i32Data()));
   return tensor;
 }
 

@@ -101,6 +101,9 @@ struct Storage {
   Storage copy(BufferPool &pool) const;
   /// Copies `source` (same shape) into this view.
   void assign(const Storage &source);
+  /// Copies the elements, densely and outermost first, to `target`, which
+  /// holds numel() 4-byte elements.
+  void copyTo(void *target) const;
   /// A new tensor holding a copy.
   Tensor toTensor() const;
   /// The halide_buffer_t of this value with `rank` dimensions, merging

@@ -621,6 +621,63 @@ TEST(BadInput, CApiReportsInsteadOfThrowing) {
   attnc_model_free(model);
 }
 
+TEST(BadInput, RunIntoTheCallersBuffers) {
+  // runInto (and the C API's run, which uses it) writes outputs straight
+  // into the caller's memory: the same values as run, checked sizes.
+  std::map<std::string, Tensor> inputs = {
+      {"src_tokens", Tensor::i32({1, 3}, {4, 7, 5})},
+      {"src_lengths", Tensor::i32({1}, {3})}};
+  Tensor expected = tiny().run("tiny_encode", inputs).at("memory");
+  std::vector<float> memory(size_t(expected.numel()) + 1, -7.0f);
+  std::map<std::string, Model::OutputBuffer> outputs = {
+      {"memory", {memory.data(), int64_t(memory.size()), {}}}};
+  tiny().runInto("tiny_encode", inputs, outputs);
+  EXPECT_EQ(outputs.at("memory").shape, expected.shape());
+  for (int64_t i = 0; i < expected.numel(); ++i)
+    ASSERT_EQ(memory[size_t(i)], expected.f32Data()[i]) << "element " << i;
+  EXPECT_EQ(memory.back(), -7.0f); // Nothing past the output.
+  EXPECT_EQ(inputs.at("src_tokens").i32Data()[1], 7); // Inputs only read.
+
+  outputs = {{"memory", {memory.data(), expected.numel() - 1, {}}}};
+  EXPECT_EQ(errorOf([&] { tiny().runInto("tiny_encode", inputs, outputs); }),
+            "output 'memory' of tiny_encode is [1, 3, 64] (192 elements), "
+            "larger than its buffer of 191");
+  outputs = {{"logits", {memory.data(), int64_t(memory.size()), {}}}};
+  EXPECT_EQ(errorOf([&] { tiny().runInto("tiny_encode", inputs, outputs); }),
+            "function tiny_encode has no output 'logits'");
+
+  attnc_model *model = nullptr;
+  ASSERT_EQ(attnc_model_load(&tiny_registry__host, kWeights.c_str(), &model), 0)
+      << attnc_last_error();
+  const char *inNames[] = {"src_tokens", "src_lengths"},
+             *outNames[] = {"memory"};
+  int dtypes[] = {1, 1}, ranks[] = {2, 1};
+  int64_t tokensShape[] = {1, 3}, lengthsShape[] = {1};
+  const int64_t *shapes[] = {tokensShape, lengthsShape};
+  const void *data[] = {inputs.at("src_tokens").i32Data(),
+                        inputs.at("src_lengths").i32Data()};
+  float *out[] = {memory.data()};
+  int64_t capacity[] = {expected.numel() - 1}, outShapes[1][4];
+  EXPECT_NE(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
+                            shapes, data, 1, outNames, out, capacity,
+                            outShapes),
+            0);
+  EXPECT_STREQ(attnc_last_error(), "output 'memory' of tiny_encode is [1, 3, "
+                                   "64] (192 elements), larger than its "
+                                   "buffer of 191");
+  capacity[0] = expected.numel();
+  std::fill(memory.begin(), memory.end(), 0.0f);
+  ASSERT_EQ(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
+                            shapes, data, 1, outNames, out, capacity,
+                            outShapes),
+            0)
+      << attnc_last_error();
+  EXPECT_EQ(std::vector<int64_t>(outShapes[0], outShapes[0] + 4),
+            (std::vector<int64_t>{1, 3, 64, 0}));
+  EXPECT_EQ(memory[5], expected.f32Data()[5]);
+  attnc_model_free(model);
+}
+
 TEST(BadInput, CApiLoadsOneModelOfARegistry) {
   // tiny_weights holds three models: greedy decoding needs one named.
   attnc_model *all = nullptr, *one = nullptr;

@@ -193,6 +193,20 @@ public:
   std::map<std::string, Tensor>
   run(const std::string &function, const std::map<std::string, Tensor> &inputs);
 
+  /// The caller's memory for one output of runInto.
+  struct OutputBuffer {
+    float *data = nullptr; ///< Receives the output, dense, outermost first.
+    int64_t capacity = 0;  ///< Elements `data` holds.
+    std::vector<int64_t> shape; ///< Set by runInto: the output's shape.
+  };
+  /// As run, but copies each output named in `outputs` straight into the
+  /// caller's memory (one copy, no allocation once the model has run at
+  /// these shapes); outputs not named are dropped. Throws Error for an
+  /// unknown output, one that is not f32, or a buffer smaller than it.
+  void runInto(const std::string &function,
+               const std::map<std::string, Tensor> &inputs,
+               std::map<std::string, OutputBuffer> &outputs);
+
   /// Greedy decoding of an encoder-decoder model (its functions of kind
   /// "encode" and "decode" in the manifest, docs/manifest.md; the model's
   /// name may be omitted if there is one):

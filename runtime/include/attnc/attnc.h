@@ -40,8 +40,9 @@ void attnc_model_free(attnc_model *model);
 int attnc_set_threads(int threads);
 
 /** Runs `function` with f32 or i32 inputs given by name, shape and data.
- *  `dtypes[i]` is 0 for f32, 1 for i32. Outputs are copied into the
- *  caller's buffers of `output_capacity[i]` elements; their shapes (up to 4
+ *  `dtypes[i]` is 0 for f32, 1 for i32; the inputs are read in place
+ *  during the call and not kept. Outputs are copied into the caller's
+ *  buffers of `output_capacity[i]` elements; their shapes (up to 4
  *  dimensions) are written to `output_shapes[i]`. */
 int attnc_model_run(attnc_model *model, const char *function, int num_inputs,
                     const char *const *input_names, const int *dtypes,
