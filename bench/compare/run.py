@@ -308,7 +308,9 @@ def main():
              "faults are slow on this VM)",
              f"- {runs[0]['rounds']} timed rounds after a warm-up; every round runs all implementations "
              "of a case in turn, each timed call after a 0.2 s pause (OpenBLAS's threads spin for "
-             "~0.1 s after PyTorch's GEMMs) and one untimed call; medians. † marks timings during which other processes used "
+             "~0.1 s after PyTorch's GEMMs) and 20 ms of untimed calls (after a pause the cores need "
+             "milliseconds of work to come back to speed); medians. † marks timings during which "
+             "other processes used "
              f"more than {int(DISTURBED * 100)}% of a core and {MIN_OTHER_S} s in all (from /proc/stat, "
              "in 10 ms ticks).",
              f"- command: `{command}` (python {platform.python_version()} orchestrator)",

@@ -5,10 +5,10 @@ PyTorch reads its threading environment at import, so each thread count
 gets a fresh process. In it: attnc through its C API (ctypes, the shared
 library bench/BenchApi.c builds), PyTorch 1.13, and ONNX Runtime in a Node
 child (ort_server.mjs) started with the same thread count. Every round runs
-every implementation of a case once, each after a short pause and an
-untimed call, then the next case; the JSON written to --out holds every
-timing, the CPU time other processes used during each implementation's
-timings, and each output's error against the reference.
+every implementation of a case once, each after a short pause and 20 ms
+of untimed calls, then the next case; the JSON written to --out holds
+every timing, the CPU time other processes used during each
+implementation's timings, and each output's error against the reference.
 """
 import argparse
 import ctypes
@@ -458,21 +458,33 @@ def setup_serving(attnc):
 # ---------------------------------------------------------------- timing
 
 
-# Before every timed call: a pause, then one untimed call of the same
-# implementation. OpenBLAS's worker threads (PyTorch's GEMMs, in this
-# process) keep spinning for about 0.1 s after a call: without the pause,
-# whoever runs next shares the two cores with them (attnc's 32 decode steps
-# measured 20% slower right after a PyTorch matmul than after a 0.2 s
-# pause). After the pause alone, though, the next call pays for idle cores
-# (threads asleep, caches cold: 3x on sub-millisecond cases); the untimed
-# call brings every implementation back to its steady state.
+# Before every timed call: a pause, then untimed calls of the same
+# implementation for WARM_S. OpenBLAS's worker threads (PyTorch's GEMMs, in
+# this process) keep spinning for about 0.1 s after a call: without the
+# pause, whoever runs next shares the two cores with them (attnc's 32 decode
+# steps measured 20% slower right after a PyTorch matmul than after a 0.2 s
+# pause). After a pause, though, the cores take milliseconds of work to come
+# back to speed (threads asleep, caches cold, and on the 2026-12-01 EPYC VM
+# more than that: attnc's L=128 attention with 2 threads took 0.49 ms in a
+# tight loop, 1.05 ms after a pause and 5 ms of untimed calls, 0.56 ms
+# after 20 ms, 1.2 ms after one call); the untimed calls bring every
+# implementation back to its steady state.
 SETTLE_S = 0.2
+WARM_S = 0.02
+
+
+def warm(f):
+    """Untimed calls of f for at least WARM_S (at least one)."""
+    start = time.perf_counter()
+    f()
+    while time.perf_counter() - start < WARM_S:
+        f()
 
 
 def time_cases(cases, ort, meter, rounds):
     """cases: (name, impls) with impls {label: (run, result)}. Interleaved:
     every round runs each implementation of a case once, each after a
-    SETTLE_S pause and an untimed call."""
+    SETTLE_S pause and WARM_S of untimed calls."""
     results = []
     for name, impls in cases:
         runs = {}
@@ -494,7 +506,7 @@ def time_cases(cases, ort, meter, rounds):
         for _ in range(rounds):
             for label, f in runs.items():
                 time.sleep(SETTLE_S)
-                f()
+                warm(f)
                 busy0, own0 = meter.read()
                 start = time.perf_counter()
                 times[label].append(f())
