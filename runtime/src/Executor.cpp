@@ -217,7 +217,8 @@ PackedLinear attnc::runtime::packLinearWeightAt(const k::LinearSpec &spec,
 std::vector<Storage>
 attnc::runtime::executeStep(const Program &program, const Step &step,
                             const std::vector<Storage> &operands,
-                            const CallContext &context, BufferPool &pool) {
+                            const CallContext &context, BufferPool &pool,
+                            const std::vector<ResultMemory> &into) {
   if (step.op == "slice")
     return {operands.at(0).slice(step.axis, step.offset, step.size)};
   if (step.op == "concat")
@@ -236,16 +237,24 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
       withPacked[1] = packed.weight;
       if (packed.scale.defined())
         withPacked.insert(withPacked.begin() + 2, packed.scale);
-      return executeStep(program, step, withPacked, context, pool);
+      return executeStep(program, step, withPacked, context, pool, into);
     }
   std::vector<k::ArgumentSig> signature = kernel.spec.signature();
   std::vector<std::vector<int64_t>> shapes =
       resultShapes(kernel.spec, operands);
   std::vector<Storage> results;
-  for (size_t i = 0; i < shapes.size(); ++i)
-    results.push_back(Storage::allocate(
-        pool, operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype,
-        shapes[i]));
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    DType dtype =
+        operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype;
+    int64_t numel = 1;
+    for (int64_t d : shapes[i])
+      numel *= d;
+    if (i < into.size() && into[i].data && !program.device.interface &&
+        dtype == DType::F32 && numel <= into[i].capacity)
+      results.push_back(Storage::wrap(into[i].data, dtype, shapes[i]));
+    else
+      results.push_back(Storage::allocate(pool, dtype, shapes[i]));
+  }
 
   const DeviceTarget &device = program.device;
   size_t count = signature.size();

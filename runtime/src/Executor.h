@@ -41,13 +41,22 @@ PackedLinear packLinearWeightAt(const kernels::LinearSpec &spec,
                                 std::shared_ptr<Block> block, size_t offset,
                                 size_t alignment, BufferPool &scratch);
 
+/// The caller's memory a step may write one of its results to directly.
+struct ResultMemory {
+  float *data = nullptr;
+  int64_t capacity = 0; ///< In elements.
+};
+
 /// Executes `step` on `operands`; returns its results. A linear step's
 /// weight may come packed (then followed by its scale, for int8) or as
 /// [out, in], then packed on every call (the model packs the weights it
-/// knows at load).
+/// knows at load). Result r goes to `into[r]` where that is given, the
+/// result is f32 and fits, and the target is the host; otherwise to a
+/// pooled block.
 std::vector<Storage> executeStep(const Program &program, const Step &step,
                                  const std::vector<Storage> &operands,
-                                 const CallContext &context, BufferPool &pool);
+                                 const CallContext &context, BufferPool &pool,
+                                 const std::vector<ResultMemory> &into = {});
 
 } // namespace attnc::runtime
 

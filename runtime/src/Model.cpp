@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -120,9 +121,12 @@ struct Model::Impl {
   /// Whether `value` is the bias operand of an attention step (its role in
   /// the kernel's signature).
   bool isAttentionBias(const Function &function, int value) const;
-  /// Runs a function; its outputs stay where the kernels left them.
+  /// Runs a function; its outputs stay where the kernels left them: in
+  /// the caller's memory for the outputs named in `into` that a kernel
+  /// computes directly (not slices or concatenations), pooled otherwise.
   std::map<std::string, Storage>
-  execute(const std::string &name, const std::map<std::string, Tensor> &inputs);
+  execute(const std::string &name, const std::map<std::string, Tensor> &inputs,
+          const std::map<std::string, ResultMemory> &into = {});
   std::map<std::string, Tensor>
   run(const std::string &name, const std::map<std::string, Tensor> &inputs);
 };
@@ -448,21 +452,31 @@ void Model::Impl::checkInputs(
 
 std::map<std::string, Storage>
 Model::Impl::execute(const std::string &name,
-                     const std::map<std::string, Tensor> &inputs) {
+                     const std::map<std::string, Tensor> &inputs,
+                     const std::map<std::string, ResultMemory> &into) {
   const Function &f = function(name);
   checkInputs(f, inputs);
   const Prepared &p = prepared.at(name);
   std::vector<Storage> values = p.statics;
   // The caller's tensors, borrowed for this call: kernels only read their
-  // inputs, and outputs are copied out (toTensor) before it returns.
+  // inputs, and outputs are copied out before it returns.
   for (const auto &[input, value] : f.inputs)
     values[value] = Storage::borrow(inputs.at(input));
+  std::map<int, ResultMemory> intoValue;
+  for (const auto &[output, value] : f.outputs)
+    if (into.count(output))
+      intoValue.emplace(value, into.at(output));
   for (size_t i = 0; i < f.steps.size(); ++i) {
     const Step &step = f.steps[i];
     if (p.atLoad[step.results[0]])
       continue;
-    std::vector<Storage> results = executeStep(
-        program, step, p.operandsOf(step, values), CallContext(), pool);
+    std::vector<ResultMemory> destinations(step.results.size());
+    for (size_t r = 0; r < step.results.size(); ++r)
+      if (intoValue.count(step.results[r]))
+        destinations[r] = intoValue.at(step.results[r]);
+    std::vector<Storage> results =
+        executeStep(program, step, p.operandsOf(step, values), CallContext(),
+                    pool, destinations);
     for (size_t r = 0; r < results.size(); ++r)
       values[step.results[r]] = results[r];
     for (int operand : step.operands)
@@ -699,10 +713,37 @@ Model::run(const std::string &function,
   return impl->run(function, inputs);
 }
 
+namespace {
+/// Whether [a, a + aBytes) and [b, b + bBytes) share a byte.
+bool overlaps(const void *a, size_t aBytes, const void *b, size_t bBytes) {
+  auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+  return x < y + bBytes && y < x + aBytes;
+}
+} // namespace
+
 void Model::runInto(const std::string &function,
                     const std::map<std::string, Tensor> &inputs,
                     std::map<std::string, OutputBuffer> &outputs) {
-  std::map<std::string, Storage> results = impl->execute(function, inputs);
+  // Kernels write straight into the caller's buffers, except a buffer that
+  // overlaps an input (the input must stay intact while it is read): that
+  // output is copied at the end.
+  std::map<std::string, ResultMemory> into;
+  for (const auto &[name, buffer] : outputs) {
+    bool shared = false;
+    for (const auto &entry : inputs) {
+      const Tensor &input = entry.second;
+      const void *data = input.dtype() == DType::F32
+                             ? static_cast<const void *>(input.f32Data())
+                             : static_cast<const void *>(input.i32Data());
+      shared =
+          shared || overlaps(data, size_t(input.numel()) * 4, buffer.data,
+                             size_t(std::max<int64_t>(buffer.capacity, 0)) * 4);
+    }
+    if (!shared)
+      into[name] = {buffer.data, buffer.capacity};
+  }
+  std::map<std::string, Storage> results =
+      impl->execute(function, inputs, into);
   for (auto &[name, buffer] : outputs) {
     auto it = results.find(name);
     if (it == results.end())
@@ -717,7 +758,8 @@ void Model::runInto(const std::string &function,
                   std::to_string(value.numel()) +
                   " elements), larger than its buffer of " +
                   std::to_string(buffer.capacity));
-    value.copyTo(buffer.data);
+    if (value.address() != buffer.data || !value.dense())
+      value.copyTo(buffer.data); // Not computed in place.
     buffer.shape = value.shape;
   }
 }

@@ -119,17 +119,24 @@ Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
   return s;
 }
 
-Storage Storage::borrow(const Tensor &tensor) {
+Storage Storage::wrap(void *data, DType dtype, std::vector<int64_t> shape) {
   auto block = std::make_shared<Block>();
+  int64_t numel = 1;
+  for (int64_t d : shape)
+    numel *= d;
+  block->borrowed = static_cast<uint32_t *>(data);
+  block->borrowedSize = size_t(std::max<int64_t>(numel, 1));
+  // The memory's contents are on the host only.
+  device::hostWritten(*block, 0, block->borrowedSize);
+  return inBlock(std::move(block), 0, dtype, std::move(shape));
+}
+
+Storage Storage::borrow(const Tensor &tensor) {
   const void *elements = tensor.dtype() == DType::F32
                              ? static_cast<const void *>(tensor.f32Data())
                              : static_cast<const void *>(tensor.i32Data());
   // Views only read: kernels take their inputs as const buffers.
-  block->borrowed = static_cast<uint32_t *>(const_cast<void *>(elements));
-  block->borrowedSize = size_t(std::max<int64_t>(tensor.numel(), 1));
-  // The tensor's contents are on the host only.
-  device::hostWritten(*block, 0, block->borrowedSize);
-  return inBlock(std::move(block), 0, tensor.dtype(), tensor.shape());
+  return wrap(const_cast<void *>(elements), tensor.dtype(), tensor.shape());
 }
 
 Storage Storage::slice(int64_t axis, int64_t from, int64_t size) const {

@@ -93,6 +93,9 @@ struct Storage {
   /// A dense view of a tensor's elements, without copying; the tensor must
   /// outlive the view and every view derived from it.
   static Storage borrow(const Tensor &tensor);
+  /// A dense value in the caller's memory at `data` (host only), which must
+  /// hold it and outlive every view of it.
+  static Storage wrap(void *data, DType dtype, std::vector<int64_t> shape);
   /// [offset, offset + size) of dimension `axis`, without copying.
   Storage slice(int64_t axis, int64_t from, int64_t size) const;
   /// Dimensions [0, count) of dimension `axis` (a prefix), without copying.

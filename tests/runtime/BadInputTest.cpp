@@ -678,6 +678,43 @@ TEST(BadInput, RunIntoTheCallersBuffers) {
   attnc_model_free(model);
 }
 
+TEST(BadInput, RunIntoABufferThatIsAlsoAnInput) {
+  // Kernels write runInto's outputs in place, except into a buffer that
+  // overlaps an input: there the output must still equal run's. Here the
+  // keys and values are the start of the output buffer, which batch 0's
+  // output would overwrite before batch 1 reads them.
+  std::string path = tempPath("run_into_alias.st");
+  Weights::save(path, syntheticWeights(attention_registry__host));
+  Model model = Model::load(attention_registry__host, Weights::load(path));
+  const size_t queries = 2 * 3 * 320, keys = 2 * 5 * 80;
+  std::vector<float> q(queries), kv(keys);
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = float(int(i * 7 % 19) - 9) / 9.0f;
+  for (size_t i = 0; i < kv.size(); ++i)
+    kv[i] = float(int(i * 5 % 17) - 8) / 8.0f;
+  auto inputs = [&](float *keysAndValues) {
+    return std::map<std::string, Tensor>{
+        {"query", Tensor::view(DType::F32, {2, 3, 320}, q.data())},
+        {"key", Tensor::view(DType::F32, {2, 5, 80}, keysAndValues)},
+        {"value", Tensor::view(DType::F32, {2, 5, 80}, keysAndValues)},
+        {"kv_lengths", Tensor::i32({2}, {5, 4})}};
+  };
+  Tensor expected =
+      model.run("padded_gqa4_d80", inputs(kv.data())).at("output");
+  ASSERT_EQ(expected.numel(), int64_t(queries));
+  std::vector<float> separate(queries, 0.0f), shared(queries, 0.0f);
+  std::copy(kv.begin(), kv.end(), shared.begin());
+  std::map<std::string, Model::OutputBuffer> outputs = {
+      {"output", {separate.data(), int64_t(queries), {}}}};
+  model.runInto("padded_gqa4_d80", inputs(kv.data()), outputs);
+  outputs = {{"output", {shared.data(), int64_t(queries), {}}}};
+  model.runInto("padded_gqa4_d80", inputs(shared.data()), outputs);
+  for (size_t i = 0; i < queries; ++i) {
+    ASSERT_EQ(separate[i], expected.f32Data()[i]) << "element " << i;
+    ASSERT_EQ(shared[i], expected.f32Data()[i]) << "element " << i;
+  }
+}
+
 TEST(BadInput, CApiLoadsOneModelOfARegistry) {
   // tiny_weights holds three models: greedy decoding needs one named.
   attnc_model *all = nullptr, *one = nullptr;
