@@ -41,8 +41,9 @@ int attnc_set_threads(int threads);
 
 /** Runs `function` with f32 or i32 inputs given by name, shape and data.
  *  `dtypes[i]` is 0 for f32, 1 for i32; the inputs are read in place
- *  during the call and not kept. Outputs are copied into the caller's
- *  buffers of `output_capacity[i]` elements; their shapes (up to 4
+ *  during the call and not kept. Outputs are written into the caller's
+ *  buffers of `output_capacity[i]` elements (by the kernels that compute
+ *  them, where a buffer overlaps no input); their shapes (up to 4
  *  dimensions) are written to `output_shapes[i]`. */
 int attnc_model_run(attnc_model *model, const char *function, int num_inputs,
                     const char *const *input_names, const int *dtypes,
