@@ -199,10 +199,13 @@ public:
     int64_t capacity = 0;  ///< Elements `data` holds.
     std::vector<int64_t> shape; ///< Set by runInto: the output's shape.
   };
-  /// As run, but copies each output named in `outputs` straight into the
-  /// caller's memory (one copy, no allocation once the model has run at
-  /// these shapes); outputs not named are dropped. Throws Error for an
-  /// unknown output, one that is not f32, or a buffer smaller than it.
+  /// As run, but writes each output named in `outputs` into the caller's
+  /// memory: the kernel that computes it writes it there, unless the
+  /// buffer overlaps an input (then it is copied there at the end); no
+  /// allocation once the model has run at these shapes. Output buffers
+  /// must not overlap each other. Outputs not named are dropped. Throws
+  /// Error for an unknown output, one that is not f32, or a buffer smaller
+  /// than it.
   void runInto(const std::string &function,
                const std::map<std::string, Tensor> &inputs,
                std::map<std::string, OutputBuffer> &outputs);
