@@ -80,7 +80,12 @@ attnc_model_run(attnc_model *model, const char *function, int num_inputs,
     }
     std::map<std::string, Model::OutputBuffer> buffers;
     for (int i = 0; i < num_outputs; ++i)
-      buffers[output_names[i]] = {outputs[i], output_capacity[i], {}};
+      if (!buffers
+               .emplace(output_names[i],
+                        Model::OutputBuffer{outputs[i], output_capacity[i], {}})
+               .second)
+        throw Error(std::string("output '") + output_names[i] +
+                    "' is named twice");
     model->model->runInto(function, inputs, buffers);
     for (int i = 0; i < num_outputs; ++i) {
       const std::vector<int64_t> &shape = buffers.at(output_names[i]).shape;

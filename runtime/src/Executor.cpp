@@ -250,7 +250,7 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     for (int64_t d : shapes[i])
       numel *= d;
     if (i < into.size() && into[i].data && !program.device.interface &&
-        dtype == DType::F32 && numel <= into[i].capacity)
+        dtype == DType::F32 && numel > 0 && numel <= into[i].capacity)
       results.push_back(Storage::wrap(into[i].data, dtype, shapes[i]));
     else
       results.push_back(Storage::allocate(pool, dtype, shapes[i]));

@@ -458,10 +458,16 @@ Model::Impl::execute(const std::string &name,
   checkInputs(f, inputs);
   const Prepared &p = prepared.at(name);
   std::vector<Storage> values = p.statics;
-  // The caller's tensors, borrowed for this call: kernels only read their
-  // inputs, and outputs are copied out before it returns.
-  for (const auto &[input, value] : f.inputs)
-    values[value] = Storage::borrow(inputs.at(input));
+  // On the host the caller's tensors are borrowed for this call (kernels
+  // only read their inputs; outputs are copied out before it returns). An
+  // empty tensor may have no address, which a kernel would take for a
+  // bounds query; on a GPU pooled blocks keep their device memory.
+  for (const auto &[input, value] : f.inputs) {
+    const Tensor &tensor = inputs.at(input);
+    bool borrow = tensor.numel() > 0 && !program.device.interface;
+    values[value] =
+        borrow ? Storage::borrow(tensor) : Storage::copyOf(pool, tensor);
+  }
   std::map<int, ResultMemory> intoValue;
   for (const auto &[output, value] : f.outputs)
     if (into.count(output))
@@ -724,6 +730,19 @@ bool overlaps(const void *a, size_t aBytes, const void *b, size_t bBytes) {
 void Model::runInto(const std::string &function,
                     const std::map<std::string, Tensor> &inputs,
                     std::map<std::string, OutputBuffer> &outputs) {
+  // Names and types first, so that a bad request writes nothing.
+  const Function &f = impl->function(function);
+  for (const auto &requested : outputs) {
+    const std::string &name = requested.first;
+    auto output =
+        std::find_if(f.outputs.begin(), f.outputs.end(),
+                     [&](const auto &entry) { return entry.first == name; });
+    if (output == f.outputs.end())
+      throw Error("function " + function + " has no output '" + name + "'");
+    if (f.values[size_t(output->second)].dtype != DType::F32)
+      throw Error("output '" + name + "' of " + function +
+                  " holds i32 elements; runInto writes f32 only");
+  }
   // Kernels write straight into the caller's buffers, except a buffer that
   // overlaps an input (the input must stay intact while it is read): that
   // output is copied at the end.
@@ -745,13 +764,7 @@ void Model::runInto(const std::string &function,
   std::map<std::string, Storage> results =
       impl->execute(function, inputs, into);
   for (auto &[name, buffer] : outputs) {
-    auto it = results.find(name);
-    if (it == results.end())
-      throw Error("function " + function + " has no output '" + name + "'");
-    const Storage &value = it->second;
-    if (value.dtype != DType::F32)
-      throw Error("output '" + name + "' of " + function +
-                  " holds i32 elements; runInto writes f32 only");
+    const Storage &value = results.at(name); // Names checked above.
     if (value.numel() > buffer.capacity)
       throw Error("output '" + name + "' of " + function + " is " +
                   shapeString(value.shape) + " (" +

@@ -216,7 +216,7 @@ void Storage::copyTo(void *target) const {
     return;
   const uint32_t *from = static_cast<const uint32_t *>(hostRead());
   if (dense()) {
-    std::memcpy(to, from, size_t(numel()) * 4);
+    std::memmove(to, from, size_t(numel()) * 4); // `to` may overlap.
     return;
   }
   std::vector<int64_t> strides = denseStrides(shape);

@@ -715,6 +715,49 @@ TEST(BadInput, RunIntoABufferThatIsAlsoAnInput) {
   }
 }
 
+TEST(BadInput, RunWithoutKeys) {
+  // Zero keys: an empty tensor, whose data pointer may be null. The kernel
+  // must see a real buffer and refuse it (a null one is a Halide bounds
+  // query: nothing computed, no error, the caller's buffer left as it was).
+  std::string path = tempPath("run_without_keys.st");
+  Weights::save(path, syntheticWeights(attention_registry__host));
+  Model model = Model::load(attention_registry__host, Weights::load(path));
+  std::vector<float> q(2 * 3 * 320, 0.5f), out(q.size(), -7.0f);
+  std::map<std::string, Tensor> inputs = {
+      {"query", Tensor::view(DType::F32, {2, 3, 320}, q.data())},
+      {"key", Tensor(DType::F32, {2, 0, 80})},
+      {"value", Tensor(DType::F32, {2, 0, 80})},
+      {"kv_lengths", Tensor::i32({2}, {0, 0})}};
+  std::map<std::string, Model::OutputBuffer> outputs = {
+      {"output", {out.data(), int64_t(out.size()), {}}}};
+  std::string error =
+      errorOf([&] { model.runInto("padded_gqa4_d80", inputs, outputs); });
+  EXPECT_NE(error.find("Input buffer key is accessed at 0"), std::string::npos)
+      << error;
+}
+
+TEST(BadInput, CApiOutputNamedTwice) {
+  attnc_model *model = nullptr;
+  ASSERT_EQ(attnc_model_load(&tiny_registry__host, kWeights.c_str(), &model), 0)
+      << attnc_last_error();
+  const char *inNames[] = {"src_tokens", "src_lengths"},
+             *outNames[] = {"memory", "memory"};
+  int dtypes[] = {1, 1}, ranks[] = {2, 1};
+  int64_t tokensShape[] = {1, 3}, lengthsShape[] = {1};
+  const int64_t *shapes[] = {tokensShape, lengthsShape};
+  int32_t tokens[] = {4, 7, 5}, lengths[] = {3};
+  const void *data[] = {tokens, lengths};
+  std::vector<float> a(192), b(192);
+  float *out[] = {a.data(), b.data()};
+  int64_t capacity[] = {192, 192}, outShapes[2][4];
+  EXPECT_NE(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
+                            shapes, data, 2, outNames, out, capacity,
+                            outShapes),
+            0);
+  EXPECT_STREQ(attnc_last_error(), "output 'memory' is named twice");
+  attnc_model_free(model);
+}
+
 TEST(BadInput, CApiLoadsOneModelOfARegistry) {
   // tiny_weights holds three models: greedy decoding needs one named.
   attnc_model *all = nullptr, *one = nullptr;
