@@ -621,6 +621,21 @@ TEST(BadInput, CApiReportsInsteadOfThrowing) {
   attnc_model_free(model);
 }
 
+/// attnc_model_run of tiny_encode on the tokens {4, 7, 5}.
+int runTinyEncode(attnc_model *model, int numOutputs,
+                  const char *const *outNames, float *const *out,
+                  const int64_t *capacity, int64_t (*outShapes)[4]) {
+  static const char *inNames[] = {"src_tokens", "src_lengths"};
+  static const int dtypes[] = {1, 1}, ranks[] = {2, 1};
+  static const int64_t tokensShape[] = {1, 3}, lengthsShape[] = {1};
+  static const int64_t *shapes[] = {tokensShape, lengthsShape};
+  static const int32_t tokens[] = {4, 7, 5}, lengths[] = {3};
+  static const void *data[] = {tokens, lengths};
+  return attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
+                         shapes, data, numOutputs, outNames, out, capacity,
+                         outShapes);
+}
+
 TEST(BadInput, RunIntoTheCallersBuffers) {
   // runInto (and the C API's run, which uses it) writes outputs straight
   // into the caller's memory: the same values as run, checked sizes.
@@ -649,28 +664,16 @@ TEST(BadInput, RunIntoTheCallersBuffers) {
   attnc_model *model = nullptr;
   ASSERT_EQ(attnc_model_load(&tiny_registry__host, kWeights.c_str(), &model), 0)
       << attnc_last_error();
-  const char *inNames[] = {"src_tokens", "src_lengths"},
-             *outNames[] = {"memory"};
-  int dtypes[] = {1, 1}, ranks[] = {2, 1};
-  int64_t tokensShape[] = {1, 3}, lengthsShape[] = {1};
-  const int64_t *shapes[] = {tokensShape, lengthsShape};
-  const void *data[] = {inputs.at("src_tokens").i32Data(),
-                        inputs.at("src_lengths").i32Data()};
+  const char *outNames[] = {"memory"};
   float *out[] = {memory.data()};
   int64_t capacity[] = {expected.numel() - 1}, outShapes[1][4];
-  EXPECT_NE(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
-                            shapes, data, 1, outNames, out, capacity,
-                            outShapes),
-            0);
+  EXPECT_NE(runTinyEncode(model, 1, outNames, out, capacity, outShapes), 0);
   EXPECT_STREQ(attnc_last_error(), "output 'memory' of tiny_encode is [1, 3, "
                                    "64] (192 elements), larger than its "
                                    "buffer of 191");
   capacity[0] = expected.numel();
   std::fill(memory.begin(), memory.end(), 0.0f);
-  ASSERT_EQ(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
-                            shapes, data, 1, outNames, out, capacity,
-                            outShapes),
-            0)
+  ASSERT_EQ(runTinyEncode(model, 1, outNames, out, capacity, outShapes), 0)
       << attnc_last_error();
   EXPECT_EQ(std::vector<int64_t>(outShapes[0], outShapes[0] + 4),
             (std::vector<int64_t>{1, 3, 64, 0}));
@@ -740,20 +743,11 @@ TEST(BadInput, CApiOutputNamedTwice) {
   attnc_model *model = nullptr;
   ASSERT_EQ(attnc_model_load(&tiny_registry__host, kWeights.c_str(), &model), 0)
       << attnc_last_error();
-  const char *inNames[] = {"src_tokens", "src_lengths"},
-             *outNames[] = {"memory", "memory"};
-  int dtypes[] = {1, 1}, ranks[] = {2, 1};
-  int64_t tokensShape[] = {1, 3}, lengthsShape[] = {1};
-  const int64_t *shapes[] = {tokensShape, lengthsShape};
-  int32_t tokens[] = {4, 7, 5}, lengths[] = {3};
-  const void *data[] = {tokens, lengths};
+  const char *outNames[] = {"memory", "memory"};
   std::vector<float> a(192), b(192);
   float *out[] = {a.data(), b.data()};
   int64_t capacity[] = {192, 192}, outShapes[2][4];
-  EXPECT_NE(attnc_model_run(model, "tiny_encode", 2, inNames, dtypes, ranks,
-                            shapes, data, 2, outNames, out, capacity,
-                            outShapes),
-            0);
+  EXPECT_NE(runTinyEncode(model, 2, outNames, out, capacity, outShapes), 0);
   EXPECT_STREQ(attnc_last_error(), "output 'memory' is named twice");
   attnc_model_free(model);
 }
