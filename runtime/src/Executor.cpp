@@ -246,9 +246,7 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
   for (size_t i = 0; i < shapes.size(); ++i) {
     DType dtype =
         operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype;
-    int64_t numel = 1;
-    for (int64_t d : shapes[i])
-      numel *= d;
+    int64_t numel = Storage::count(shapes[i]);
     if (i < into.size() && into[i].data && !program.device.interface &&
         dtype == DType::F32 && numel > 0 && numel <= into[i].capacity)
       results.push_back(Storage::wrap(into[i].data, dtype, shapes[i]));

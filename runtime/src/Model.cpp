@@ -751,12 +751,10 @@ void Model::runInto(const std::string &function,
     bool shared = false;
     for (const auto &entry : inputs) {
       const Tensor &input = entry.second;
-      const void *data = input.dtype() == DType::F32
-                             ? static_cast<const void *>(input.f32Data())
-                             : static_cast<const void *>(input.i32Data());
       shared =
-          shared || overlaps(data, size_t(input.numel()) * 4, buffer.data,
-                             size_t(std::max<int64_t>(buffer.capacity, 0)) * 4);
+          shared ||
+          overlaps(elementsOf(input), size_t(input.numel()) * 4, buffer.data,
+                   size_t(std::max<int64_t>(buffer.capacity, 0)) * 4);
     }
     if (!shared)
       into[name] = {buffer.data, buffer.capacity};

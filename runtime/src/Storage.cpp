@@ -61,11 +61,19 @@ halide_type_t Storage::elementType() const {
                              : halide_type_t(halide_type_int, 32);
 }
 
-int64_t Storage::numel() const {
+int64_t Storage::count(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
+}
+
+int64_t Storage::numel() const { return count(shape); }
+
+const void *attnc::runtime::elementsOf(const Tensor &tensor) {
+  return tensor.dtype() == DType::F32
+             ? static_cast<const void *>(tensor.f32Data())
+             : static_cast<const void *>(tensor.i32Data());
 }
 
 bool Storage::dense() const {
@@ -111,32 +119,24 @@ Storage Storage::inBlock(std::shared_ptr<Block> block, size_t offset,
 
 Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
   Storage s = allocate(pool, tensor.dtype(), tensor.shape());
-  const void *source = tensor.dtype() == DType::F32
-                           ? static_cast<const void *>(tensor.f32Data())
-                           : static_cast<const void *>(tensor.i32Data());
   if (tensor.numel())
-    std::memcpy(s.hostWrite(), source, size_t(tensor.numel()) * 4);
+    std::memcpy(s.hostWrite(), elementsOf(tensor), size_t(tensor.numel()) * 4);
   return s;
 }
 
 Storage Storage::wrap(void *data, DType dtype, std::vector<int64_t> shape) {
   auto block = std::make_shared<Block>();
-  int64_t numel = 1;
-  for (int64_t d : shape)
-    numel *= d;
   block->borrowed = static_cast<uint32_t *>(data);
-  block->borrowedSize = size_t(std::max<int64_t>(numel, 1));
+  block->borrowedSize = size_t(std::max<int64_t>(count(shape), 1));
   // The memory's contents are on the host only.
   device::hostWritten(*block, 0, block->borrowedSize);
   return inBlock(std::move(block), 0, dtype, std::move(shape));
 }
 
 Storage Storage::borrow(const Tensor &tensor) {
-  const void *elements = tensor.dtype() == DType::F32
-                             ? static_cast<const void *>(tensor.f32Data())
-                             : static_cast<const void *>(tensor.i32Data());
   // Views only read: kernels take their inputs as const buffers.
-  return wrap(const_cast<void *>(elements), tensor.dtype(), tensor.shape());
+  return wrap(const_cast<void *>(elementsOf(tensor)), tensor.dtype(),
+              tensor.shape());
 }
 
 Storage Storage::slice(int64_t axis, int64_t from, int64_t size) const {

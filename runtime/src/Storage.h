@@ -70,6 +70,8 @@ struct Storage {
 
   bool defined() const { return bool(block); }
   int64_t numel() const;
+  /// The elements of a shape.
+  static int64_t count(const std::vector<int64_t> &shape);
   /// The first element's host address, for identity and buffer setup; its
   /// contents may be stale on a GPU target (use hostRead/hostWrite).
   void *address() const { return block->base() + offset; }
@@ -120,6 +122,9 @@ struct Storage {
 /// Halide errors of kernel calls (the runtime installs a handler that
 /// records them instead of aborting).
 std::string takeHalideError();
+
+/// A tensor's first element (f32 or i32).
+const void *elementsOf(const Tensor &tensor);
 
 } // namespace attnc::runtime
 
