@@ -151,15 +151,80 @@ Model::Impl::bindWeights(const Weights &weights) {
                     step.paramName + "', which model '" + program.unit +
                     "' needs as f32 " + shapeString(info.shape));
       const Tensor &tensor = weights.get(step.paramName);
-      if (tensor.dtype() != DType::F32 || tensor.shape() != info.shape)
+      if (tensor.dtype() != DType::F32 || tensor.shape() != info.shape) {
+        StoredType stored = weights.storedType(step.paramName);
+        std::string is = stored == StoredType::F32 || stored == StoredType::I32
+                             ? tensor.describe()
+                             : std::string(storedTypeName(stored)) + " " +
+                                   shapeString(tensor.shape());
         throw Error("tensor '" + step.paramName + "' in weights file '" +
-                    weights.path() + "' is " + tensor.describe() +
-                    ", but model '" + program.unit + "' needs f32 " +
-                    shapeString(info.shape));
+                    weights.path() + "' is " + is + ", but model '" +
+                    program.unit + "' needs f32 " + shapeString(info.shape));
+      }
       params.emplace(step.paramName, Storage::borrow(tensor));
     }
   return params;
 }
+
+namespace {
+
+/// The weight type a BF16, F16 or I8 tensor stands for; nothing for F32
+/// and I32.
+std::optional<k::WeightType> reducedType(StoredType stored) {
+  switch (stored) {
+  case StoredType::BF16:
+    return k::WeightType::BF16;
+  case StoredType::F16:
+    return k::WeightType::F16;
+  case StoredType::I8:
+    return k::WeightType::I8;
+  case StoredType::F32:
+  case StoredType::I32:
+    break;
+  }
+  return std::nullopt;
+}
+
+/// Refuses a reduced-precision tensor (BF16, F16, I8) that a run-time step
+/// of `function` reads as another reduced type: it feeds weights stored as
+/// f32 (widened) or as its own type only (StoredType). `origins` holds the
+/// params each load-time value was computed from.
+void checkStoredTypes(const Program &program, const Function &function,
+                      const std::vector<Storage> &statics,
+                      const std::vector<std::set<std::string>> &origins,
+                      const Weights &weights) {
+  for (const Step &step : function.steps) {
+    if (step.op == "param" || statics[step.results[0]].defined())
+      continue; // Ran at load.
+    for (size_t i = 0; i < step.operands.size(); ++i) {
+      int operand = step.operands[i];
+      if (!statics[operand].defined())
+        continue;
+      k::WeightType readAs = k::WeightType::F32;
+      if (step.op == "linear" && i == 1)
+        readAs =
+            std::get<k::LinearSpec>(program.kernels.at(step.kernel).spec.family)
+                .weights;
+      for (const std::string &param : origins[operand]) {
+        StoredType stored = weights.storedType(param);
+        std::optional<k::WeightType> reduced = reducedType(stored);
+        if (!reduced || readAs == k::WeightType::F32 || readAs == *reduced)
+          continue;
+        std::string type = storedTypeName(stored);
+        throw Error("tensor '" + param + "' in weights file '" +
+                    weights.path() + "' is stored as " + type +
+                    ", but model '" +
+                    (function.model.empty() ? program.unit : function.model) +
+                    "' stores it as " + k::weightTypeName(readAs) + " (" +
+                    step.describe() + "): a " + type +
+                    " tensor feeds f32 and " + k::weightTypeName(*reduced) +
+                    " weights only; write it as F32 for this model");
+      }
+    }
+  }
+}
+
+} // namespace
 
 /// Binds the weights, evaluates the steps that depend only on them, then
 /// keeps just what runs read, linear weights packed (keepInOneBlock).
@@ -175,6 +240,7 @@ void Model::Impl::prepare(const Weights &weights) {
     p.statics.resize(function.values.size());
     std::vector<Storage> &linear = linearWeights[name];
     linear.resize(function.values.size());
+    std::vector<std::set<std::string>> origins(function.values.size());
     p.lastUse.assign(function.values.size(), -1);
     for (size_t i = 0; i < function.steps.size(); ++i)
       for (int operand : function.steps[i].operands)
@@ -185,6 +251,7 @@ void Model::Impl::prepare(const Weights &weights) {
     for (const Step &step : function.steps) {
       if (step.op == "param") {
         p.statics[step.results[0]] = params.at(step.paramName);
+        origins[step.results[0]] = {step.paramName};
         continue;
       }
       bool allStatic = !step.operands.empty();
@@ -197,10 +264,15 @@ void Model::Impl::prepare(const Weights &weights) {
         operands.push_back(p.statics[operand]);
       std::vector<Storage> results =
           executeStep(program, step, operands, CallContext(), loading);
-      for (size_t r = 0; r < results.size(); ++r)
+      for (size_t r = 0; r < results.size(); ++r) {
         p.statics[step.results[r]] =
             results[r].dense() ? results[r] : results[r].copy(loading);
+        for (int operand : step.operands)
+          origins[step.results[r]].insert(origins[operand].begin(),
+                                          origins[operand].end());
+      }
     }
+    checkStoredTypes(program, function, p.statics, origins, weights);
     for (const Step &step : function.steps)
       if (step.op == "linear")
         linear[step.operands.at(1)] = p.statics[step.operands.at(1)];

@@ -22,6 +22,22 @@ const char *attnc::dtypeName(DType dtype) {
   return dtype == DType::F32 ? "f32" : "i32";
 }
 
+const char *attnc::storedTypeName(StoredType type) {
+  switch (type) {
+  case StoredType::F32:
+    return "F32";
+  case StoredType::I32:
+    return "I32";
+  case StoredType::BF16:
+    return "BF16";
+  case StoredType::F16:
+    return "F16";
+  case StoredType::I8:
+    return "I8";
+  }
+  return "F32";
+}
+
 std::string attnc::shapeString(const std::vector<int64_t> &shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i)

@@ -4,14 +4,17 @@
 // mapping each tensor name to {dtype, shape, data_offsets: [begin, end]}
 // (offsets into the data that follows), and an optional "__metadata__"
 // entry. A file and a buffer in memory go through one code path: the whole
-// header is checked first (every entry's dtype, shape and byte range, then
-// that the byte ranges tile the data exactly, as the format requires), and
-// only then is anything allocated and read; F32 tensors are then scanned for
-// NaN and Inf. Every problem is an Error naming the file and the tensor;
+// header is checked first (every entry's dtype, shape and byte range, that
+// the byte ranges tile the data exactly, as the format requires, and that
+// every I8 tensor has its row scales), and only then is anything allocated
+// and read. BF16, F16 and I8 tensors become the f32 values they stand for
+// (StoredType in Runtime.h), and every f32 value is then checked for NaN and
+// Inf. Every problem is an Error naming the file and the tensor;
 // docs/runtime.md lists the checks.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Runtime.h"
 
 #include <nlohmann/json.hpp>
@@ -27,6 +30,7 @@
 
 using namespace attnc;
 using nlohmann::json;
+namespace k = attnc::kernels;
 
 namespace {
 
@@ -38,8 +42,23 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 /// computation far from overflow and within Halide's 32-bit extents.
 constexpr uint64_t kMaxElements = uint64_t(1) << 31;
 
-/// Bytes of every element of the dtypes attnc reads.
-constexpr uint64_t kElementBytes = 4;
+/// Bytes per element as the file stores it.
+uint64_t elementBytes(StoredType type) {
+  switch (type) {
+  case StoredType::F32:
+  case StoredType::I32:
+    return 4;
+  case StoredType::BF16:
+  case StoredType::F16:
+    return 2;
+  case StoredType::I8:
+    return 1;
+  }
+  return 4;
+}
+
+/// The name of the tensor holding I8 tensor `name`'s row scales.
+std::string scaleName(const std::string &name) { return name + ".scale"; }
 
 [[noreturn]] void fail(const std::string &path, const std::string &message) {
   throw Error("weights file '" + path + "': " + message);
@@ -99,7 +118,7 @@ private:
 /// One checked header entry.
 struct Entry {
   std::string name;
-  DType dtype;
+  StoredType stored;
   std::vector<int64_t> shape;
   uint64_t begin; ///< Offsets into the data, after the header.
   uint64_t end;
@@ -174,17 +193,18 @@ void checkMetadata(const std::string &path, const json &metadata) {
            "has a __metadata__ value for '" + key + "' that is not a string");
 }
 
-DType checkDtype(const std::string &path, const std::string &name,
-                 const json &info) {
+StoredType checkDtype(const std::string &path, const std::string &name,
+                      const json &info) {
   auto it = info.find("dtype");
   if (it == info.end() || !it->is_string())
     failTensor(path, name, "has no dtype string");
   const std::string &dtype = it->get_ref<const std::string &>();
-  if (dtype == "F32")
-    return DType::F32;
-  if (dtype == "I32")
-    return DType::I32;
-  failTensor(path, name, "has dtype " + dtype + "; attnc reads F32 and I32");
+  for (StoredType type : {StoredType::F32, StoredType::I32, StoredType::BF16,
+                          StoredType::F16, StoredType::I8})
+    if (dtype == storedTypeName(type))
+      return type;
+  failTensor(path, name,
+             "has dtype " + dtype + "; attnc reads F32, I32, BF16, F16 and I8");
 }
 
 /// The shape, each dimension a non-negative JSON integer, with at most
@@ -251,7 +271,7 @@ Entry checkEntry(const std::string &path, const std::string &name,
                "ends at byte " + std::to_string(*end) +
                    " of the data, which has only " + std::to_string(dataSize) +
                    ": the file is truncated");
-  uint64_t expected = elementCount(entry.shape) * kElementBytes;
+  uint64_t expected = elementCount(entry.shape) * elementBytes(entry.stored);
   if (*end - *begin != expected)
     failTensor(path, name,
                "of shape " + shapeString(entry.shape) + " needs " +
@@ -300,6 +320,35 @@ void checkLayout(const std::string &path, std::vector<Entry> &entries,
                    ": the data must end where the last tensor does");
 }
 
+/// Checks that every I8 tensor has rows and an F32 scale per row.
+void checkScales(const std::string &path, const std::vector<Entry> &entries) {
+  std::map<std::string, const Entry *> byName;
+  for (const Entry &entry : entries)
+    byName[entry.name] = &entry;
+  for (const Entry &entry : entries) {
+    if (entry.stored != StoredType::I8)
+      continue;
+    if (entry.shape.empty())
+      failTensor(path, entry.name,
+                 "is I8 without dimensions; an I8 tensor has a scale per row "
+                 "(dimension 0)");
+    std::vector<int64_t> rows{entry.shape[0]};
+    auto it = byName.find(scaleName(entry.name));
+    if (it == byName.end())
+      failTensor(path, entry.name,
+                 "is I8, but the file has no tensor '" + scaleName(entry.name) +
+                     "' (F32 " + shapeString(rows) + ") with its row scales");
+    const Entry &scale = *it->second;
+    if (scale.stored != StoredType::F32 || scale.shape != rows)
+      failTensor(path, scale.name,
+                 "holds the row scales of I8 tensor '" + entry.name +
+                     "' of shape " + shapeString(entry.shape) +
+                     " and must be F32 " + shapeString(rows) + ", but is " +
+                     storedTypeName(scale.stored) + " " +
+                     shapeString(scale.shape));
+  }
+}
+
 /// "[1, 2]": the row-major index of flat element `flat` of `shape`.
 std::string indexString(const std::vector<int64_t> &shape, uint64_t flat) {
   std::vector<int64_t> index(shape.size());
@@ -340,25 +389,73 @@ void checkFinite(const std::string &path, const Entry &entry,
                      "; weights must be finite");
 }
 
-/// Allocates and reads one checked tensor.
+/// Reads `entry`'s bytes as `count` elements of type T.
+template <typename T>
+std::vector<T> readRaw(const std::string &path, const Entry &entry,
+                       ByteSource &source, uint64_t dataStart, int64_t count) {
+  std::vector<T> raw(static_cast<size_t>(count));
+  if (count && !source.read(dataStart + entry.begin, entry.end - entry.begin,
+                            raw.data()))
+    failTensor(path, entry.name, "cannot be read");
+  return raw;
+}
+
+/// Allocates and reads one checked tensor: F32 and I32 as they are, BF16
+/// and F16 widened to f32, I8 as f32 integers still to be scaled.
 Tensor readTensor(const std::string &path, const Entry &entry,
                   ByteSource &source, uint64_t dataStart) {
-  Tensor tensor(entry.dtype, entry.shape);
-  void *target = entry.dtype == DType::F32
-                     ? static_cast<void *>(tensor.f32Data())
-                     : static_cast<void *>(tensor.i32Data());
-  uint64_t count = entry.end - entry.begin;
-  if (count && !source.read(dataStart + entry.begin, count, target))
-    failTensor(path, entry.name, "cannot be read");
-  if (entry.dtype == DType::F32)
-    checkFinite(path, entry, tensor);
+  if (entry.stored == StoredType::F32 || entry.stored == StoredType::I32) {
+    DType dtype = entry.stored == StoredType::F32 ? DType::F32 : DType::I32;
+    Tensor tensor(dtype, entry.shape);
+    void *target = dtype == DType::F32 ? static_cast<void *>(tensor.f32Data())
+                                       : static_cast<void *>(tensor.i32Data());
+    uint64_t count = entry.end - entry.begin;
+    if (count && !source.read(dataStart + entry.begin, count, target))
+      failTensor(path, entry.name, "cannot be read");
+    return tensor;
+  }
+  Tensor tensor(DType::F32, entry.shape);
+  float *values = tensor.f32Data();
+  const int64_t count = tensor.numel();
+  if (entry.stored == StoredType::I8) {
+    std::vector<int8_t> raw =
+        readRaw<int8_t>(path, entry, source, dataStart, count);
+    std::copy(raw.begin(), raw.end(), values);
+    return tensor;
+  }
+  std::vector<uint16_t> raw =
+      readRaw<uint16_t>(path, entry, source, dataStart, count);
+  float (*widen)(uint16_t) =
+      entry.stored == StoredType::BF16 ? k::bfloat16ToFloat : k::float16ToFloat;
+  std::transform(raw.begin(), raw.end(), values, widen);
   return tensor;
 }
 
+/// Multiplies each row of the I8 tensor `entry` (read as integers) by its
+/// scale, which must be positive.
+void applyScales(const std::string &path, const Entry &entry, Tensor &tensor,
+                 const Tensor &scales) {
+  const int64_t rows = entry.shape[0];
+  const int64_t columns = rows ? tensor.numel() / rows : 0;
+  float *values = tensor.f32Data();
+  for (int64_t row = 0; row < rows; ++row) {
+    float scale = scales.f32Data()[row];
+    if (!(scale > 0.0f))
+      failTensor(path, scaleName(entry.name),
+                 "holds " + std::to_string(scale) + " at [" +
+                     std::to_string(row) + "]; the scales of I8 tensor '" +
+                     entry.name + "' must be positive");
+    for (int64_t column = 0; column < columns; ++column)
+      values[row * columns + column] *= scale;
+  }
+}
+
 /// The one reader behind load and parse: checks the whole header, then
-/// allocates and reads the tensors in file order.
-std::map<std::string, Tensor> readTensors(const std::string &path,
-                                          ByteSource &source) {
+/// allocates and reads the tensors in file order, as f32 where they stand
+/// for f32 values.
+void readTensors(const std::string &path, ByteSource &source,
+                 std::map<std::string, Tensor> &tensors,
+                 std::map<std::string, StoredType> &stored) {
   const uint64_t headerLength = readHeaderLength(path, source);
   std::string headerText(size_t(headerLength), '\0');
   if (!source.read(8, headerLength, headerText.data()))
@@ -374,10 +471,26 @@ std::map<std::string, Tensor> readTensors(const std::string &path,
       entries.push_back(checkEntry(path, name, info, dataSize));
   }
   checkLayout(path, entries, dataSize);
-  std::map<std::string, Tensor> tensors;
-  for (const Entry &entry : entries)
+  checkScales(path, entries);
+  for (const Entry &entry : entries) {
     tensors.emplace(entry.name, readTensor(path, entry, source, dataStart));
-  return tensors;
+    stored.emplace(entry.name, entry.stored);
+  }
+  for (const Entry &entry : entries)
+    if (entry.stored != StoredType::I32 && entry.stored != StoredType::I8)
+      checkFinite(path, entry, tensors.at(entry.name));
+  // The scales are part of their I8 tensor, not tensors of their own.
+  for (const Entry &entry : entries)
+    if (entry.stored == StoredType::I8) {
+      applyScales(path, entry, tensors.at(entry.name),
+                  tensors.at(scaleName(entry.name)));
+      checkFinite(path, entry, tensors.at(entry.name));
+    }
+  for (const Entry &entry : entries)
+    if (entry.stored == StoredType::I8) {
+      tensors.erase(scaleName(entry.name));
+      stored.erase(scaleName(entry.name));
+    }
 }
 
 } // namespace
@@ -386,7 +499,7 @@ Weights Weights::load(const std::string &path) {
   FileSource source(path);
   Weights weights;
   weights.file = path;
-  weights.tensors = readTensors(path, source);
+  readTensors(path, source, weights.tensors, weights.stored);
   return weights;
 }
 
@@ -394,20 +507,111 @@ Weights Weights::parse(const std::string &name, std::string_view bytes) {
   MemorySource source(bytes);
   Weights weights;
   weights.file = name;
-  weights.tensors = readTensors(name, source);
+  readTensors(name, source, weights.tensors, weights.stored);
   return weights;
 }
 
+namespace {
+
+/// One tensor as a file stores it.
+struct Encoded {
+  std::string name;
+  StoredType type;
+  std::vector<int64_t> shape;
+  std::vector<char> bytes;
+};
+
+template <typename T> std::vector<char> bytesOf(const T *values, size_t count) {
+  const char *begin = reinterpret_cast<const char *>(values);
+  return std::vector<char>(begin, begin + count * sizeof(T));
+}
+
+/// `tensor` as `type`; an I8 tensor comes with its row scales.
+std::vector<Encoded> encode(const std::string &path, const std::string &name,
+                            const Tensor &tensor, StoredType type) {
+  const size_t count = size_t(tensor.numel());
+  if (type == StoredType::F32 || type == StoredType::I32) {
+    if ((type == StoredType::F32) != (tensor.dtype() == DType::F32))
+      throw Error("cannot write tensor '" + name + "' (" + tensor.describe() +
+                  ") to '" + path + "' as " + storedTypeName(type));
+    return {{name, type, tensor.shape(),
+             type == StoredType::F32 ? bytesOf(tensor.f32Data(), count)
+                                     : bytesOf(tensor.i32Data(), count)}};
+  }
+  if (tensor.dtype() != DType::F32)
+    throw Error("cannot write tensor '" + name + "' (" + tensor.describe() +
+                ") to '" + path + "' as " + storedTypeName(type) +
+                ": only f32 tensors are stored in fewer bytes");
+  const float *values = tensor.f32Data();
+  if (type == StoredType::BF16 || type == StoredType::F16) {
+    std::vector<uint16_t> rounded(count);
+    for (size_t i = 0; i < count; ++i) {
+      rounded[i] = type == StoredType::BF16 ? k::floatToBFloat16(values[i])
+                                            : k::floatToFloat16(values[i]);
+      if (type == StoredType::F16 && (rounded[i] & 0x7c00u) == 0x7c00u)
+        throw Error("cannot write tensor '" + name + "' to '" + path +
+                    "' as F16: it holds " + std::to_string(values[i]) + " at " +
+                    indexString(tensor.shape(), i) +
+                    ", beyond F16's range (|x| < 65520)");
+    }
+    return {{name, type, tensor.shape(), bytesOf(rounded.data(), count)}};
+  }
+  if (tensor.shape().empty())
+    throw Error("cannot write tensor '" + name + "' to '" + path +
+                "' as I8: it has no rows to scale");
+  // The quantizer of the int8 linear kernels, through their packing:
+  // panels of kLinearPanelWidth rows, read back row by row.
+  const int64_t rows = tensor.shape()[0];
+  const int64_t columns = rows ? int64_t(count) / rows : 0;
+  const int64_t width = k::kLinearPanelWidth;
+  std::vector<int8_t> packed(size_t(k::packedLinearElements(rows, columns)));
+  std::vector<float> scales(static_cast<size_t>(rows));
+  k::packLinearWeight(values, rows, columns, k::WeightType::I8, packed.data(),
+                      scales.data());
+  std::vector<int8_t> quantized(count);
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t column = 0; column < columns; ++column)
+      quantized[size_t(row * columns + column)] = packed[size_t(
+          (row / width * columns + column) * width + row % width)];
+  return {{name, type, tensor.shape(), bytesOf(quantized.data(), count)},
+          {scaleName(name),
+           StoredType::F32,
+           {rows},
+           bytesOf(scales.data(), scales.size())}};
+}
+
+} // namespace
+
 void Weights::save(const std::string &path,
-                   const std::vector<std::pair<std::string, Tensor>> &tensors) {
+                   const std::vector<std::pair<std::string, Tensor>> &tensors,
+                   const std::map<std::string, StoredType> &storedAs) {
+  std::vector<Encoded> encoded;
+  std::set<std::string> names;
+  for (const auto &[name, tensor] : tensors)
+    names.insert(name);
+  for (const auto &[name, type] : storedAs)
+    if (!names.count(name))
+      throw Error("cannot write '" + path + "': storedAs names tensor '" +
+                  name + "', which is not among the tensors");
+  for (const auto &[name, tensor] : tensors) {
+    auto it = storedAs.find(name);
+    StoredType type = it != storedAs.end()           ? it->second
+                      : tensor.dtype() == DType::F32 ? StoredType::F32
+                                                     : StoredType::I32;
+    if (type == StoredType::I8 && names.count(scaleName(name)))
+      throw Error("cannot write tensor '" + name + "' to '" + path +
+                  "' as I8: its scales would be named '" + scaleName(name) +
+                  "', which is another tensor's name");
+    for (Encoded &one : encode(path, name, tensor, type))
+      encoded.push_back(std::move(one));
+  }
   json header = json::object();
   uint64_t offset = 0;
-  for (const auto &[name, tensor] : tensors) {
-    uint64_t size = uint64_t(tensor.numel()) * 4;
-    header[name] = {{"dtype", tensor.dtype() == DType::F32 ? "F32" : "I32"},
-                    {"shape", tensor.shape()},
-                    {"data_offsets", {offset, offset + size}}};
-    offset += size;
+  for (const Encoded &one : encoded) {
+    header[one.name] = {{"dtype", storedTypeName(one.type)},
+                        {"shape", one.shape},
+                        {"data_offsets", {offset, offset + one.bytes.size()}}};
+    offset += one.bytes.size();
   }
   std::string text = header.dump();
   while ((text.size() + 8) % 8)
@@ -419,13 +623,8 @@ void Weights::save(const std::string &path,
   for (int i = 0; i < 8; ++i)
     out.put(char(length >> (8 * i) & 0xff));
   out << text;
-  for (const auto &[name, tensor] : tensors) {
-    const void *source = tensor.dtype() == DType::F32
-                             ? static_cast<const void *>(tensor.f32Data())
-                             : static_cast<const void *>(tensor.i32Data());
-    out.write(static_cast<const char *>(source),
-              std::streamsize(tensor.numel() * 4));
-  }
+  for (const Encoded &one : encoded)
+    out.write(one.bytes.data(), std::streamsize(one.bytes.size()));
   if (!out)
     throw Error("cannot write weights file '" + path + "'");
 }
@@ -437,6 +636,13 @@ bool Weights::contains(const std::string &name) const {
 const Tensor &Weights::get(const std::string &name) const {
   auto it = tensors.find(name);
   if (it == tensors.end())
+    throw Error("weights file '" + file + "' has no tensor '" + name + "'");
+  return it->second;
+}
+
+StoredType Weights::storedType(const std::string &name) const {
+  auto it = stored.find(name);
+  if (it == stored.end())
     throw Error("weights file '" + file + "' has no tensor '" + name + "'");
   return it->second;
 }

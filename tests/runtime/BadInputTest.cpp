@@ -214,14 +214,15 @@ TEST(BadInput, CorruptWeightsFile) {
 
 TEST(BadInput, UnsupportedDtype) {
   std::string header =
-      R"({"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})";
+      R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})";
   std::string bytes(8, '\0');
   bytes[0] = char(header.size());
-  std::string path = tempPath("bf16.safetensors");
-  writeBytes(path, bytes + header + "\0\0\0\0");
+  std::string path = tempPath("f64.safetensors");
+  writeBytes(path, bytes + header + std::string(16, '\0'));
   EXPECT_EQ(errorOf([&] { Weights::load(path); }),
             "weights file '" + path +
-                "': tensor 'w' has dtype BF16; attnc reads F32 and I32");
+                "': tensor 'w' has dtype F64; attnc reads F32, I32, BF16, F16 "
+                "and I8");
 }
 
 TEST(BadInput, HeaderIsCheckedBeforeAllocating) {

@@ -44,6 +44,19 @@ enum class DType { F32, I32 };
 /// "f32" or "i32".
 const char *dtypeName(DType dtype);
 
+/// How a tensor is stored in a weights file. F32 and I32 tensors are read
+/// as they are. The reduced types hold f32 weights in fewer bytes and are
+/// read as the f32 values they stand for: BF16 and F16 exactly, I8 as
+/// q * scale with one F32 scale per row (dimension 0) in a tensor named
+/// "<name>.scale" (symmetric: written with scale = max |w| / 127). A model
+/// takes a reduced tensor where it stores the weight as f32 or as the same
+/// type, and refuses it where a layer stores it as another reduced type
+/// (docs/runtime.md, "Weights files").
+enum class StoredType { F32, I32, BF16, F16, I8 };
+
+/// The safetensors name: "F32", "I32", "BF16", "F16" or "I8".
+const char *storedTypeName(StoredType type);
+
 /// "[2, 7, 64]".
 std::string shapeString(const std::vector<int64_t> &shape);
 
@@ -83,8 +96,10 @@ private:
 /// 8-byte little-endian header length, JSON header, raw data), read whole
 /// and checked: the whole header (every tensor's dtype, shape and byte range,
 /// and that the tensors tile the data) before anything is allocated, then
-/// every F32 value (NaN and Inf are refused). docs/runtime.md lists the
-/// checks.
+/// every value read as f32 (NaN and Inf are refused). BF16, F16 and I8
+/// tensors are held as the f32 values they stand for (see StoredType); an
+/// I8 tensor's scales are part of it, not a tensor of their own.
+/// docs/runtime.md lists the checks.
 class Weights {
 public:
   /// Reads and checks `path`; throws Error naming the file and the tensor.
@@ -94,19 +109,26 @@ public:
   /// does; `name` stands for the file in messages and path().
   static Weights parse(const std::string &name, std::string_view bytes);
 
-  /// Writes f32 and i32 tensors to `path` in the same format.
+  /// Writes f32 and i32 tensors to `path` in the same format, each f32
+  /// tensor named in `storedAs` in that type instead: BF16 and F16 rounded
+  /// to nearest even (F16 refuses values beyond its range), I8 with a scale
+  /// per row written as "<name>.scale" (see StoredType).
   static void save(const std::string &path,
-                   const std::vector<std::pair<std::string, Tensor>> &tensors);
+                   const std::vector<std::pair<std::string, Tensor>> &tensors,
+                   const std::map<std::string, StoredType> &storedAs = {});
 
   bool contains(const std::string &name) const;
   /// The tensor; throws Error if absent.
   const Tensor &get(const std::string &name) const;
+  /// How the file stores tensor `name`; throws Error if absent.
+  StoredType storedType(const std::string &name) const;
   std::vector<std::string> names() const;
   const std::string &path() const { return file; }
 
 private:
   std::string file;
   std::map<std::string, Tensor> tensors;
+  std::map<std::string, StoredType> stored;
 };
 
 /// The weights a registry's program binds: name and shape of every tensor.
