@@ -338,7 +338,7 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
            tgt_positions=None, embed_scale=1.0, max_len=None,
            mask=None, src_mask=None, tgt_mask="causal", memory_mask=None,
            encoder=None, cross=False, probs=None, output="logits",
-           weights="f32", name=None):
+           weights="f32", store_f32=False, name=None):
     """Writes `path`.attn and `path`.safetensors for `module`.
 
     module       nn.Transformer, nn.TransformerEncoder(Layer),
@@ -366,9 +366,14 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
     output       "logits" or "probs" (softmax over the vocabulary).
     weights      how the compiled model stores its linear weights: "f32",
                  "bf16", "f16" or "int8" (`weights` in docs/dsl.md; CPU
-                 targets only). The safetensors file stays f32; the runtime
-                 converts when it loads. Models only, not
-                 nn.MultiheadAttention.
+                 targets only). The safetensors file stores them so too
+                 (BF16, F16, or I8 with a scale per row: 1/2 or about 1/4
+                 of the bytes); the other tensors stay F32. Models only,
+                 not nn.MultiheadAttention.
+    store_f32    write every tensor as F32 whatever `weights` says: one
+                 file for models compiled with different `weights`
+                 (`attnc compile --weights=...`); the runtime rounds when
+                 it loads.
     name         the model's (or attention function's) name in the .attn.
 
     Returns the paths of the two files written. Padding is always
@@ -421,7 +426,12 @@ def export(module, path, *, embed=None, src_embed=None, tgt_embed=None,
     attn_path, weights_path = path + ".attn", path + ".safetensors"
     with open(attn_path, "w") as f:
         f.write(text)
-    safetensors.save(weights_path, out.items)
+    stored = {"bf16": "BF16", "f16": "F16", "int8": "I8"}.get(weights)
+    if store_f32 or stored is None:
+        safetensors.save(weights_path, out.items)
+    else:
+        safetensors.save(weights_path, out.items,
+                         {name: stored for name in out.linear})
     return attn_path, weights_path
 
 
@@ -461,7 +471,11 @@ def main(argv=None):
                         default="logits")
     parser.add_argument("--weights", choices=["f32", "bf16", "f16", "int8"],
                         default="f32",
-                        help="how the compiled model stores linear weights")
+                        help="how the compiled model (and the weights file) "
+                             "store linear weights")
+    parser.add_argument("--store-f32", action="store_true",
+                        help="write the weights file in f32 whatever "
+                             "--weights says")
     parser.add_argument("--name")
     args = parser.parse_args(argv)
     module = torch.load(args.model, map_location="cpu")
@@ -491,7 +505,8 @@ def main(argv=None):
                        src_mask=args.src_mask, tgt_mask=args.tgt_mask,
                        memory_mask=args.memory_mask, cross=args.cross,
                        probs=args.probs, output=args.output_kind,
-                       weights=args.weights, name=args.name)
+                       weights=args.weights, store_f32=args.store_f32,
+                       name=args.name)
     except ExportError as e:
         print(f"attnc_torch.export: error: {e}", file=sys.stderr)
         return 1

@@ -53,13 +53,18 @@ class LayerSpec:
 
 @dataclass
 class Tensors:
-    """Exported weights, by attnc name, as float32 numpy arrays."""
+    """Exported weights, by attnc name, as float32 numpy arrays; `linear`
+    names those that linear layers read (stored in the model's `weights`
+    type)."""
     items: dict = field(default_factory=dict)
+    linear: set = field(default_factory=set)
 
-    def put(self, name, value):
+    def put(self, name, value, linear=False):
         self.items[name] = np.ascontiguousarray(
             value.detach().cpu().numpy() if torch.is_tensor(value) else value,
             dtype=np.float32)
+        if linear:
+            self.linear.add(name)
 
 
 def join(path, name):
@@ -159,7 +164,7 @@ def read_attention(mha, path, d_model, causal, cross, out, prefix,
     spec = AttentionSpec(heads=mha.num_heads, bias=bias, causal=causal,
                          cross=cross)
     if mha._qkv_same_embed_dim:
-        out.put(prefix + "in_proj_weight", mha.in_proj_weight)
+        out.put(prefix + "in_proj_weight", mha.in_proj_weight, linear=True)
         if bias:
             out.put(prefix + "in_proj_bias", in_bias)
     else:
@@ -168,11 +173,11 @@ def read_attention(mha, path, d_model, causal, cross, out, prefix,
         spec.vdim = mha.vdim if mha.vdim != d_model else 0
         for i, part in enumerate("qkv"):
             out.put(f"{prefix}{part}_proj.weight",
-                    getattr(mha, f"{part}_proj_weight"))
+                    getattr(mha, f"{part}_proj_weight"), linear=True)
             if bias:
                 out.put(f"{prefix}{part}_proj.bias",
                         in_bias[i * d_model:(i + 1) * d_model])
-    out.put(prefix + "out_proj.weight", mha.out_proj.weight)
+    out.put(prefix + "out_proj.weight", mha.out_proj.weight, linear=True)
     if bias:
         out.put(prefix + "out_proj.bias", mha.out_proj.bias if
                 mha.out_proj.bias is not None else torch.zeros(d_model))
@@ -196,7 +201,7 @@ def read_linear(linear, path, shape, prefix, out, bias):
     if tuple(linear.weight.shape) != shape:
         raise ExportError(path, "weight", f"shape {tuple(linear.weight.shape)}"
                           f", expected {shape}")
-    out.put(prefix + "weight", linear.weight)
+    out.put(prefix + "weight", linear.weight, linear=True)
     if bias:
         out.put(prefix + "bias", linear.bias if linear.bias is not None
                 else torch.zeros(shape[0]))
@@ -367,7 +372,7 @@ def read_generator(generator, path, d_model, out):
     if generator.in_features != d_model:
         raise ExportError(path, "in_features", f"{generator.in_features} "
                           f"differs from the model width {d_model}")
-    out.put("generator.weight", generator.weight)
+    out.put("generator.weight", generator.weight, linear=True)
     if generator.bias is not None:
         out.put("generator.bias", generator.bias)
     return generator.out_features, generator.bias is not None

@@ -10,6 +10,7 @@ PyTorch within 1e-4 at every valid position, attention maps too, and greedy
 tokens exactly. Runs under ctest as python-roundtrip with $ATTNC naming the
 compiler; exits 77 ([SKIP]) where torch is missing."""
 import atexit
+import json
 import os
 import random
 import shutil
@@ -30,6 +31,7 @@ except ImportError:
 import numpy as np  # noqa: E402
 
 import attnc  # noqa: E402
+from attnc_torch import safetensors  # noqa: E402
 from attnc_torch.export import export  # noqa: E402
 from attnc_torch.inspect_modules import sinusoidal_table  # noqa: E402
 
@@ -309,9 +311,10 @@ class RoundTrip(unittest.TestCase):
 
     def test_bf16_weights(self):
         """export(weights="bf16") compiles a model whose linear weights are
-        rounded to bf16 at load: its logits stay near PyTorch's f32 ones
-        (within bf16's rounding, far from exact) and match PyTorch running
-        with the same rounded linear weights."""
+        bf16 and writes them so (BF16 in the safetensors file): its logits
+        stay near PyTorch's f32 ones (within bf16's rounding, far from
+        exact) and match PyTorch running with the same rounded linear
+        weights."""
         cfg = dict(random_config(0), kind="encoder-decoder",
                    positions="sinusoidal", d_model=16, heads=2)
         module, parts = build(cfg)
@@ -321,6 +324,16 @@ class RoundTrip(unittest.TestCase):
                embed_scale=cfg["scale"], max_len=40, weights="bf16", **parts)
         with open(os.path.join(folder, "bf16.attn")) as f:
             self.assertIn("weights = bf16;", f.read())
+        # The file stores the linear weights as BF16, the rest as F32.
+        with open(os.path.join(folder, "bf16.safetensors"), "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(length))
+        dtypes = {name: info["dtype"] for name, info in header.items()}
+        self.assertEqual(dtypes["generator.weight"], "BF16")
+        self.assertEqual(dtypes["encoder.layers.0.linear1.weight"], "BF16")
+        self.assertEqual(
+            dtypes["decoder.layers.0.multihead_attn.in_proj_weight"], "BF16")
+        self.assertEqual(dtypes["encoder.layers.0.norm1.weight"], "F32")
         model = compile_shared(os.path.join(folder, "bf16.attn"))
         rng = np.random.default_rng(5)
         src_lengths, tgt_lengths = [7, 4], [5, 3]
@@ -353,6 +366,45 @@ class RoundTrip(unittest.TestCase):
             self.assertGreater(off, TOLERANCE, f"sequence {b}: not rounded?")
         assert_valid_rows_close(self, logits, rounded, tgt_lengths,
                                 "logits against PyTorch with bf16 weights")
+
+    def test_weights_file_types(self):
+        """The weights file stores linear weights as the model does: F16
+        exactly as torch rounds them, I8 with a scale per row and within
+        half a step of each weight; store_f32 keeps F32. No compile: the
+        runtime's reading of each type is tested in StoredTypesTest.cpp."""
+        cfg = dict(random_config(0), kind="encoder-decoder",
+                   positions="sinusoidal", d_model=16, heads=2)
+        module, parts = build(cfg)
+        name = "encoder.layers.0.linear1.weight"
+        want = module.encoder.layers[0].linear1.weight.detach().numpy()
+        folder = os.path.join(WORK, "types")
+        for weights, store_f32, dtype in (("f16", False, "F16"),
+                                          ("int8", False, "I8"),
+                                          ("int8", True, "F32")):
+            path = os.path.join(folder, f"{weights}_{store_f32}")
+            export(module, path, positions="sinusoidal",
+                   embed_scale=cfg["scale"], max_len=40, weights=weights,
+                   store_f32=store_f32, **parts)
+            with open(path + ".safetensors", "rb") as f:
+                header = json.loads(f.read(int.from_bytes(f.read(8),
+                                                          "little")))
+            self.assertEqual(header[name]["dtype"], dtype)
+            self.assertEqual(header["generator.weight"]["dtype"], dtype)
+            self.assertEqual(header["tgt_embed.weight"]["dtype"], "F32")
+            got = safetensors.load(path + ".safetensors")
+            self.assertNotIn(name + ".scale", got)
+            if dtype == "F16":
+                np.testing.assert_array_equal(
+                    got[name], want.astype(np.float16).astype(np.float32))
+            elif dtype == "I8":
+                self.assertEqual(header[name + ".scale"]["shape"],
+                                 [want.shape[0]])
+                step = np.abs(want).max(axis=1, keepdims=True) / 127
+                self.assertTrue((np.abs(got[name] - want) <=
+                                 step * 0.5001).all())
+                self.assertFalse(np.array_equal(got[name], want))
+            else:
+                np.testing.assert_array_equal(got[name], want)
 
     def test_generate_without_causal_mask(self):
         """A decoder-only model exported without mask="causal" cannot be
