@@ -5,6 +5,7 @@
 #   scripts/bench.sh masks [rounds] [threads...]
 #   scripts/bench.sh transformer [rounds]
 #   scripts/bench.sh weights [--rounds N] [--threads N]
+#   scripts/bench.sh accuracy [--json FILE]
 #   scripts/bench.sh pool [loops]
 #   scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
 #
@@ -13,7 +14,9 @@
 #
 # weights times the 6+6 model with its linear weights in f32, bf16, f16 and
 # int8 (bench/weights_bench.py; attnc against itself) and scores the dates
-# model with each.
+# model with each. accuracy measures the same four models' logit errors
+# against PyTorch in f32 and in bf16, and their greedy tokens
+# (bench/weights_accuracy.py).
 #
 # compare is the one-command comparison with the peers (bench/compare/run.py):
 # attention against PyTorch and ONNX Runtime, layers and serving (16
@@ -59,6 +62,10 @@ weights)
   echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
   exec /usr/bin/python3 bench/weights_bench.py --build "$build" "$@"
   ;;
+accuracy)
+  cmake --build "$build" --target attnc_bench transformer-example
+  exec /usr/bin/python3 bench/weights_accuracy.py --build "$build" "$@"
+  ;;
 compare)
   # ONNX Runtime comes from npm, pinned by bench/compare/package-lock.json.
   # Its install script would fetch CUDA binaries from NuGet: CPU only here.
@@ -71,7 +78,7 @@ compare)
     --transformer-weights "$weights" "$@"
   ;;
 *)
-  echo "usage: scripts/bench.sh attention|masks|transformer|weights|pool|compare [options]" >&2
+  echo "usage: scripts/bench.sh attention|masks|transformer|weights|accuracy|pool|compare [options]" >&2
   exit 2
   ;;
 esac
