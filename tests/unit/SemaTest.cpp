@@ -182,15 +182,21 @@ TEST(Sema, ReportsEveryIndependentError) {
       << out;
 }
 
-TEST(Sema, F16NeedsHalfPrecisionTargets) {
-  Snippet ok("target cuda, arm64;\ndtype f16;");
+TEST(Sema, ActivationsAreF32) {
+  // dtype f16 used to be accepted for arm64 and cuda, though the runtime
+  // refused every f16 model: nothing is declared that does not run.
+  Snippet ok("target cuda, arm64;\ndtype f32;");
   EXPECT_TRUE(ok.analyze()) << ok.output();
-  Snippet bad("target cuda, x86_64_avx2;\ndtype f16;");
-  EXPECT_FALSE(bad.analyze());
-  EXPECT_EQ(bad.firstLine(),
-            "test.attn:2:7: error: dtype f16 needs half-precision arithmetic, "
-            "which target 'x86_64_avx2' lacks; use f32, or targets arm64 and "
-            "cuda");
+  Snippet f16("target cuda, arm64;\ndtype f16;");
+  EXPECT_FALSE(f16.analyze());
+  EXPECT_EQ(f16.firstLine(),
+            "test.attn:2:7: error: dtype f16 is not supported: activations are "
+            "f32 on every target; to store linear weights in f16, write "
+            "'weights = f16;' in the model");
+  Snippet other("dtype f23;");
+  EXPECT_FALSE(other.analyze());
+  EXPECT_EQ(other.firstLine(), "test.attn:1:7: error: unknown dtype 'f23'; "
+                               "expected f32; did you mean 'f32'?");
 }
 
 TEST(Sema, FailedBlocksDoNotCascade) {

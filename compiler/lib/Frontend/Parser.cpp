@@ -192,7 +192,7 @@ bool Parser::parseTarget(Decl &decl) {
 
 bool Parser::parseDtype(Decl &decl) {
   if (!tok.is(TokenKind::Identifier))
-    return failExpected("an element type (f32 or f16) after 'dtype'");
+    return failExpected("an element type (f32) after 'dtype'");
   decl.name = tok.text.str();
   decl.nameLoc = tok.loc();
   advance();

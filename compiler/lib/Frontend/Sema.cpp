@@ -233,32 +233,22 @@ void Sema::readTargetsAndDtype(const Module &module) {
       dtypeDecl = &decl;
       if (decl.name == "f32") {
         unit->dtype = ElementType::F32;
-      } else if (decl.name == "f16") {
-        unit->dtype = ElementType::F16;
+      } else if (decl.name == "f16" || decl.name == "bf16") {
+        diags.error(decl.nameLoc,
+                    "dtype " + decl.name +
+                        " is not supported: activations are f32 on every "
+                        "target; to store linear weights in " + decl.name +
+                        ", write 'weights = " + decl.name + ";' in the model");
       } else {
-        static const llvm::StringRef dtypes[] = {"f32", "f16"};
+        static const llvm::StringRef dtypes[] = {"f32"};
         diags.error(decl.nameLoc, "unknown dtype '" + decl.name +
-                                      "'; expected f32 or f16" +
+                                      "'; expected f32" +
                                       suggest(decl.name, dtypes));
       }
     }
   }
   if (!sawTarget)
     unit->targets.push_back({"host", "host", llvm::SMLoc(), false});
-  if (unit->dtype == ElementType::F16) {
-    for (const TargetSpec &target : unit->targets) {
-      if (target.name == "cuda" || target.name == "arm64" || target.isRawString)
-        continue;
-      diags.error(dtypeDecl->nameLoc,
-                  "dtype f16 needs half-precision arithmetic, which target '" +
-                      target.name +
-                      "' lacks; use f32, or targets arm64 and "
-                      "cuda");
-      if (target.loc.isValid())
-        diags.note(target.loc, "target '" + target.name + "' is listed here");
-      break;
-    }
-  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -41,8 +41,7 @@ public:
   MLIRGenImpl(MLIRContext &context, const CompileUnit &unit,
               const llvm::SourceMgr &sourceMgr)
       : builder(&context), unit(unit), sourceMgr(sourceMgr) {
-    element = unit.dtype == ElementType::F16 ? builder.getF16Type()
-                                             : builder.getF32Type();
+    element = builder.getF32Type(); // unit.dtype: f32 is the only one.
   }
 
   OwningOpRef<ModuleOp> generate();

@@ -48,7 +48,9 @@ constexpr int64_t kPredicateMagnitude = int64_t(1) << 30;
 constexpr int64_t kMaxTensorElements = int64_t(1) << 29;
 } // namespace limits
 
-enum class ElementType { F32, F16 };
+/// The element type of activations: f32 on every target (linear weights may
+/// be stored in fewer bytes: LayerSpec's WeightType).
+enum class ElementType { F32 };
 enum class Scoring { Dot, Additive };
 enum class Activation { None, ReLU, GELU };
 enum class NormPlacement { Pre, Post };
