@@ -7,7 +7,8 @@ mean absolute logit error of the teacher-forced forward pass (batch 1, 128
 source and 128 target tokens, fixed seed ids) against PyTorch in f32 and
 against the same module cast to bf16 (itself a row too, against f32), and
 how many of 32 greedy decoding steps after encoding the source give PyTorch
-f32's tokens. attnc runs through the C API of build/bench/libattnc_bench.so;
+f32's tokens. attnc runs through the C API of build/bench/libattnc_bench.so
+(bench/compare/attnc_capi.py);
 a weights file that does not exist is first written by build/bin/transformer
 (as scripts/bench.sh does). About 20 s on two cores, half of it PyTorch's
 bf16 forward pass.
@@ -15,7 +16,6 @@ bf16 forward pass.
     /usr/bin/python3 bench/weights_accuracy.py [--json out.json]
 """
 import argparse
-import ctypes
 import json
 import os
 import subprocess
@@ -34,6 +34,9 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 from attnc_torch import safetensors  # noqa: E402
 from attnc_torch.models import Seq2Seq  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "bench", "compare"))
+from attnc_capi import Attnc  # noqa: E402
+
 # examples/transformer/model.attn: weight type -> model name.
 MODELS = {"f32": "transformer", "bf16": "transformer_bf16",
           "f16": "transformer_f16", "int8": "transformer_int8"}
@@ -51,73 +54,26 @@ class CastSeq2Seq(Seq2Seq):
         return super().embed(table, tokens).to(table.weight.dtype)
 
 
-class Attnc:
-    """The C API of libattnc_bench.so through ctypes, one model at a time."""
+def attnc_forward(attnc, model, src, tgt):
+    """Teacher-forced logits [1, LENGTH, VOCAB] of `model`: encode, decode."""
+    lengths = np.array([LENGTH], dtype=np.int32)
+    memory = np.zeros((1, LENGTH, D_MODEL), dtype=np.float32)
+    logits = np.zeros((1, LENGTH, VOCAB), dtype=np.float32)
+    attnc.runner(model, model + "_encode",
+                 [("src_tokens", src), ("src_lengths", lengths)], [("memory", memory)])()
+    attnc.runner(model, model + "_decode",
+                 [("tgt_tokens", tgt), ("tgt_lengths", lengths), ("memory", memory),
+                  ("src_lengths", lengths)], [("logits", logits)])()
+    return logits
 
-    def __init__(self, lib_path):
-        self.lib = ctypes.CDLL(lib_path)
-        self.lib.attnc_bench_registry.restype = ctypes.c_void_p
-        self.lib.attnc_last_error.restype = ctypes.c_char_p
-        self.check(self.lib.attnc_set_threads(THREADS))
-        self.registry = ctypes.c_void_p(self.lib.attnc_bench_registry(b"transformer"))
-        self.handle = None
 
-    def check(self, status):
-        if status != 0:
-            raise RuntimeError("attnc: " + self.lib.attnc_last_error().decode())
-
-    def load(self, weights, model):
-        """Prepares `model` of the registry, freeing the one before."""
-        if self.handle:
-            self.lib.attnc_model_free(self.handle)
-        self.handle = ctypes.c_void_p()
-        self.check(self.lib.attnc_model_load_model(
-            self.registry, weights.encode(), model.encode(), ctypes.byref(self.handle)))
-
-    def run(self, function, inputs, outputs):
-        """Runs `function` on (name, numpy array) inputs, writing the
-        (name, f32 numpy array) outputs in place."""
-        n, m = len(inputs), len(outputs)
-        arrays = [a for _, a in inputs]
-        shapes = [np.array(a.shape, dtype=np.int64) for a in arrays]
-        out_shapes = np.zeros((m, 4), dtype=np.int64)
-        self.check(self.lib.attnc_model_run(
-            self.handle, function.encode(), n,
-            (ctypes.c_char_p * n)(*[k.encode() for k, _ in inputs]),
-            (ctypes.c_int * n)(*[1 if a.dtype == np.int32 else 0 for a in arrays]),
-            (ctypes.c_int * n)(*[a.ndim for a in arrays]),
-            (ctypes.POINTER(ctypes.c_int64) * n)(
-                *[s.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)) for s in shapes]),
-            (ctypes.c_void_p * n)(*[a.ctypes.data for a in arrays]),
-            m, (ctypes.c_char_p * m)(*[k.encode() for k, _ in outputs]),
-            (ctypes.POINTER(ctypes.c_float) * m)(
-                *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)) for _, a in outputs]),
-            (ctypes.c_int64 * m)(*[a.size for _, a in outputs]),
-            out_shapes.ctypes.data_as(ctypes.POINTER(ctypes.c_int64 * 4))))
-
-    def forward(self, model, src, tgt):
-        """Teacher-forced logits [1, LENGTH, VOCAB]: encode, then decode."""
-        lengths = np.array([LENGTH], dtype=np.int32)
-        memory = np.zeros((1, LENGTH, D_MODEL), dtype=np.float32)
-        logits = np.zeros((1, LENGTH, VOCAB), dtype=np.float32)
-        self.run(model + "_encode", [("src_tokens", src), ("src_lengths", lengths)],
-                 [("memory", memory)])
-        self.run(model + "_decode", [("tgt_tokens", tgt), ("tgt_lengths", lengths),
-                                     ("memory", memory), ("src_lengths", lengths)],
-                 [("logits", logits)])
-        return logits
-
-    def greedy(self, src):
-        """STEPS greedy tokens [1, STEPS] after encoding `src` (KV cache)."""
-        lengths = np.array([LENGTH], dtype=np.int32)
-        tokens = np.zeros((1, STEPS), dtype=np.int32)
-        counts = np.zeros(1, dtype=np.int64)
-        i32 = ctypes.POINTER(ctypes.c_int32)
-        self.check(self.lib.attnc_model_greedy_decode(
-            self.handle, src.ctypes.data_as(i32), lengths.ctypes.data_as(i32),
-            ctypes.c_int64(1), ctypes.c_int64(LENGTH), BOS, EOS, ctypes.c_int64(STEPS),
-            tokens.ctypes.data_as(i32), counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))))
-        return tokens
+def attnc_greedy(attnc, model, src):
+    """STEPS greedy tokens [1, STEPS] of `model` after encoding `src`."""
+    tokens = np.zeros((1, STEPS), dtype=np.int32)
+    counts = np.zeros(1, dtype=np.int64)
+    attnc.greedy(model, src, np.array([LENGTH], dtype=np.int32), BOS, EOS, STEPS,
+                 tokens, counts)
+    return tokens
 
 
 def ensure_weights(build, path):
@@ -173,13 +129,14 @@ def measure(args):
     ref_bf16 = torch_forward(model.to(torch.bfloat16), src, tgt)
 
     rows = [dict(name="PyTorch bf16", vs_f32=errors(ref_bf16, ref_f32))]
-    attnc = Attnc(os.path.join(args.build, "bench", "libattnc_bench.so"))
+    attnc = Attnc(os.path.join(args.build, "bench", "libattnc_bench.so"), THREADS)
     for dtype, name in MODELS.items():
-        attnc.load(args.weights, name)
-        logits = attnc.forward(name, src, tgt)
+        attnc.load("transformer", args.weights, model=name)
+        logits = attnc_forward(attnc, name, src, tgt)
         rows.append(dict(name="attnc " + dtype, vs_f32=errors(logits, ref_f32),
                          vs_bf16=errors(logits, ref_bf16),
-                         greedy=agreement(attnc.greedy(src), ref_tokens)))
+                         greedy=agreement(attnc_greedy(attnc, name, src), ref_tokens)))
+        attnc.free(name)
     return dict(weights=args.weights, src_len=LENGTH, tgt_len=LENGTH, steps=STEPS,
                 seed=SEED, threads=THREADS, torch=torch.__version__,
                 max_abs_logit=float(np.abs(ref_f32).max()),
