@@ -24,7 +24,10 @@ namespace {
 
 const std::vector<Knob> kRowKnobs = {
     {"vector", "vector width in elements", {4, 8, 16}},
-    {"rows_per_task", "rows each parallel task processes", {1, 4, 16, 64}},
+    {"rows_per_task",
+     "rows each parallel task processes",
+     {1, 4, 16, 64},
+     true},
     {"autoschedule", "1: Halide's Mullapudi2016 autoscheduler instead", {0, 1}},
 };
 
@@ -62,10 +65,12 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
        {
            {"q_tile",
             "queries per tile (a multiple of vector)",
-            {16, 32, 64, 128}},
+            {16, 32, 64, 128},
+            true},
            {"k_block",
             "keys per block of the online softmax",
-            {16, 32, 64, 128}},
+            {16, 32, 64, 128},
+            true},
            {"vector", "vector width in floats", {4, 8, 16}},
            {"s_reg_q",
             "S = Q K^T register tile: queries (vectorized)",

@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <variant>
@@ -75,22 +77,89 @@ float storeNarrow(Halide::Buffer<> &buffer, size_t i, float value) {
   return bf16 ? k::bfloat16ToFloat(bits) : k::float16ToFloat(bits);
 }
 
+/// Column slices of one f32 tensor [batch, length, sum of widths], one per
+/// named argument, each translated to start at column 0: the views a
+/// runtime step passes when it slices a fused projection.
+class PackedColumns {
+public:
+  PackedColumns(const k::KernelSpec &spec, const Shape &shape,
+                InputLayout layout) {
+    if (layout == InputLayout::Dense)
+      return;
+    std::vector<std::string> names = {"key", "value"};
+    if (layout == InputLayout::PackedQKV)
+      names.insert(names.begin(), "query");
+    int width = 0;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> members;
+    for (const k::ArgumentSig &arg : spec.signature())
+      if (std::find(names.begin(), names.end(), arg.name) != names.end()) {
+        members.push_back({arg.name, dimsOf(arg, shape)});
+        width += int(members.back().second[2]);
+      }
+    const std::vector<int64_t> &first = members.front().second;
+    Halide::Buffer<float> packed(width, int(first[1]), int(first[0]));
+    int column = 0;
+    for (const auto &[name, dims] : members) {
+      // A view of the same allocation, its columns numbered from 0.
+      Halide::Buffer<float> view(packed.get()
+                                     ->cropped(0, column, int(dims[2]))
+                                     .translated(0, -column));
+      views.emplace(name, Halide::Buffer<>(view));
+      column += int(dims[2]);
+    }
+  }
+
+  /// The view for argument `name`, or none.
+  std::optional<Halide::Buffer<>> viewOf(const std::string &name) const {
+    auto it = views.find(name);
+    if (it == views.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+private:
+  std::map<std::string, Halide::Buffer<>> views;
+};
+
+/// Stores `values` (dense, innermost last) into the f32 `buffer`, which
+/// may be a strided view.
+void storeF32(Halide::Buffer<> &buffer, const std::vector<float> &values) {
+  if (buffer.dimensions() != 3) {
+    std::copy(values.begin(), values.end(),
+              static_cast<float *>(buffer.data()));
+    return;
+  }
+  float *base = static_cast<float *>(buffer.data());
+  size_t i = 0;
+  for (int b = 0; b < buffer.dim(2).extent(); ++b)
+    for (int l = 0; l < buffer.dim(1).extent(); ++l)
+      for (int c = 0; c < buffer.dim(0).extent(); ++c)
+        base[b * buffer.dim(2).stride() + l * buffer.dim(1).stride() +
+             c * buffer.dim(0).stride()] = values[i++];
+}
+
 Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
-                    uint32_t seed) {
+                    InputLayout layout, uint32_t seed) {
   Tensors t;
   std::mt19937 random(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   int64_t vocab = 1;
   if (auto *e = std::get_if<k::EmbeddingSpec>(&spec.family))
     vocab = e->vocab;
+  PackedColumns packed(spec, shape, layout);
   for (const k::ArgumentSig &arg : spec.signature()) {
     if (arg.kind == k::ArgumentSig::Kind::Scalar)
       continue;
     std::vector<int64_t> dims = dimsOf(arg, shape);
     std::vector<int> extents(dims.rbegin(), dims.rend()); // innermost first
     bool isInt = arg.dtype == "i32";
-    Halide::Buffer<> buffer(isInt ? Halide::Int(32) : storedType(arg.dtype),
-                            extents);
+    std::optional<Halide::Buffer<>> view =
+        arg.kind == k::ArgumentSig::Kind::Input ? packed.viewOf(arg.name)
+                                                : std::nullopt;
+    Halide::Buffer<> buffer =
+        view ? *view
+             : Halide::Buffer<>(isInt ? Halide::Int(32) : storedType(arg.dtype),
+                                extents);
     if (arg.kind == k::ArgumentSig::Kind::Output) {
       t.outputs.push_back(buffer);
       continue;
@@ -124,8 +193,7 @@ Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
       std::vector<float> values(count);
       for (float &v : values)
         v = uniform(random);
-      std::copy(values.begin(), values.end(),
-                static_cast<float *>(buffer.data()));
+      storeF32(buffer, values);
       t.f32.push_back(values);
     }
     t.inputs.push_back(buffer);
@@ -217,14 +285,78 @@ void run(schedules::BuiltKernel &built, Tensors &t,
   built.pipeline.realize(outputs, target, params);
 }
 
+/// The small odd shape checked against the reference, in `layout` (a
+/// self-attention's packed tensor has one length).
+Shape checkedShape(const k::KernelSpec &spec, const std::string &shapeClass,
+                   InputLayout layout) {
+  if (std::holds_alternative<k::AttentionSpec>(spec.family))
+    return {{"batch", 2},
+            {"q_len", shapeClass == "decode"             ? 3
+                      : layout == InputLayout::PackedQKV ? 77
+                                                         : 67},
+            {"kv_len", 77}};
+  if (std::holds_alternative<k::EmbeddingSpec>(spec.family))
+    return {{"batch", 2}, {"length", 9}};
+  return {{"rows", shapeClass == "gemv" ? 3 : 37}};
+}
+
+/// "" if the pipeline matches the reference on a small shape in `layout`,
+/// else what went wrong.
+std::string checkAgainstReference(schedules::BuiltKernel &built,
+                                  const Candidate &c, InputLayout layout,
+                                  const Halide::Target &target) {
+  Shape shape = checkedShape(c.spec, c.shapeClass, layout);
+  Tensors check = makeTensors(c.spec, shape, layout, 11);
+  run(built, check, target);
+  std::vector<std::vector<float>> expected = referenceOf(c.spec, check, shape);
+  for (size_t o = 0; o < expected.size(); ++o) {
+    const float *got = static_cast<const float *>(check.outputs[o].data());
+    double scale = 1e-6, error = 0;
+    for (size_t i = 0; i < expected[o].size(); ++i) {
+      if (!std::isfinite(got[i]))
+        return "non-finite output";
+      scale = std::max(scale, double(std::fabs(expected[o][i])));
+      error = std::max(error, double(std::fabs(got[i] - expected[o][i])));
+    }
+    if (error / scale > 1e-4)
+      return "relative error " + std::to_string(error / scale) + " on " +
+             describeShape(shape);
+  }
+  return "";
+}
+
+/// The median time of `built` on `t`, over 5 to 51 runs within 0.3 s.
+double timeRuns(schedules::BuiltKernel &built, Tensors &t,
+                const std::vector<Halide::Buffer<>> &cold,
+                const Halide::Target &target) {
+  std::vector<double> times;
+  auto begin = std::chrono::steady_clock::now();
+  while (times.size() < 5 ||
+         (times.size() < 51 && std::chrono::steady_clock::now() - begin <
+                                   std::chrono::milliseconds(300))) {
+    if (!cold.empty())
+      t.inputs[1] = cold[times.size() % cold.size()];
+    auto start = std::chrono::steady_clock::now();
+    run(built, t, target);
+    times.push_back(std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 /// The child: everything about one candidate. Never returns.
 [[noreturn]] void child(const Candidate &c, const std::string &targetText,
                         int threads, int readyFd, int goFd,
                         const std::string &resultPath) {
-  auto finish = [&](const std::string &status, double ms,
+  auto finish = [&](const std::string &status, const std::vector<double> &ms,
                     const std::string &detail) {
     std::ofstream out(resultPath);
-    out << status << "\n" << ms << "\n" << detail << "\n";
+    out << status << "\n";
+    for (double t : ms)
+      out << t << " ";
+    out << "\n" << detail << "\n";
     out.close();
     _exit(0);
   };
@@ -237,50 +369,37 @@ void run(schedules::BuiltKernel &built, Tensors &t,
         buildKernel(c.spec, c.params, target, c.shapeClass);
     built.pipeline.compile_jit(target);
 
-    Tensors check = makeTensors(c.spec, c.checked, 11);
-    run(built, check, target);
-    std::vector<std::vector<float>> expected =
-        referenceOf(c.spec, check, c.checked);
-    for (size_t o = 0; o < expected.size(); ++o) {
-      const float *got = static_cast<const float *>(check.outputs[o].data());
-      double scale = 1e-6, error = 0;
-      for (size_t i = 0; i < expected[o].size(); ++i) {
-        if (!std::isfinite(got[i]))
-          finish("wrong", 0, "non-finite output");
-        scale = std::max(scale, double(std::fabs(expected[o][i])));
-        error = std::max(error, double(std::fabs(got[i] - expected[o][i])));
-      }
-      if (error / scale > 1e-4)
-        finish("wrong", 0,
-               "relative error " + std::to_string(error / scale) + " on " +
-                   describeShape(c.checked));
+    std::vector<InputLayout> layouts;
+    for (const Shape &shape : c.timed) {
+      InputLayout layout = layoutFor(c.spec, c.shapeClass, shape);
+      if (std::find(layouts.begin(), layouts.end(), layout) == layouts.end())
+        layouts.push_back(layout);
+    }
+    for (InputLayout layout : layouts) {
+      std::string wrong = checkAgainstReference(built, c, layout, target);
+      if (!wrong.empty())
+        finish("wrong", {}, wrong);
     }
 
-    Tensors timed = makeTensors(c.spec, c.timed, 5);
-    std::vector<Halide::Buffer<>> cold = coldWeightCopies(c.spec, timed);
-    run(built, timed, target); // warm-up
+    std::vector<Tensors> timed;
+    std::vector<std::vector<Halide::Buffer<>>> cold;
+    for (const Shape &shape : c.timed) {
+      timed.push_back(makeTensors(c.spec, shape,
+                                  layoutFor(c.spec, c.shapeClass, shape), 5));
+      cold.push_back(coldWeightCopies(c.spec, timed.back()));
+      run(built, timed.back(), target); // warm-up
+    }
     char token = 'r';
     if (write(readyFd, &token, 1) != 1 || read(goFd, &token, 1) != 1)
       _exit(1);
-    std::vector<double> times;
-    auto begin = std::chrono::steady_clock::now();
-    while (times.size() < 5 ||
-           (times.size() < 51 && std::chrono::steady_clock::now() - begin <
-                                     std::chrono::milliseconds(300))) {
-      if (!cold.empty())
-        timed.inputs[1] = cold[times.size() % cold.size()];
-      auto start = std::chrono::steady_clock::now();
-      run(built, timed, target);
-      times.push_back(std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-    }
-    std::sort(times.begin(), times.end());
-    finish("ok", times[times.size() / 2], "");
+    std::vector<double> medians;
+    for (size_t s = 0; s < timed.size(); ++s)
+      medians.push_back(timeRuns(built, timed[s], cold[s], target));
+    finish("ok", medians, "");
   } catch (const std::exception &e) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
-    finish("failed", 0, what);
+    finish("failed", {}, what);
   }
   _exit(1);
 }
@@ -290,7 +409,9 @@ Outcome readResult(const std::string &path, int status) {
   std::ifstream in(path);
   std::string ms;
   if (std::getline(in, outcome.status) && std::getline(in, ms)) {
-    outcome.milliseconds = std::atof(ms.c_str());
+    std::istringstream times(ms);
+    for (double t; times >> t;)
+      outcome.milliseconds.push_back(t);
     std::getline(in, outcome.detail);
   } else {
     outcome.status = "failed";
@@ -317,6 +438,16 @@ std::string logTail(const std::string &path) {
 }
 
 } // namespace
+
+InputLayout attnc::schedules::layoutFor(const k::KernelSpec &spec,
+                                        const std::string &shapeClass,
+                                        const Shape &shape) {
+  if (!std::holds_alternative<k::AttentionSpec>(spec.family) ||
+      shapeClass == "decode")
+    return InputLayout::Dense;
+  return shape.at("q_len") == shape.at("kv_len") ? InputLayout::PackedQKV
+                                                 : InputLayout::PackedKeyValue;
+}
 
 std::vector<Outcome>
 attnc::schedules::measure(const std::vector<Candidate> &candidates,

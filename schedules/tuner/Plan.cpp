@@ -57,7 +57,7 @@ lengthBuckets(const TuningDB &db, const std::string &kernel,
   for (bool sameMachine : {true, false}) {
     for (const Measurement &m : db.all())
       if (m.kernel == kernel && m.target == target && m.shapeClass.empty() &&
-          m.status == "ok" && (!sameMachine || m.machine == machine)) {
+          db.choosable(m) && (!sameMachine || m.machine == machine)) {
         int64_t extent = extentIn(m.shape, dimension);
         if (extent > 0)
           times[extent][generalKey(m.params)] = {m.milliseconds, m.params};

@@ -28,37 +28,27 @@ bool knobBelongs(const std::string &knob, const std::string &shapeClass) {
   return knobOfAlgorithm(knob, shapeClass) && knob != "parallel";
 }
 
-/// Representative shapes of one shape class: the timed one per length,
-/// and a small odd one for the check.
+/// Representative shapes of one shape class: the timed one per length.
 std::vector<Shape> timedShapes(const k::KernelSpec &spec,
                                const std::string &shapeClass,
-                               const std::vector<int64_t> &lengths) {
+                               const std::vector<TuneLength> &lengths) {
   std::vector<Shape> shapes;
   bool attention = std::holds_alternative<k::AttentionSpec>(spec.family);
   bool embedding = std::holds_alternative<k::EmbeddingSpec>(spec.family);
-  for (int64_t length : lengths) {
+  for (const TuneLength &length : lengths) {
+    int64_t keys = length.keys > 0 ? length.keys : length.rows;
     if (attention)
       shapes.push_back({{"batch", 1},
-                        {"q_len", shapeClass == "decode" ? 1 : length},
-                        {"kv_len", length}});
+                        {"q_len", shapeClass == "decode" ? 1 : length.rows},
+                        {"kv_len", keys}});
     else if (embedding)
-      shapes.push_back({{"batch", 1}, {"length", length}});
+      shapes.push_back({{"batch", 1}, {"length", length.rows}});
     else
-      shapes.push_back({{"rows", shapeClass == "gemv" ? 1 : length}});
+      shapes.push_back({{"rows", shapeClass == "gemv" ? 1 : length.rows}});
     if (shapeClass == "gemv")
       break; // One row is one row, whatever the sequence length.
   }
   return shapes;
-}
-
-Shape checkedShape(const k::KernelSpec &spec, const std::string &shapeClass) {
-  if (std::holds_alternative<k::AttentionSpec>(spec.family))
-    return {{"batch", 2},
-            {"q_len", shapeClass == "decode" ? 3 : 67},
-            {"kv_len", 77}};
-  if (std::holds_alternative<k::EmbeddingSpec>(spec.family))
-    return {{"batch", 2}, {"length", 9}};
-  return {{"rows", shapeClass == "gemv" ? 3 : 37}};
 }
 
 std::string formatTime(double seconds) {
@@ -80,6 +70,23 @@ std::string formatMs(double milliseconds) {
 
 } // namespace
 
+std::optional<TuneLength>
+attnc::schedules::parseTuneLength(const std::string &text) {
+  auto number = [](const std::string &digits) -> int64_t {
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      return 0;
+    return std::stoll(digits);
+  };
+  size_t colon = text.find(':');
+  TuneLength length{number(text.substr(0, colon)), 0};
+  if (colon != std::string::npos)
+    length.keys = number(text.substr(colon + 1));
+  if (length.rows <= 0 || (colon != std::string::npos && length.keys <= 0))
+    return std::nullopt;
+  return length;
+}
+
 std::vector<TuneSummary>
 attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
                        const TuneOptions &options) {
@@ -95,140 +102,233 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       options.log(line);
   };
 
-  // One search per (kernel, shape class), and for the general algorithm of
-  // families with length buckets one per length, so that each length can
-  // find its own winner. Every search and every cross-check of a kernel's
-  // winners gets an equal share of the budget.
+  // One search per (kernel, shape class), every candidate timed at every
+  // length after one compile; each search gets an equal share of the budget.
   struct Job {
     const k::KernelSpec *spec;
     std::string shapeClass;
-    std::vector<int64_t> lengths;
-    bool crossCheck =
-        false; ///< Measure the kernel's length winners at every length.
   };
   std::vector<Job> work;
   for (const k::KernelSpec &spec : kernels) {
     ScheduleParams defaults =
         defaultParams(spec.familyName(), classify(target));
-    for (const ShapeClass &shape :
-         shapeClassesOf(spec.familyName(), defaults)) {
-      bool buckets = shape.algorithm.empty() && options.lengths.size() > 1 &&
-                     !bucketDimensionOf(spec.familyName()).empty();
-      if (!buckets) {
-        work.push_back({&spec, shape.algorithm, options.lengths});
-        continue;
-      }
-      for (int64_t length : options.lengths)
-        work.push_back({&spec, shape.algorithm, {length}});
-      work.push_back({&spec, shape.algorithm, options.lengths, true});
-    }
+    for (const ShapeClass &shape : shapeClassesOf(spec.familyName(), defaults))
+      if (options.variants.empty() ||
+          std::count(options.variants.begin(), options.variants.end(),
+                     shape.algorithm.empty() ? "general" : shape.algorithm))
+        work.push_back({&spec, shape.algorithm});
   }
   auto start = Clock::now();
   std::vector<TuneSummary> summaries;
-  std::vector<ScheduleParams> winners; // of the kernel being tuned
   for (size_t w = 0; w < work.size(); ++w) {
     const k::KernelSpec &spec = *work[w].spec;
     const std::string &shapeClass = work[w].shapeClass;
     std::string family = spec.familyName();
     ScheduleParams defaults = defaultParams(family, classify(target));
-    std::vector<Shape> shapes = timedShapes(spec, shapeClass, work[w].lengths);
-    Shape checked = checkedShape(spec, shapeClass);
+    std::vector<Shape> shapes = timedShapes(spec, shapeClass, options.lengths);
     double elapsed =
         std::chrono::duration<double>(Clock::now() - start).count();
     double share = (options.budgetSeconds - elapsed) / double(work.size() - w);
     auto deadline =
         Clock::now() + std::chrono::milliseconds(int64_t(share * 1000));
-
     std::string label =
         spec.name() + (shapeClass.empty() ? "" : " " + shapeClass);
-    TuneSummary summary{spec.name(), shapeClass, "", 0, 0, 0, 0};
-    if (work[w].lengths.size() == 1 && shapes.size() == 1)
-      summary.shape = describeShape(shapes[0]);
-    // Measures a batch of parameter sets on every timed shape; returns the
-    // total time per set (infinity if any shape failed).
+    int tried = 0, failed = 0;
+    // The budget is kept, not overrun by a batch: the next batch starts
+    // only if one as long as the last still ends before the deadline.
+    // Two batches of it are kept for the confirmation at the end.
+    Clock::duration lastBatch{0};
+    auto roomForABatch = [&] {
+      return Clock::now() + 3 * lastBatch < deadline;
+    };
+
+    // Times of parameter sets at every shape (infinity where a shape
+    // failed), from the database or measured now: one candidate per set
+    // with the shapes not yet in the database.
     auto evaluate = [&](const std::vector<ScheduleParams> &sets) {
+      auto known = [&](const ScheduleParams &set, const Shape &shape) {
+        return db.find(spec.canonical(), targetText, machine,
+                       describeShape(shape), shapeClass, set);
+      };
       std::vector<Candidate> todo;
-      for (size_t s = 0; s < sets.size(); ++s)
-        for (size_t h = 0; h < shapes.size(); ++h)
-          if (!db.find(spec.canonical(), targetText, machine,
-                       describeShape(shapes[h]), shapeClass, sets[s]))
-            todo.push_back({spec, shapeClass, sets[s], shapes[h], checked});
+      for (const ScheduleParams &set : sets) {
+        Candidate c{spec, shapeClass, set, {}};
+        for (const Shape &shape : shapes)
+          if (!known(set, shape))
+            c.timed.push_back(shape);
+        if (!c.timed.empty())
+          todo.push_back(c);
+      }
+      auto batchStart = Clock::now();
       std::vector<Outcome> outcomes =
           measure(todo, options.target, options.jobs, options.threads,
                   options.timeoutSeconds);
+      if (!todo.empty())
+        lastBatch = Clock::now() - batchStart;
       for (size_t i = 0; i < todo.size(); ++i) {
-        Measurement m{spec.canonical(),
-                      spec.name(),
-                      targetText,
-                      machine,
-                      describeShape(todo[i].timed),
-                      shapeClass,
-                      todo[i].params,
-                      outcomes[i].status,
-                      outcomes[i].milliseconds,
-                      outcomes[i].detail};
-        db.add(m);
-        summary.tried += 1;
-        summary.failed += outcomes[i].status != "ok";
+        const Outcome &o = outcomes[i];
+        for (size_t h = 0; h < todo[i].timed.size(); ++h) {
+          bool ok = o.status == "ok" && h < o.milliseconds.size();
+          db.add({spec.canonical(), spec.name(), targetText, machine,
+                  describeShape(todo[i].timed[h]), shapeClass, todo[i].params,
+                  ok ? o.status : (o.status == "ok" ? "failed" : o.status),
+                  ok ? o.milliseconds[h] : 0, o.detail});
+        }
+        tried += 1;
+        failed += o.status != "ok";
       }
       if (!todo.empty())
         db.save(options.dbPath); // after every batch: resumable
-      std::vector<double> totals(sets.size(), 0.0);
-      for (size_t s = 0; s < sets.size(); ++s)
+      std::vector<std::vector<double>> times;
+      for (const ScheduleParams &set : sets) {
+        times.emplace_back();
         for (const Shape &shape : shapes) {
-          const Measurement *m =
-              db.find(spec.canonical(), targetText, machine,
-                      describeShape(shape), shapeClass, sets[s]);
-          totals[s] += m && m->status == "ok" ? m->milliseconds : INFINITY;
+          const Measurement *m = known(set, shape);
+          times.back().push_back(m && m->status == "ok" ? m->milliseconds
+                                                        : INFINITY);
         }
-      return totals;
+      }
+      return times;
     };
 
-    if (work[w].crossCheck) {
-      // Each length's winner at every length: what attnc compile needs to
-      // choose one general schedule and the buckets that beat it.
-      std::vector<double> times = evaluate(winners);
-      summary.defaultMs = evaluate({defaults})[0];
-      summary.bestMs = *std::min_element(times.begin(), times.end());
-      summary.shape = "all lengths";
-      log("[" + std::to_string(w + 1) + "/" + std::to_string(work.size()) +
-          "] " + label + ": length winners cross-checked, " +
-          std::to_string(summary.tried) + " measured");
-      summaries.push_back(summary);
-      winners.clear();
-      continue;
-    }
-
-    double defaultTime = evaluate({defaults})[0];
-    summary.defaultMs = defaultTime;
-    std::vector<std::pair<double, ScheduleParams>> population = {
-        {defaultTime, defaults}};
+    // A set's score: the geometric mean of its time over the default's at
+    // each shape, so that short and long lengths count alike.
+    std::vector<double> defaultTimes = evaluate({defaults})[0];
+    auto score = [&](const std::vector<double> &times) {
+      double logSum = 0;
+      for (size_t h = 0; h < times.size(); ++h)
+        logSum += std::log(times[h] / defaultTimes[h]);
+      return std::exp(logSum / double(times.size()));
+    };
+    struct Member {
+      double score;
+      ScheduleParams params;
+      std::vector<double> times;
+    };
+    std::vector<Member> population = {
+        {score(defaultTimes), defaults, defaultTimes}};
     // Seed with Halide's autoscheduler where the family offers it.
     for (const Knob &knob : knobsOf(family))
       if (knob.name == "autoschedule" && shapeClass.empty()) {
         ScheduleParams seeded = defaults;
         seeded.set("autoschedule", 1);
-        population.push_back({evaluate({seeded})[0], seeded});
+        std::vector<double> times = evaluate({seeded})[0];
+        population.push_back({score(times), seeded, times});
       }
     std::vector<const Knob *> tunable;
     for (const Knob &knob : knobsOf(family))
       if (knobBelongs(knob.name, shapeClass) && knob.candidates.size() > 1)
         tunable.push_back(&knob);
 
-    auto byTime = [](const auto &a, const auto &b) {
-      return a.first < b.first;
+    auto byScore = [](const Member &a, const Member &b) {
+      return a.score < b.score;
     };
+    // The confirmation: one timing of a configuration is fast or slow
+    // partly by chance, and a default timed slow once makes anything look
+    // better. The finalists (the best overall and the fastest at each
+    // length) and the defaults are timed once more, side by side; the
+    // database keeps the defaults' faster time and each finalist's slower
+    // one, so attnc compile picks a finalist only for a gain seen twice.
+    auto confirm = [&](std::vector<Member> &members,
+                       const ScheduleParams &base) {
+      std::sort(members.begin(), members.end(), byScore);
+      std::vector<ScheduleParams> finalists;
+      auto consider = [&](const ScheduleParams &p) {
+        if (!(p == base) && finalists.size() < 2 * options.jobs - 1 &&
+            std::find(finalists.begin(), finalists.end(), p) == finalists.end())
+          finalists.push_back(p);
+      };
+      if (std::isfinite(members.front().score))
+        consider(members.front().params);
+      for (size_t h = 0; h < shapes.size(); ++h) {
+        auto fastest = std::min_element(members.begin(), members.end(),
+                                        [&](const auto &a, const auto &b) {
+                                          return a.times[h] < b.times[h];
+                                        });
+        if (std::isfinite(fastest->times[h]))
+          consider(fastest->params);
+      }
+      auto confirmedEverywhere = [&](const ScheduleParams &p) {
+        for (const Shape &shape : shapes) {
+          const Measurement *m = db.find(spec.canonical(), targetText, machine,
+                                         describeShape(shape), shapeClass, p);
+          if (!m || !m->confirmed)
+            return false;
+        }
+        return true;
+      };
+      if (finalists.empty() || (confirmedEverywhere(base) &&
+                                std::all_of(finalists.begin(), finalists.end(),
+                                            confirmedEverywhere)))
+        return; // Nothing new to confirm (a resumed run).
+      std::vector<Candidate> again = {{spec, shapeClass, base, shapes}};
+      for (const ScheduleParams &p : finalists)
+        again.push_back({spec, shapeClass, p, shapes});
+      std::vector<Outcome> outcomes =
+          measure(again, options.target, options.jobs, options.threads,
+                  options.timeoutSeconds);
+      for (size_t i = 0; i < again.size(); ++i)
+        for (size_t h = 0; h < shapes.size(); ++h) {
+          Measurement *m =
+              db.find(spec.canonical(), targetText, machine,
+                      describeShape(shapes[h]), shapeClass, again[i].params);
+          if (!m || m->status != "ok")
+            continue;
+          bool ok =
+              outcomes[i].status == "ok" && h < outcomes[i].milliseconds.size();
+          double now = ok ? outcomes[i].milliseconds[h] : INFINITY;
+          if (i == 0)
+            m->milliseconds = std::min(m->milliseconds, now);
+          else if (ok)
+            m->milliseconds = std::max(m->milliseconds, now);
+          else
+            m->status = outcomes[i].status; // Failed when timed again.
+          m->confirmed = true;
+        }
+      db.save(options.dbPath);
+      for (Member &member : members)
+        for (size_t h = 0; h < shapes.size(); ++h)
+          if (const Measurement *m =
+                  db.find(spec.canonical(), targetText, machine,
+                          describeShape(shapes[h]), shapeClass, member.params))
+            member.times[h] = m->status == "ok" ? m->milliseconds : INFINITY;
+      for (const Member &member : members)
+        if (member.params == base)
+          defaultTimes = member.times;
+      for (Member &member : members)
+        member.score = score(member.times);
+    };
+
     std::set<std::string> seen;
-    for (const auto &entry : population)
-      seen.insert(entry.second.toJSON());
+    for (const Member &m : population)
+      seen.insert(m.params.toJSON());
+    // First every value of the structural knobs alone, from the defaults.
+    std::vector<ScheduleParams> sweep;
+    for (const Knob *knob : tunable)
+      if (knob->sweptFirst)
+        for (int64_t value : knob->candidates) {
+          ScheduleParams set = defaults;
+          set.set(knob->name, value);
+          if (seen.insert(set.toJSON()).second)
+            sweep.push_back(set);
+        }
+    for (size_t at = 0; at < sweep.size() && roomForABatch();
+         at += options.jobs) {
+      std::vector<ScheduleParams> batch(
+          sweep.begin() + at,
+          sweep.begin() + std::min(sweep.size(), at + options.jobs));
+      std::vector<std::vector<double>> times = evaluate(batch);
+      for (size_t i = 0; i < batch.size(); ++i)
+        population.push_back({score(times[i]), batch[i], times[i]});
+    }
     int stale = 0;
-    while (Clock::now() < deadline && !tunable.empty() && stale < 8) {
-      std::sort(population.begin(), population.end(), byTime);
+    while (roomForABatch() && !tunable.empty() && stale < 8) {
+      std::sort(population.begin(), population.end(), byScore);
       size_t parents = std::min<size_t>(3, population.size());
       std::vector<ScheduleParams> children;
       for (int attempt = 0; attempt < 40 && children.size() < options.jobs;
            ++attempt) {
-        ScheduleParams child = population[random() % parents].second;
+        ScheduleParams child = population[random() % parents].params;
         int mutations = 1 + int(random() % 2);
         for (int m = 0; m < mutations; ++m) {
           const Knob &knob = *tunable[random() % tunable.size()];
@@ -240,44 +340,116 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       }
       if (children.empty())
         break; // Nothing new nearby.
-      std::vector<double> times = evaluate(children);
-      double bestBefore = population.front().first;
+      std::vector<std::vector<double>> times = evaluate(children);
+      double bestBefore = population.front().score;
       for (size_t i = 0; i < children.size(); ++i)
-        population.push_back({times[i], children[i]});
-      std::sort(population.begin(), population.end(), byTime);
-      stale = population.front().first < bestBefore * 0.995 ? 0 : stale + 1;
+        population.push_back({score(times[i]), children[i], times[i]});
+      std::sort(population.begin(), population.end(), byScore);
+      stale = population.front().score < bestBefore * 0.995 ? 0 : stale + 1;
       if (options.progressBar) {
         double left =
             options.budgetSeconds -
             std::chrono::duration<double>(Clock::now() - start).count();
         std::fprintf(stderr,
-                     "\r\033[K[%zu/%zu] %s%s: %d tried, best %s (%.2fx "
-                     "the default), %s left",
-                     w + 1, work.size(), label.c_str(),
-                     summary.shape.empty() ? "" : (" " + summary.shape).c_str(),
-                     summary.tried, formatMs(population.front().first).c_str(),
-                     defaultTime / population.front().first,
+                     "\r\033[K[%zu/%zu] %s: %d tried, best %.2fx the "
+                     "default (geometric mean over lengths), %s left",
+                     w + 1, work.size(), label.c_str(), tried,
+                     1.0 / population.front().score,
                      formatTime(std::max(0.0, left)).c_str());
         std::fflush(stderr);
       }
     }
-    std::sort(population.begin(), population.end(), byTime);
-    summary.bestMs = population.front().first;
-    if (std::isfinite(summary.bestMs) &&
-        std::find(winners.begin(), winners.end(), population.front().second) ==
-            winners.end())
-      winners.push_back(population.front().second);
+    confirm(population, defaults);
     if (options.progressBar)
       std::fprintf(stderr, "\r\033[K");
     log("[" + std::to_string(w + 1) + "/" + std::to_string(work.size()) + "] " +
-        label + (summary.shape.empty() ? "" : " " + summary.shape) + ": " +
-        std::to_string(summary.tried) + " measured, " +
-        std::to_string(summary.failed) + " failed");
-    summaries.push_back(summary);
-    // Winners are kept for the cross-check of this kernel and shape class.
-    if (w + 1 == work.size() || work[w + 1].spec != &spec ||
-        work[w + 1].shapeClass != shapeClass)
-      winners.clear();
+        label + ": " + std::to_string(tried) + " measured, " +
+        std::to_string(failed) + " failed");
+    // One row per length: the default against the fastest at that length
+    // (the general schedule and the length buckets attnc compile derives
+    // come from the same measurements).
+    for (size_t h = 0; h < shapes.size(); ++h) {
+      TuneSummary summary{spec.name(),     shapeClass, describeShape(shapes[h]),
+                          defaultTimes[h], INFINITY,   tried,
+                          failed};
+      for (const Member &m : population) {
+        const Measurement *entry =
+            db.find(spec.canonical(), targetText, machine,
+                    describeShape(shapes[h]), shapeClass, m.params);
+        if (entry && db.choosable(*entry))
+          summary.bestMs = std::min(summary.bestMs, m.times[h]);
+      }
+      summaries.push_back(summary);
+    }
   }
   return summaries;
+}
+
+std::vector<RecheckRow>
+attnc::schedules::recheck(const std::vector<k::KernelSpec> &kernels,
+                          const TuneOptions &options, int rounds) {
+  TuningDB db = TuningDB::load(options.dbPath);
+  std::string machine = machineFingerprint();
+  Halide::Target target = options.target == "host"
+                              ? Halide::get_host_target()
+                              : Halide::Target(options.target);
+  std::vector<RecheckRow> rows;
+  for (const k::KernelSpec &spec : kernels) {
+    std::string family = spec.familyName();
+    ScheduleParams defaults = defaultParams(family, classify(target));
+    KernelPlan plan = tunedPlan(db, spec.canonical(), family,
+                                target.to_string(), machine, defaults)
+                          .first;
+    for (const Shape &shape : timedShapes(spec, "", options.lengths)) {
+      // The function a call of this shape runs: the first whose bound it
+      // meets (the general one has none).
+      const Variant *chosen = &plan.back();
+      for (const Variant &v : plan)
+        if (v.shape.dimension.empty() ||
+            (shape.count(v.shape.dimension) &&
+             shape.at(v.shape.dimension) <= v.shape.maxExtent)) {
+          chosen = &v;
+          break;
+        }
+      if (!chosen->shape.algorithm.empty())
+        continue; // A decode or GEMV call: not what this compares.
+      Candidate base{spec, "", defaults, {shape}};
+      Candidate tuned = base;
+      tuned.params = chosen->params;
+      std::vector<Candidate> alternating;
+      for (int r = 0; r < rounds; ++r) {
+        alternating.push_back(base);
+        alternating.push_back(tuned);
+      }
+      std::vector<Outcome> outcomes =
+          measure(alternating, options.target, options.jobs, options.threads,
+                  options.timeoutSeconds);
+      // The same parameters as the defaults: the row shows the noise.
+      RecheckRow row{
+          spec.name(), describeShape(shape),
+          (chosen->shape.name.empty() ? "general" : chosen->shape.name) +
+              (chosen->params == defaults ? " (the defaults)" : "")};
+      std::vector<double> times[2];
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        if (outcomes[i].status == "ok" && !outcomes[i].milliseconds.empty())
+          times[i % 2].push_back(outcomes[i].milliseconds[0]);
+        else
+          row.failed += 1;
+      }
+      auto median = [](std::vector<double> &t) {
+        if (t.empty())
+          return double(INFINITY);
+        std::sort(t.begin(), t.end());
+        return t[t.size() / 2];
+      };
+      row.defaultMs = median(times[0]);
+      row.tunedMs = median(times[1]);
+      rows.push_back(row);
+      if (options.log)
+        options.log(row.kernel + " " + row.shape + ": default " +
+                    formatMs(row.defaultMs) + ", " + row.variant + " " +
+                    formatMs(row.tunedMs));
+    }
+  }
+  return rows;
 }

@@ -37,6 +37,7 @@ TuningDB TuningDB::load(const std::string &path) {
       m.status = e.at("status");
       m.milliseconds = e.value("ms", 0.0);
       m.detail = e.value("detail", "");
+      m.confirmed = e.value("confirmed", false);
       db.entries.push_back(std::move(m));
     }
   } catch (const std::exception &e) {
@@ -62,6 +63,8 @@ void TuningDB::save(const std::string &path) const {
       e["ms"] = m.milliseconds;
     if (!m.detail.empty())
       e["detail"] = m.detail;
+    if (m.confirmed)
+      e["confirmed"] = true;
     list.push_back(e);
   }
   json j = {{"format", "attnc-tuning-db"}, {"version", 1}, {"entries", list}};
@@ -103,6 +106,19 @@ const Measurement *TuningDB::find(const std::string &kernel,
   return nullptr;
 }
 
+bool TuningDB::choosable(const Measurement &m) const {
+  if (m.status != "ok")
+    return false;
+  if (m.confirmed)
+    return true;
+  for (const Measurement &other : entries)
+    if (other.confirmed && other.kernel == m.kernel &&
+        other.target == m.target && other.machine == m.machine &&
+        other.shapeClass == m.shapeClass)
+      return false;
+  return true;
+}
+
 std::optional<ScheduleParams>
 TuningDB::best(const std::string &kernel, const std::string &target,
                const std::string &machine,
@@ -116,7 +132,7 @@ TuningDB::best(const std::string &kernel, const std::string &target,
           m.shapeClass != shapeClass || (sameMachine && m.machine != machine))
         continue;
       shapes.insert(m.shape);
-      if (m.status != "ok")
+      if (!choosable(m))
         continue;
       std::string key = m.params.toJSON();
       totals[key].first += m.milliseconds;

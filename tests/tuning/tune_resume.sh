@@ -3,6 +3,8 @@
 # once it has written some measurements, and run again. The second run must
 # keep every measurement of the first (none lost, none measured twice), end
 # with a summary table, and attnc compile must then use the tuned entry.
+# Last, --recheck times the defaults against the tuned entries at both
+# lengths without touching the database.
 # Usage: tune_resume.sh <attnc> <model.attn> <work dir>
 set -euo pipefail
 attnc=$1 model=$2 work=$3
@@ -64,4 +66,26 @@ tuned = {k: t["tuned"] for k, v in kernels.items() for t in v["targets"].values(
 assert any(v for k, v in tuned.items() if k.startswith("layernorm_42_f32")), tuned
 assert not any(v for k, v in tuned.items() if not k.startswith("layernorm_42_f32")), tuned
 print("attnc compile used the tuned layernorm_42_f32 and the defaults elsewhere")
+PY
+
+cp "$db" "$work/tuned.json"
+"$attnc" "${args[@]}" --recheck=1 >"$work/recheck.log" 2>&1 ||
+  { cat "$work/recheck.log"; exit 1; }
+cat "$work/recheck.log"
+cmp -s "$db" "$work/tuned.json" || { echo "FAIL: --recheck changed the database"; exit 1; }
+python3 - "$work/recheck.log" <<'PY'
+import math, sys
+rows = [l for l in open(sys.argv[1]) if l.startswith("| layernorm_42_f32")]
+kernels = {l.split("|")[1].strip() for l in rows}
+assert kernels, "no recheck rows"
+for kernel in kernels:
+    shapes = sorted(l.split("|")[2].strip() for l in rows
+                    if l.split("|")[1].strip() == kernel)
+    assert shapes == ["rows=200", "rows=8"], f"{kernel}: recheck rows {shapes}"
+for row in rows:
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    default, tuned, failed = float(cells[3]), float(cells[4]), int(cells[6])
+    assert failed == 0 and math.isfinite(default) and math.isfinite(tuned) \
+        and default > 0 and tuned > 0, row
+print("recheck timed the defaults and the tuned schedule at both lengths")
 PY

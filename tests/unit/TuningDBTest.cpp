@@ -2,11 +2,13 @@
 //
 // Save/load/merge of the JSON database, its errors, and tunedPlan: which
 // parameters attnc compile picks and when it adds a length bucket. The
-// measurements are made up, so every decision is known in advance.
+// measurements are made up, so every decision is known in advance. Also
+// the lengths `attnc tune --lengths` takes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Schedules/TuningDB.h"
+#include "attnc/Schedules/Tuner.h"
 
 #include <gtest/gtest.h>
 
@@ -133,6 +135,52 @@ TEST(TunedPlan, AnotherMachinesMeasurementsServeWhenThisOneHasNone) {
   auto [other, otherTuned] = tunedPlan(db, "layernorm d=64", "layernorm",
                                        "arm-64-linux", kMachine, layerNorm(4));
   EXPECT_FALSE(otherTuned);
+}
+
+TEST(TuneLengths, RowsOrQueriesColonKeys) {
+  std::optional<TuneLength> self = parseTuneLength("128");
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->rows, 128);
+  EXPECT_EQ(self->keys, 0);
+  std::optional<TuneLength> cross = parseTuneLength("50:700");
+  ASSERT_TRUE(cross);
+  EXPECT_EQ(cross->rows, 50);
+  EXPECT_EQ(cross->keys, 700);
+  for (const char *bad : {"", "0", "-3", "12a", "50:", ":700", "50:0", "50:7:7",
+                          "1e3", "99999999999999999999"})
+    EXPECT_FALSE(parseTuneLength(bad)) << "'" << bad << "'";
+}
+
+TEST(TunedPlan, OnceConfirmedOnlyConfirmedEntriesAreChosen) {
+  // rows_per_task 1 was timed once, fast by chance; 64 and the defaults (4)
+  // were timed again beside each other at the end of the search.
+  auto confirmed = [](Measurement m) {
+    m.confirmed = true;
+    return m;
+  };
+  TuningDB db;
+  db.add(confirmed(at(16, layerNorm(4), 0.030)));
+  db.add(confirmed(at(1024, layerNorm(4), 1.500)));
+  db.add(confirmed(at(16, layerNorm(64), 0.020)));
+  db.add(confirmed(at(1024, layerNorm(64), 1.000)));
+  db.add(at(16, layerNorm(1), 0.005));
+  db.add(at(1024, layerNorm(1), 0.500));
+  auto [plan, tuned] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                 kMachine, layerNorm(4));
+  EXPECT_TRUE(tuned);
+  ASSERT_EQ(plan.size(), 1u); // No bucket for the unconfirmed winner at 16.
+  EXPECT_EQ(plan.back().params, layerNorm(64));
+  EXPECT_FALSE(db.choosable(db.all()[4]));
+  EXPECT_TRUE(db.choosable(db.all()[0]));
+
+  // The flag survives a save and a load.
+  std::string path = tempPath("confirmed.json");
+  db.save(path);
+  TuningDB loaded = TuningDB::load(path);
+  std::remove(path.c_str());
+  ASSERT_EQ(loaded.all().size(), 6u);
+  EXPECT_TRUE(loaded.all()[0].confirmed);
+  EXPECT_FALSE(loaded.all()[4].confirmed);
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 //===- Tune.cpp - attnc tune and attnc tuning-db --------------------------===//
 //
 //   attnc tune model.attn [--target=host] [--tuning-db=tuning.json]
-//              [--budget=300] [--jobs=2] [--threads=2] [--lengths=128,512]
+//              [--budget=300] [--jobs=2] [--threads=2]
+//              [--lengths=128,512,50:700]
 //   attnc tuning-db merge -o merged.json a.json b.json ...
 //   attnc tuning-db show tuning.json
 //
@@ -48,10 +49,11 @@ cl::opt<unsigned> tuneJobs("jobs", cl::desc("Candidates compiled at once (1)"),
 cl::opt<int> tuneThreads("threads",
                          cl::desc("Threads when timing (default: all cores)"),
                          cl::init(0), cl::sub(tuneCommand));
-cl::list<int64_t> tuneLengths("lengths", cl::CommaSeparated,
-                              cl::desc("Sequence lengths (rows) to tune for "
-                                       "(128,512)"),
-                              cl::sub(tuneCommand));
+cl::list<std::string>
+    tuneLengths("lengths", cl::CommaSeparated,
+                cl::desc("Sequence lengths (rows) to tune for, "
+                         "queries:keys for cross-attention (128,512)"),
+                cl::sub(tuneCommand));
 cl::opt<std::string> tuneKernels("kernels",
                                  cl::desc("Only kernels whose name contains "
                                           "this text"),
@@ -60,6 +62,16 @@ cl::opt<double> tuneTimeout("timeout",
                             cl::desc("Seconds per candidate before it is "
                                      "killed (120)"),
                             cl::init(120), cl::sub(tuneCommand));
+cl::list<std::string>
+    tuneVariants("variants", cl::CommaSeparated,
+                 cl::desc("Only these shape classes: general, decode, gemv "
+                          "(default: all)"),
+                 cl::sub(tuneCommand));
+cl::opt<int> tuneRecheck(
+    "recheck",
+    cl::desc("Search nothing: time the defaults against the database's "
+             "choice at each length, alternately, N times each"),
+    cl::init(0), cl::sub(tuneCommand));
 cl::opt<bool> tuneQuiet("no-progress", cl::desc("No progress line"),
                         cl::sub(tuneCommand));
 
@@ -69,6 +81,33 @@ cl::list<std::string> dbFiles(cl::Positional, cl::desc("<database.json>..."),
                               cl::OneOrMore, cl::sub(dbCommand));
 cl::opt<std::string> dbOutput("o", cl::desc("merge: the merged database"),
                               cl::sub(dbCommand));
+
+int printRecheck(const std::vector<kernels::KernelSpec> &kernels,
+                 const TuneOptions &options) {
+  std::vector<RecheckRow> rows;
+  try {
+    rows = recheck(kernels, options, tuneRecheck);
+  } catch (const std::exception &e) {
+    return driver::fail(e.what());
+  }
+  llvm::outs() << "\n| kernel | shape | function | default ms | tuned ms | "
+                  "speedup | failed |\n|---|---|---|---:|---:|---:|---:|\n";
+  for (const RecheckRow &r : rows) {
+    char row[640];
+    std::snprintf(
+        row, sizeof(row), "| %s | %s | %s | %.4f | %.4f | %.2fx | %d |\n",
+        r.kernel.c_str(), r.shape.c_str(), r.variant.c_str(), r.defaultMs,
+        r.tunedMs,
+        std::isfinite(r.tunedMs) && r.tunedMs > 0 ? r.defaultMs / r.tunedMs
+                                                  : 0.0,
+        r.failed);
+    llvm::outs() << row;
+  }
+  llvm::outs() << "\nmedians of " << tuneRecheck
+               << " alternating measurements each; nothing written to "
+               << options.dbPath << "\n";
+  return 0;
+}
 
 int runTune() {
   mlir::MLIRContext context;
@@ -96,12 +135,28 @@ int runTune() {
   options.jobs = std::max(1u, unsigned(tuneJobs));
   options.threads = tuneThreads;
   if (!tuneLengths.empty())
-    options.lengths.assign(tuneLengths.begin(), tuneLengths.end());
+    options.lengths.clear();
+  for (const std::string &text : tuneLengths) {
+    std::optional<TuneLength> length = parseTuneLength(text);
+    if (!length)
+      return driver::fail("--lengths takes positive lengths such as 128 or "
+                          "50:700 (queries:keys), not '" +
+                          text + "'");
+    options.lengths.push_back(*length);
+  }
+  for (const std::string &variant : tuneVariants) {
+    if (variant != "general" && variant != "decode" && variant != "gemv")
+      return driver::fail("--variants takes general, decode or gemv, not '" +
+                          variant + "'");
+    options.variants.push_back(variant);
+  }
   options.timeoutSeconds = tuneTimeout;
   options.progressBar = !tuneQuiet;
   options.log = [](const std::string &line) {
     llvm::errs() << "attnc tune: " << line << "\n";
   };
+  if (tuneRecheck > 0)
+    return printRecheck(selected, options);
   std::vector<TuneSummary> summaries;
   try {
     summaries = tune(selected, options);

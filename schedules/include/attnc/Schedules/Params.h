@@ -26,6 +26,10 @@ struct Knob {
   std::string name;
   std::string doc;
   std::vector<int64_t> candidates; ///< Values the tuner may try.
+  /// A choice of structure (a tile shape, the work per task) whose best
+  /// value depends most on the shape: the tuner tries each of its values
+  /// alone, from the defaults, before it searches at random.
+  bool sweptFirst = false;
 };
 
 /// The knobs of a family ("linear", "attention", ...); empty if unknown.

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attnc {
@@ -35,6 +36,10 @@ struct Measurement {
   std::string status; ///< "ok", "wrong" (failed the check), "failed", "timeout"
   double milliseconds = 0; ///< Median; only for "ok".
   std::string detail;      ///< Error text for failures.
+  /// Timed a second time beside the defaults at the end of a search (its
+  /// finalists and the defaults). Once a kernel has confirmed entries, only
+  /// those can be chosen: a configuration timed once may be fast by chance.
+  bool confirmed = false;
 };
 
 class TuningDB {
@@ -55,17 +60,29 @@ public:
                           const std::string &machine, const std::string &shape,
                           const std::string &shapeClass,
                           const ScheduleParams &params) const;
+  Measurement *find(const std::string &kernel, const std::string &target,
+                    const std::string &machine, const std::string &shape,
+                    const std::string &shapeClass,
+                    const ScheduleParams &params) {
+    return const_cast<Measurement *>(std::as_const(*this).find(
+        kernel, target, machine, shape, shapeClass, params));
+  }
 
   /// The fastest correct parameters for a kernel and target: measured on
   /// `machine` if any were, else on any machine; summed over the measured
   /// shapes of the shape class, so one choice serves every shape. Only
-  /// parameter sets measured on every such shape qualify.
+  /// parameter sets measured on every such shape qualify, and only
+  /// confirmed ones where the kernel has any (Measurement::confirmed).
   std::optional<ScheduleParams> best(const std::string &kernel,
                                      const std::string &target,
                                      const std::string &machine,
                                      const std::string &shapeClass) const;
 
   const std::vector<Measurement> &all() const { return entries; }
+
+  /// Whether `m` can be chosen: it is correct and, where its kernel, target
+  /// and shape class have confirmed entries from `m`'s machine, confirmed.
+  bool choosable(const Measurement &m) const;
 
 private:
   std::vector<Measurement> entries;
