@@ -325,10 +325,18 @@ std::string checkAgainstReference(schedules::BuiltKernel &built,
   return "";
 }
 
-/// The median time of `built` on `t`, over 5 to 51 runs within 0.3 s.
+/// The median time of `built` on `t`, over 5 to 51 runs within 0.3 s,
+/// after 50 ms of untimed runs: the child waited while others compiled or
+/// ran, and its threads and cores take that long to come back to speed
+/// (docs/performance.md, "Runs without copies").
 double timeRuns(schedules::BuiltKernel &built, Tensors &t,
                 const std::vector<Halide::Buffer<>> &cold,
                 const Halide::Target &target) {
+  auto warmUp = std::chrono::steady_clock::now();
+  do
+    run(built, t, target);
+  while (std::chrono::steady_clock::now() - warmUp <
+         std::chrono::milliseconds(50));
   std::vector<double> times;
   auto begin = std::chrono::steady_clock::now();
   while (times.size() < 5 ||

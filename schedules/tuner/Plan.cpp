@@ -70,20 +70,38 @@ lengthBuckets(const TuningDB &db, const std::string &kernel,
     extents.push_back(entry.first);
   std::vector<Variant> buckets;
   std::string generalChoice = generalKey(general);
+  // A bucket serves every length up to its bound that no earlier bucket
+  // does: from extents[uncovered] on. Its parameters must be faster by 5% at
+  // its own extent and no slower than the general schedule at each earlier
+  // extent it takes over (a 16-query tile that wins at 77 queries can lose
+  // at 50 queries over 700 keys).
+  size_t uncovered = 0;
   for (size_t i = 0; i + 1 < extents.size(); ++i) {
     const auto &atExtent = times[extents[i]];
     auto generalTime = atExtent.find(generalChoice);
     if (generalTime == atExtent.end())
       continue; // The general choice was not measured here: no evidence.
-    auto fastest = std::min_element(atExtent.begin(), atExtent.end(),
-                                    [](const auto &a, const auto &b) {
-                                      return a.second.first < b.second.first;
-                                    });
-    if (fastest->second.first * 1.05 > generalTime->second.first)
+    auto safeBelow = [&](const std::string &key) {
+      for (size_t e = uncovered; e < i; ++e) {
+        const auto &at = times[extents[e]];
+        auto mine = at.find(key), theirs = at.find(generalChoice);
+        if (mine == at.end() || theirs == at.end() ||
+            mine->second.first > theirs->second.first)
+          return false;
+      }
+      return true;
+    };
+    const std::pair<double, ScheduleParams> *fastest = nullptr;
+    for (const auto &[key, timed] : atExtent)
+      if (timed.first * 1.05 <= generalTime->second.first &&
+          (!fastest || timed.first < fastest->first) && safeBelow(key))
+        fastest = &timed;
+    if (!fastest)
       continue;
-    ScheduleParams params = withGeneralKnobs(general, fastest->second.second);
+    ScheduleParams params = withGeneralKnobs(general, fastest->second);
     int64_t bound =
         int64_t(std::sqrt(double(extents[i]) * double(extents[i + 1])));
+    uncovered = i + 1;
     if (!buckets.empty() && buckets.back().params == params) {
       buckets.back().shape.maxExtent = bound; // Same winner: widen it.
       buckets.back().shape.name = "upto" + std::to_string(bound);

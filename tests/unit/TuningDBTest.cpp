@@ -183,4 +183,32 @@ TEST(TunedPlan, OnceConfirmedOnlyConfirmedEntriesAreChosen) {
   EXPECT_FALSE(loaded.all()[4].confirmed);
 }
 
+TEST(TunedPlan, ABucketNeverTakesOverALengthWhereItIsSlower) {
+  // At 128 rows, rows_per_task 1 is 2x faster than the general 64; at 16
+  // rows, which no bucket of its own claims (64 is best there), it is
+  // slower. A bucket "upto362" would run it at 16 rows: not allowed, and
+  // rows_per_task 16, faster at 128 and no slower at 16, takes its place.
+  TuningDB db;
+  db.add(at(16, layerNorm(64), 0.020));
+  db.add(at(128, layerNorm(64), 0.200));
+  db.add(at(1024, layerNorm(64), 1.000));
+  db.add(at(16, layerNorm(1), 0.040));
+  db.add(at(128, layerNorm(1), 0.100));
+  db.add(at(1024, layerNorm(1), 3.000));
+  auto [plan, tuned] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                 kMachine, layerNorm(4));
+  ASSERT_EQ(plan.size(), 1u); // Only the general schedule.
+  EXPECT_EQ(plan.back().params, layerNorm(64));
+
+  db.add(at(16, layerNorm(16), 0.020));
+  db.add(at(128, layerNorm(16), 0.150));
+  db.add(at(1024, layerNorm(16), 2.000));
+  auto [safer, again] = tunedPlan(db, "layernorm d=64", "layernorm", kTarget,
+                                  kMachine, layerNorm(4));
+  ASSERT_EQ(safer.size(), 2u);
+  EXPECT_EQ(safer[0].shape.maxExtent, 362); // sqrt(128 * 1024)
+  EXPECT_EQ(safer[0].params, layerNorm(16));
+  EXPECT_EQ(safer[1].params, layerNorm(64));
+}
+
 } // namespace
