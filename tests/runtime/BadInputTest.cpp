@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ErrorText.h"
 #include "attnc/Runtime.h"
 #include "attnc/attnc.h"
 
@@ -29,21 +30,13 @@ extern "C" const attnc_registry attention_registry__host;
 extern "C" const attnc_registry tiny_weights_registry__host;
 
 using namespace attnc;
+using attnc::test::errorOf;
 
 namespace {
 
 const std::string kWeights = ATTNC_GOLDEN_DIR "/tiny.safetensors";
 
 /// The message of the Error `body` throws ("" if it throws none).
-template <class F> std::string errorOf(F &&body) {
-  try {
-    body();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::string tempPath(const std::string &name) {
   return ::testing::TempDir() + "/attnc_" + name;
 }

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ErrorText.h"
 #include "GoldenCompare.h"
 #include "attnc/Runtime.h"
 
@@ -24,19 +25,11 @@ extern "C" const attnc_registry tiny_registry__host;
 extern "C" const attnc_registry tiny_weights_registry__host;
 
 using namespace attnc;
+using attnc::test::errorOf;
 
 namespace {
 
 const std::string kGolden = ATTNC_GOLDEN_DIR;
-
-template <class F> std::string errorOf(F &&body) {
-  try {
-    body();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// Whether `text` contains `part` (and, if not, both).
 ::testing::AssertionResult contains(const std::string &text,
