@@ -194,10 +194,16 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     // A set's score: the geometric mean of its time over the default's at
     // each shape, so that short and long lengths count alike.
     std::vector<double> defaultTimes = evaluate({defaults})[0];
+    // Infinite if the set failed anywhere; where the defaults failed, the
+    // time itself stands in for the ratio (finite beats failed).
     auto score = [&](const std::vector<double> &times) {
       double logSum = 0;
-      for (size_t h = 0; h < times.size(); ++h)
-        logSum += std::log(times[h] / defaultTimes[h]);
+      for (size_t h = 0; h < times.size(); ++h) {
+        if (!std::isfinite(times[h]))
+          return double(INFINITY);
+        double base = std::isfinite(defaultTimes[h]) ? defaultTimes[h] : 1.0;
+        logSum += std::log(times[h] / base);
+      }
       return std::exp(logSum / double(times.size()));
     };
     struct Member {
