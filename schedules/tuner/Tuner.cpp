@@ -142,14 +142,17 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       return Clock::now() + 3 * lastBatch < deadline;
     };
 
+    // This search's database entry for `set` at `shape`, or null.
+    auto known = [&](const ScheduleParams &set,
+                     const Shape &shape) -> Measurement * {
+      return db.find(spec.canonical(), targetText, machine,
+                     describeShape(shape), shapeClass, set);
+    };
+
     // Times of parameter sets at every shape (infinity where a shape
     // failed), from the database or measured now: one candidate per set
     // with the shapes not yet in the database.
     auto evaluate = [&](const std::vector<ScheduleParams> &sets) {
-      auto known = [&](const ScheduleParams &set, const Shape &shape) {
-        return db.find(spec.canonical(), targetText, machine,
-                       describeShape(shape), shapeClass, set);
-      };
       std::vector<Candidate> todo;
       for (const ScheduleParams &set : sets) {
         Candidate c{spec, shapeClass, set, {}};
@@ -256,8 +259,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       }
       auto confirmedEverywhere = [&](const ScheduleParams &p) {
         for (const Shape &shape : shapes) {
-          const Measurement *m = db.find(spec.canonical(), targetText, machine,
-                                         describeShape(shape), shapeClass, p);
+          const Measurement *m = known(p, shape);
           if (!m || !m->confirmed)
             return false;
         }
@@ -275,9 +277,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
                   options.timeoutSeconds);
       for (size_t i = 0; i < again.size(); ++i)
         for (size_t h = 0; h < shapes.size(); ++h) {
-          Measurement *m =
-              db.find(spec.canonical(), targetText, machine,
-                      describeShape(shapes[h]), shapeClass, again[i].params);
+          Measurement *m = known(again[i].params, shapes[h]);
           if (!m || m->status != "ok")
             continue;
           bool ok =
@@ -294,9 +294,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       db.save(options.dbPath);
       for (Member &member : members)
         for (size_t h = 0; h < shapes.size(); ++h)
-          if (const Measurement *m =
-                  db.find(spec.canonical(), targetText, machine,
-                          describeShape(shapes[h]), shapeClass, member.params))
+          if (const Measurement *m = known(member.params, shapes[h]))
             member.times[h] = m->status == "ok" ? m->milliseconds : INFINITY;
       for (const Member &member : members)
         if (member.params == base)
@@ -379,9 +377,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
                           defaultTimes[h], INFINITY,   tried,
                           failed};
       for (const Member &m : population) {
-        const Measurement *entry =
-            db.find(spec.canonical(), targetText, machine,
-                    describeShape(shapes[h]), shapeClass, m.params);
+        const Measurement *entry = known(m.params, shapes[h]);
         if (entry && db.choosable(*entry))
           summary.bestMs = std::min(summary.bestMs, m.times[h]);
       }
