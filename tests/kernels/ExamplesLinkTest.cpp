@@ -17,7 +17,7 @@
 #include <cstring>
 #include <map>
 
-extern "C" const attnc_registry example_transformer_registry__host;
+extern "C" const attnc_registry transformer_registry__host; // examples/
 extern "C" const attnc_registry example_decoder_gqa_registry__host;
 extern "C" const attnc_registry example_cross_attention_registry__host;
 extern "C" const attnc_registry example_sliding_alibi_registry__host;
@@ -30,7 +30,7 @@ using namespace attnc::test;
 namespace {
 
 const attnc_registry *const kRegistries[] = {
-    &example_transformer_registry__host,
+    &transformer_registry__host,
     &example_decoder_gqa_registry__host,
     &example_cross_attention_registry__host,
     &example_sliding_alibi_registry__host,
