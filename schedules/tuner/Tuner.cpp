@@ -195,10 +195,10 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     };
 
     // A set's score: the geometric mean of its time over the default's at
-    // each shape, so that short and long lengths count alike.
-    std::vector<double> defaultTimes = evaluate({defaults})[0];
-    // Infinite if the set failed anywhere; where the defaults failed, the
-    // time itself stands in for the ratio (finite beats failed).
+    // each shape, so that short and long lengths count alike. Infinite if
+    // the set failed anywhere; where the defaults failed, the time itself
+    // stands in for the ratio (finite beats failed).
+    std::vector<double> defaultTimes;
     auto score = [&](const std::vector<double> &times) {
       double logSum = 0;
       for (size_t h = 0; h < times.size(); ++h) {
@@ -214,16 +214,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       ScheduleParams params;
       std::vector<double> times;
     };
-    std::vector<Member> population = {
-        {score(defaultTimes), defaults, defaultTimes}};
-    // Seed with Halide's autoscheduler where the family offers it.
-    for (const Knob &knob : knobsOf(family))
-      if (knob.name == "autoschedule" && shapeClass.empty()) {
-        ScheduleParams seeded = defaults;
-        seeded.set("autoschedule", 1);
-        std::vector<double> times = evaluate({seeded})[0];
-        population.push_back({score(times), seeded, times});
-      }
+    std::vector<Member> population;
     std::vector<const Knob *> tunable;
     for (const Knob &knob : knobsOf(family))
       if (knobBelongs(knob.name, shapeClass) && knob.candidates.size() > 1)
@@ -303,25 +294,38 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
         member.score = score(member.times);
     };
 
+    // The opening: the defaults, Halide's autoscheduler where the family
+    // offers it, then every value of the structural knobs alone, from the
+    // defaults. Timed `jobs` at a time with the defaults in the first batch,
+    // so that no compile slot idles while the defaults compile.
     std::set<std::string> seen;
-    for (const Member &m : population)
-      seen.insert(m.params.toJSON());
-    // First every value of the structural knobs alone, from the defaults.
-    std::vector<ScheduleParams> sweep;
+    std::vector<ScheduleParams> opening;
+    auto open = [&](const ScheduleParams &set) {
+      if (seen.insert(set.toJSON()).second)
+        opening.push_back(set);
+    };
+    open(defaults);
+    for (const Knob &knob : knobsOf(family))
+      if (knob.name == "autoschedule" && shapeClass.empty()) {
+        ScheduleParams seeded = defaults;
+        seeded.set("autoschedule", 1);
+        open(seeded);
+      }
     for (const Knob *knob : tunable)
       if (knob->sweptFirst)
         for (int64_t value : knob->candidates) {
           ScheduleParams set = defaults;
           set.set(knob->name, value);
-          if (seen.insert(set.toJSON()).second)
-            sweep.push_back(set);
+          open(set);
         }
-    for (size_t at = 0; at < sweep.size() && roomForABatch();
+    for (size_t at = 0; at < opening.size() && (at == 0 || roomForABatch());
          at += options.jobs) {
       std::vector<ScheduleParams> batch(
-          sweep.begin() + at,
-          sweep.begin() + std::min(sweep.size(), at + options.jobs));
+          opening.begin() + at,
+          opening.begin() + std::min(opening.size(), at + options.jobs));
       std::vector<std::vector<double>> times = evaluate(batch);
+      if (at == 0)
+        defaultTimes = times[0]; // Before any score.
       for (size_t i = 0; i < batch.size(); ++i)
         population.push_back({score(times[i]), batch[i], times[i]});
     }

@@ -10,7 +10,8 @@
 // built, compiled once and run in a child process, so one that crashes or
 // hangs is recorded as failed and the search goes on; it is checked against
 // the plain-loop reference on an odd-sized shape before it is timed at
-// every length. Compiles run --jobs at a time; timings run one at a time.
+// every length. Compiles run --jobs at a time (the defaults with the first
+// sweep values); timings run one at a time.
 // Every result goes to the database at once, so a killed tuner resumes
 // where it was.
 //
