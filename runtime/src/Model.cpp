@@ -503,6 +503,19 @@ void Model::Impl::checkInputs(
                     " length " + std::to_string(lengths[b]) + ", outside [0, " +
                     std::to_string(length) + "] for " + sequence->describe());
   }
+  // Attention needs a key: the kernels read key 0 (a sequence without
+  // any is spelled with lengths of 0, which the empty-row policy covers).
+  for (const char *role : {"key", "memory"}) {
+    std::string name = function.inputWithRole(role);
+    if (name.empty())
+      continue;
+    const Tensor &keys = *byName.at(name);
+    if (keys.shape().size() >= 2 && keys.shape()[1] == 0)
+      throw Error("input '" + name + "' of " + function.name +
+                  " holds no positions (" + keys.describe() +
+                  "); attention needs at least one key (give sequences "
+                  "without keys a length of 0 instead)");
+  }
   // Keys and values pair up position by position.
   std::string keyName = function.inputWithRole("key"),
               valueName = function.inputWithRole("value");

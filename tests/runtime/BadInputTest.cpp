@@ -713,9 +713,11 @@ TEST(BadInput, RunIntoABufferThatIsAlsoAnInput) {
 }
 
 TEST(BadInput, RunWithoutKeys) {
-  // Zero keys: an empty tensor, whose data pointer may be null. The kernel
-  // must see a real buffer and refuse it (a null one is a Halide bounds
-  // query: nothing computed, no error, the caller's buffer left as it was).
+  // Zero keys: an empty tensor, whose data pointer may be null. The runtime
+  // refuses it, naming the input, through run and runInto alike (a kernel
+  // given a null buffer would take it for a Halide bounds query: nothing
+  // computed, no error, the caller's buffer left as it was; given a real
+  // one, it failed with Halide's "Input buffer key is accessed at 0").
   std::string path = tempPath("run_without_keys.st");
   Weights::save(path, syntheticWeights(attention_registry__host));
   Model model = Model::load(attention_registry__host, Weights::load(path));
@@ -727,10 +729,25 @@ TEST(BadInput, RunWithoutKeys) {
       {"kv_lengths", Tensor::i32({2}, {0, 0})}};
   std::map<std::string, Model::OutputBuffer> outputs = {
       {"output", {out.data(), int64_t(out.size()), {}}}};
-  std::string error =
-      errorOf([&] { model.runInto("padded_gqa4_d80", inputs, outputs); });
-  EXPECT_NE(error.find("Input buffer key is accessed at 0"), std::string::npos)
-      << error;
+  const std::string expected =
+      "input 'key' of padded_gqa4_d80 holds no positions (f32 [2, 0, 80]); "
+      "attention needs at least one key (give sequences without keys a "
+      "length of 0 instead)";
+  EXPECT_EQ(errorOf([&] { model.runInto("padded_gqa4_d80", inputs, outputs); }),
+            expected);
+  EXPECT_EQ(errorOf([&] { model.run("padded_gqa4_d80", inputs); }), expected);
+  EXPECT_EQ(out[0], -7.0f); // Nothing written.
+  // A decoder's cross-attention over an encoder output of no positions.
+  EXPECT_EQ(errorOf([&] {
+              tiny().run("tiny_decode",
+                         {{"tgt_tokens", Tensor::i32({1, 2}, {1, 4})},
+                          {"tgt_lengths", Tensor::i32({1}, {2})},
+                          {"memory", Tensor(DType::F32, {1, 0, 64})},
+                          {"src_lengths", Tensor::i32({1}, {0})}});
+            }),
+            "input 'memory' of tiny_decode holds no positions (f32 [1, 0, "
+            "64]); attention needs at least one key (give sequences without "
+            "keys a length of 0 instead)");
 }
 
 TEST(BadInput, CApiOutputNamedTwice) {
