@@ -11,7 +11,8 @@
 //                (keys, broadcast): on AVX2 2 x 6 = 12 ymm accumulators
 //   max, exp2, sum  vectorized over queries
 //   P V          register tile pv_reg_q x pv_reg_d, accumulated over the keys
-//   merge        into the Dv + 2 state vectors
+//   merge        into the state, one chunk of value dims at a time (a loop
+//                over the chunks, not unrolled: compile time)
 //
 // copy_v (default on) stages a dense V block, which avoids L1 set conflicts
 // of rows strided by the packed QKV width. When the probabilities are an
@@ -266,7 +267,11 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
   };
   a.finished.compute_at(a.output, tile).bound_storage(a.qt, 1);
   overQueries(a.finished);
-  a.finished.unroll(d);
+  Var dco("dco"), dci("dci");
+  a.finished.split(d, dco, dci, a.chunkDims, TailStrategy::GuardWithIf)
+      .unroll(dci); // One state chunk per dco.
+  if (a.chunks > 1)
+    a.state.bound(a.vc, 0, a.chunks);
   if (a.valueMean.defined())
     a.valueMean.compute_root();    // Rare (empty_rows = uniform) and cheap.
   if (a.querySegments.defined()) { // Packed sequences: one pass over ids.
@@ -291,7 +296,11 @@ void scheduleAttentionCpu(AttentionAlgorithm &a, const ScheduleParams &p) {
     RVar r = block.blocks.x;
     Var qo(block.name + "_qo"), qv(block.name + "_qv");
     Stage update = a.state.update(block.stage);
-    update.split(qi, qo, qv, Tq).reorder(qv, qo, r, a.qt, a.h, a.b);
+    update.split(qi, qo, qv, Tq);
+    if (a.chunks > 1) // The block's Funcs at qo, outside the chunk loop.
+      update.reorder(qv, a.vc, qo, r, a.qt, a.h, a.b);
+    else
+      update.reorder(qv, qo, r, a.qt, a.h, a.b);
     if (!rows)
       update.vectorize(qv, vec);
     if (withProbs && parallel) {

@@ -2,7 +2,8 @@
 //
 // One thread block per (query tile, head, batch), one thread per query of
 // the tile (q_tile threads). The state of each query (Dv accumulators, the
-// running max and sum) lives in shared memory next to its thread. For each
+// running max and sum: one chunk, see Build.cpp) lives in shared memory next
+// to its thread. For each
 // key block of a stage, the block's threads first stage K and V of the
 // block in shared memory (copy_k, copy_v), then every thread computes its
 // own query's scores, block max, exp2, sum and P V in registers and folds

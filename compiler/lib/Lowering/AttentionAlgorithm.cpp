@@ -12,11 +12,14 @@
 //   over the head dimension; for additive scoring w . tanh(q + k)), score
 //   modifiers, the mask (only in masked stages), the block max, P =
 //   exp2(S - max), its sum, and P V.
-// * `state` is one Tuple per query: Dv accumulators, the running max m and
-//   the running sum l. Each update stage folds its blocks in with a
-//   split-K style merge (m' = max(m, bm); acc' = acc * 2^(m - m') + pv *
-//   2^(bm - m')). The block Funcs use the block's own max because a Func
-//   computed inside state's update cannot read state.
+// * `state` is one Tuple per query and chunk of the value dims (at most
+//   stateChunk dims): the chunk's accumulators, the running max m and the
+//   running sum l (the same in every chunk). Each update stage folds its
+//   blocks in with a split-K style merge (m' = max(m, bm); acc' = acc *
+//   2^(m - m') + pv * 2^(bm - m')). The block Funcs use the block's own max
+//   because a Func computed inside state's update cannot read state. Chunks
+//   keep the Tuple small whatever Dv is: Halide compiles a Tuple of n values
+//   as n buffers, and some of its passes cost buffers x statement size.
 // * Two update stages: "full" blocks, which every query of the tile sees
 //   entirely (no mask code at all), and "masked" blocks, which apply the
 //   elementwise mask. Built-in masks (causal, window) reach the kernel as
@@ -383,12 +386,16 @@ Expr applyScoreMods(const Predicate &mods, Expr s, ScoreContext ctx) {
 
 AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                                   DType dtype, int qTile,
-                                                  int kBlock) {
+                                                  int kBlock, int stateChunk) {
   AttentionAlgorithm a;
   a.spec = spec;
   a.qTile = qTile;
   a.kBlock = kBlock;
   const int H = int(spec.heads), D = int(spec.headDim), Dv = int(spec.valueDim);
+  const StateChunking chunking = stateChunking(Dv, stateChunk);
+  a.chunks = chunking.chunks;
+  a.chunkDims = chunking.chunkDims;
+  const int Kc = a.chunkDims;
   if (spec.kvHeads <= 0 || H % spec.kvHeads)
     throw std::invalid_argument("kv_heads must divide heads");
   const int group = H / int(spec.kvHeads);
@@ -519,13 +526,25 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   a.qTiled = Func("q_tiled");
   a.qTiled(qi, d, qt, h, b) = f32(a.query(h * D + d, qRow, b)) * queryScale;
 
-  // ---- The online-softmax state. ----
+  // ---- The online-softmax state, one Tuple per chunk of value dims. ----
+  // One chunk has no chunk dimension: state(qi, qt, h, b), as Halide's GPU
+  // back end needs (an extra dimension of extent 1 made the OpenCL kernel of
+  // an 80-dim attention wrong on PoCL).
+  Var &vc = a.vc;
+  auto stateArgs = [&](Expr chunk) -> std::vector<Expr> {
+    if (a.chunks == 1)
+      return {qi, qt, h, b};
+    return {qi, chunk, qt, h, b};
+  };
+  std::vector<Var> statePure = {qi, vc, qt, h, b};
+  if (a.chunks == 1)
+    statePure = {qi, qt, h, b};
   a.state = Func("state");
   {
-    std::vector<Expr> init(Dv, 0.0f);
+    std::vector<Expr> init(Kc, 0.0f);
     init.push_back(kLowestScore);
     init.push_back(0.0f);
-    a.state(qi, qt, h, b) = Tuple(init);
+    a.state(statePure) = Tuple(init);
   }
 
   // Two update stages: blocks every query of the tile sees entirely, with
@@ -628,27 +647,35 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                      : sum;
     block.pv(qi, d, qt, kb, h, b) = block.pvSum(qi, d, qt, kb, h, b);
 
-    // Merge this block into the state.
+    // Merge this block into the state, chunk by chunk (each chunk rescales
+    // with its own copy of m and l: two exp2 per chunk).
     RVar r = block.blocks.x;
-    Tuple old = a.state(qi, qt, h, b);
-    Expr m = old[Dv], l = old[Dv + 1];
+    Tuple old = a.state(stateArgs(vc));
+    Expr m = old[Kc], l = old[Kc + 1];
     Expr bm = block.blockMax(qi, qt, r, h, b);
     Expr newMax = max(m, bm);
     Expr alpha = exp2Polynomial(m - newMax), beta = exp2Polynomial(bm - newMax);
     std::vector<Expr> merged;
-    for (int i = 0; i < Dv; ++i)
-      merged.push_back(old[i] * alpha + block.pv(qi, i, qt, r, h, b) * beta);
+    for (int i = 0; i < Kc; ++i) {
+      Expr dim = a.chunks == 1 ? Expr(i) : vc * Kc + i;
+      if (a.chunks * Kc != Dv) // The last chunk's spare slots repeat Dv - 1.
+        dim = min(dim, Dv - 1);
+      merged.push_back(old[i] * alpha + block.pv(qi, dim, qt, r, h, b) * beta);
+    }
     merged.push_back(newMax);
     merged.push_back(l * alpha + block.blockSum(qi, qt, r, h, b) * beta);
-    a.state(qi, qt, h, b) = Tuple(merged);
+    a.state(stateArgs(vc)) = Tuple(merged);
     a.blocks.push_back(block);
   }
 
   // ---- Normalize; rows with no visible key follow the policy. ----
-  Tuple final = a.state(qi, qt, h, b);
-  Expr l = final[Dv + 1];
+  // Value dim d is slot d % Kc of chunk d / Kc (no division for one chunk).
+  Expr chunk = a.chunks == 1 ? Expr(0) : d / Kc;
+  Expr slot = a.chunks == 1 ? Expr(d) : d % Kc;
+  Tuple final = a.state(stateArgs(chunk));
+  Expr l = final[Kc + 1];
   std::vector<Expr> accumulators;
-  for (int i = 0; i < Dv; ++i)
+  for (int i = 0; i < Kc; ++i)
     accumulators.push_back(final[i]);
   Expr empty = 0.0f;
   if (spec.emptyRows == EmptyRows::Uniform) {
@@ -660,7 +687,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   }
   a.finished = Func("finished");
   a.finished(qi, d, qt, h, b) =
-      select(l > 0.0f, mux(d, accumulators) / l, empty);
+      select(l > 0.0f, mux(slot, accumulators) / l, empty);
   a.output = Func("output");
   a.output(c, q, b) = cast(type, a.finished(q % Tq, c % Dv, q / Tq, c / Dv, b));
   a.output.output_buffer().dim(0).set_bounds(0, H * Dv);

@@ -111,6 +111,12 @@ AddAlgorithm buildAdd(const AddSpec &spec, DType dtype);
 /// key blocks (k = kb * kBlock + j), which is what lets each tile visit only
 /// the key blocks its mask leaves visible; qTile and kBlock therefore come
 /// from the schedule parameters.
+///
+/// The online-softmax state is split along the value dims into chunks of at
+/// most `stateChunk` dims (see stateChunking): the state's Tuple holds one
+/// chunk's accumulators plus its own copy of the running max and sum, and a
+/// pure chunk dimension `vc` spans the chunks. A Tuple of Dv + 2 values made
+/// compile time grow with the square of Dv (docs/performance.md).
 struct AttentionAlgorithm : Algorithm {
   Halide::ImageParam query, key, value, kvLengths, segmentIds, bias,
       scoreWeight;
@@ -121,9 +127,14 @@ struct AttentionAlgorithm : Algorithm {
   /// a cache of t + 1 keys.
   Halide::Param<int32_t> qOffset{"q_offset"};
   int qTile = 64, kBlock = 64;
+  /// The state's chunks along the value dims and the dims in each (the last
+  /// chunk's spare slots, if chunks * chunkDims > Dv, repeat dim Dv - 1).
+  int chunks = 1, chunkDims = 64;
 
   Halide::Func qTiled; ///< (qi, d, qt, h, b): Q transposed and pre-scaled.
-  Halide::Func state;  ///< (qi, qt, h, b): Tuple(acc_0..acc_{Dv-1}, m, l).
+  /// (qi, vc, qt, h, b): Tuple(acc_0..acc_{chunkDims-1}, m, l) of value
+  /// chunk vc; every chunk of a query holds the same m and l.
+  Halide::Func state;
   /// (qt, b) and (kb, b): Tuple(min, max) of the segment ids of a query
   /// tile and of a key block (segments only).
   Halide::Func querySegments, keySegments;
@@ -158,11 +169,29 @@ struct AttentionAlgorithm : Algorithm {
   std::vector<Block> blocks;
 
   Halide::Var c{"c"}, q{"q"}, b{"b"}, h{"h"}, qi{"qi"}, qt{"qt"}, d{"d"},
-      j{"j"}, kb{"kb"}, k{"k"};
+      j{"j"}, kb{"kb"}, k{"k"}, vc{"vc"};
   AttentionSpec spec;
 };
+
+/// How the state of `valueDim` value dims splits into chunks of at most
+/// `maxChunkDims`: as few chunks as possible, of equal size, and chunks that
+/// divide valueDim exactly if up to twice as many do (80 = 4 x 20 rather
+/// than 3 x 27 with a spare slot).
+struct StateChunking {
+  int chunks, chunkDims;
+};
+inline StateChunking stateChunking(int64_t valueDim, int64_t maxChunkDims) {
+  int64_t cap = maxChunkDims < 1 ? 1 : maxChunkDims;
+  int64_t fewest = (valueDim + cap - 1) / cap;
+  for (int64_t chunks = fewest; chunks <= 2 * fewest && chunks <= valueDim;
+       ++chunks)
+    if (valueDim % chunks == 0)
+      return {int(chunks), int(valueDim / chunks)};
+  return {int(fewest), int((valueDim + fewest - 1) / fewest)};
+}
+
 AttentionAlgorithm buildAttention(const AttentionSpec &spec, DType dtype,
-                                  int qTile, int kBlock);
+                                  int qTile, int kBlock, int stateChunk);
 
 } // namespace kernels
 } // namespace attnc
