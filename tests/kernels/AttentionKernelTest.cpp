@@ -203,7 +203,7 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
 }
 
 TEST(AttentionKernels, EveryVariantOfTheMatrix) {
-  checkRegistry(ATTNC_ATTENTION_REGISTRY, 14);
+  checkRegistry(ATTNC_ATTENTION_REGISTRY, 15);
 }
 
 TEST(AttentionKernels, LayerModels) { checkRegistry(ATTNC_LAYERS_REGISTRY, 1); }
@@ -251,7 +251,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
       }
     }
   }
-  EXPECT_EQ(count, 14);
+  EXPECT_EQ(count, 15);
 }
 
 } // namespace
