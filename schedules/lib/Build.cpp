@@ -146,9 +146,9 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
       while (kBlock > 8 && sharedBytes(qTile, kBlock) > limit)
         kBlock /= 2;
     }
-    // GPU kernels keep the state in one chunk: with four, the OpenCL kernel
-    // of the 80-dim test attention computed wrong outputs on PoCL (not
-    // understood yet; docs/performance.md).
+    // GPU kernels keep the state in one chunk: with several, the OpenCL
+    // kernel of the 80-dim test attention computed wrong outputs on PoCL
+    // (not understood yet; docs/performance.md).
     int stateChunk =
         target.has_gpu_feature() ? int(s->valueDim) : kStateChunkDims;
     AttentionAlgorithm a =
