@@ -3,14 +3,13 @@
 // One thread block per (query tile, head, batch), one thread per query of
 // the tile (q_tile threads). The state of each query (Dv accumulators, the
 // running max and sum: one chunk, see Build.cpp) lives in shared memory next
-// to its thread. For each
-// key block of a stage, the block's threads first stage K and V of the
-// block in shared memory (copy_k, copy_v), then every thread computes its
-// own query's scores, block max, exp2, sum and P V in registers and folds
-// them into its state. The stages' block classes (full, masked) guard each
-// block here too, so no thread block computes a block its mask hides. The
-// probabilities output, when asked for, is computed per (key, query) by its own
-// kernel.
+// to its thread. For each key block of a stage, the block's threads first
+// stage K and V of the block in shared memory (copy_k, copy_v), then every
+// thread computes its own query's scores, block max, exp2, sum and P V in
+// registers and folds them into its state. The stages' block classes (full,
+// masked) guard each block here too, so no thread block computes a block its
+// mask hides. The probabilities output, when asked for, is computed per (key,
+// query) by its own kernel.
 //
 // Not yet measured on a GPU: no GPU was available while it was written
 // (docs/cuda.md says how to run the CUDA tests and benchmark on one).
