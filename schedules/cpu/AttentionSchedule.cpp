@@ -15,7 +15,10 @@
 //                over the chunks, not unrolled: compile time)
 //
 // copy_v (default on) stages a dense V block, which avoids L1 set conflicts
-// of rows strided by the packed QKV width. When the probabilities are an
+// of rows strided by the packed QKV width; in masked blocks the staged rows
+// of keys that no query of the tile sees are zeros (HiddenValueGuard::
+// PerTile, computed by a vectorized pass over the tile's rows), so P V
+// needs no select. When the probabilities are an
 // output too, the state is computed for all tiles first (both outputs read
 // it), then the probabilities row by row.
 //
@@ -90,6 +93,19 @@ int lanesDividing(int64_t want, int64_t extent) {
   return lanes;
 }
 
+/// Which keys of a masked block some query of the tile sees
+/// (HiddenValueGuard::PerTile): keys in vector lanes, a pass over the rows.
+void scheduleKeySeen(AttentionAlgorithm::Block &block, Var j, LoopLevel level,
+                     int lanes) {
+  if (!block.keySeen.defined())
+    return;
+  block.keySeen.compute_at(level).vectorize(j, lanes,
+                                            TailStrategy::GuardWithIf);
+  block.keySeen.update()
+      .reorder(j, block.seenRows.x)
+      .vectorize(j, lanes, TailStrategy::GuardWithIf);
+}
+
 /// The Funcs of one key block for query tiles of many rows: register tiles
 /// with the queries in vector lanes.
 void scheduleTileBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
@@ -104,9 +120,12 @@ void scheduleTileBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
   if (p.get("copy_k"))
     block.keyBlock.compute_at(level).vectorize(d, std::min(vec, D),
                                                TailStrategy::GuardWithIf);
+  // The staged V block; in masked blocks, with the unseen keys' rows zeroed.
+  Func values = block.seenValue.defined() ? block.seenValue : block.valueBlock;
   if (p.get("copy_v"))
-    block.valueBlock.compute_at(level).vectorize(d, std::min(vec, Dv),
-                                                 TailStrategy::GuardWithIf);
+    values.compute_at(level).vectorize(d, std::min(vec, Dv),
+                                       TailStrategy::GuardWithIf);
+  scheduleKeySeen(block, j, level, vec);
 
   // S = Q K^T: a register tile of sRegQ queries x sRegK keys.
   Var sqo(block.name + "_sqo"), sjo(block.name + "_sjo"),
@@ -203,6 +222,7 @@ void scheduleRowBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
     reduceInLanes(block.blockSum, block.rj.x, kLanes, level, name + "_l");
   }
   block.p.compute_at(level).vectorize(j, kLanes);
+  scheduleKeySeen(block, j, level, kLanes);
 
   // P V: the row's Dv accumulators, value dims in vector lanes.
   block.pv.compute_at(level).vectorize(d, vLanes, TailStrategy::GuardWithIf);

@@ -151,8 +151,13 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     // (not understood yet; docs/performance.md).
     int stateChunk =
         target.has_gpu_feature() ? int(s->valueDim) : kStateChunkDims;
+    // A GPU thread computes one query: the per-tile guard would need a
+    // reduction across the block's threads.
+    HiddenValueGuard guard = target.has_gpu_feature()
+                                 ? HiddenValueGuard::PerQuery
+                                 : HiddenValueGuard::PerTile;
     AttentionAlgorithm a =
-        buildAttention(*s, spec.dtype, qTile, kBlock, stateChunk);
+        buildAttention(*s, spec.dtype, qTile, kBlock, stateChunk, guard);
     scheduleAttention(a, effective, target);
     return finish(a);
   }

@@ -31,9 +31,11 @@
 // * Masked scores are a true minus infinity, while running and block maxima
 //   start at the lowest finite float, so any finite logit normalizes however
 //   small it is, and exp2 (which clamps its input at -127) never sees
-//   -inf - -inf. In masked stages P V adds a key's value only where its
-//   probability is nonzero: a masked key's V (padding, a stale cache row)
-//   may hold NaN or Inf and must not reach a visible row (0 * NaN = NaN).
+//   -inf - -inf. A masked key's V (padding, a stale cache row) may hold NaN
+//   or Inf and must not reach a row that cannot see it (0 * NaN = NaN): in
+//   masked stages P V either adds a key's value only where the query's
+//   probability is nonzero (HiddenValueGuard::PerQuery) or reads V with the
+//   rows of the keys no query of the tile sees zeroed (PerTile).
 //   Rows with no visible key have l = 0 and output zeros (or the mean of V
 //   under empty_rows = uniform).
 // * Probabilities, when asked for, are a softmax of their own over the
@@ -386,7 +388,8 @@ Expr applyScoreMods(const Predicate &mods, Expr s, ScoreContext ctx) {
 
 AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                                   DType dtype, int qTile,
-                                                  int kBlock, int stateChunk) {
+                                                  int kBlock, int stateChunk,
+                                                  HiddenValueGuard guard) {
   AttentionAlgorithm a;
   a.spec = spec;
   a.qTile = qTile;
@@ -640,11 +643,27 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     block.blockSum(qi, qt, kb, h, b) += block.p(qi, rj, qt, kb, h, b);
     block.pvSum(qi, d, qt, kb, h, b) = 0.0f;
     Expr pj = block.p(qi, rj, qt, kb, h, b);
-    Expr sum = block.pvSum(qi, d, qt, kb, h, b) +
-               pj * block.valueBlock(d, rj, kb, h, b);
+    Expr vj = block.valueBlock(d, rj, kb, h, b);
+    if (range.masked && guard == HiddenValueGuard::PerTile) {
+      // Rows past q_len (the last tile's padding) see nothing.
+      block.seenRows = RDom(0, Tq, std::string("seen_rows_") + range.name);
+      Expr row = qt * Tq + block.seenRows.x;
+      block.keySeen = F("key_seen");
+      block.keySeen(j, qt, kb, h, b) = cast(Bool(), Expr(0));
+      block.keySeen(j, qt, kb, h, b) =
+          block.keySeen(j, qt, kb, h, b) ||
+          (row < qLen && visible(row + offset, key, b, h));
+      block.seenValue = F("seen_value");
+      block.seenValue(d, j, qt, kb, h, b) =
+          select(block.keySeen(j, qt, kb, h, b),
+                 block.valueBlock(d, j, kb, h, b), 0.0f);
+      vj = block.seenValue(d, rj, qt, kb, h, b);
+    }
+    Expr sum = block.pvSum(qi, d, qt, kb, h, b) + pj * vj;
     block.pvSum(qi, d, qt, kb, h, b) =
-        range.masked ? select(pj == 0.0f, block.pvSum(qi, d, qt, kb, h, b), sum)
-                     : sum;
+        range.masked && guard == HiddenValueGuard::PerQuery
+            ? select(pj == 0.0f, block.pvSum(qi, d, qt, kb, h, b), sum)
+            : sum;
     block.pv(qi, d, qt, kb, h, b) = block.pvSum(qi, d, qt, kb, h, b);
 
     // Merge this block into the state, chunk by chunk (each chunk rescales

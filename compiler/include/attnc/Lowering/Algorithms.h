@@ -158,6 +158,12 @@ struct AttentionAlgorithm : Algorithm {
     Halide::RDom blocks; ///< Over key blocks, restricted to the stage.
     Halide::RDom rd, rj; ///< Head-dim and in-block key reductions.
     Halide::Func keyBlock, valueBlock; ///< (d, j, kb, h, b) staged K / V.
+    /// Masked blocks under HiddenValueGuard::PerTile only: (j, qt, kb, h,
+    /// b) whether some query of the tile sees key j (a reduction over
+    /// `seenRows`), and (d, j, qt, kb, h, b) V with the rows of the keys
+    /// none sees zeroed, which P V reads instead of valueBlock.
+    Halide::Func keySeen, seenValue;
+    Halide::RDom seenRows;
     Halide::Func scoreSum; ///< (qi, j, qt, kb, h, b): the reduction of S.
     Halide::Func score;    ///< Scores (log2 domain), masked if masked.
     Halide::Func blockMax; ///< (qi, qt, kb, h, b)
@@ -190,8 +196,25 @@ inline StateChunking stateChunking(int64_t valueDim, int64_t maxChunkDims) {
   return {int(fewest), int((valueDim + fewest - 1) / fewest)};
 }
 
+/// How a masked key block keeps the value row of a key that a query cannot
+/// see (a padded key or a stale cache row, which may hold NaN or Inf) out of
+/// that query's output, where 0 * NaN would be NaN.
+enum class HiddenValueGuard {
+  /// P V adds a value only where the query's probability is nonzero: exact
+  /// for every query, at one select per multiply-add. GPU kernels, which
+  /// compute one query per thread.
+  PerQuery,
+  /// The value rows of the keys that no query of the tile sees are zeroed
+  /// once per block, before P V: one select per value instead of one per
+  /// multiply-add (causal attention at 128 tokens 1.1-1.3x faster on an
+  /// AVX2 machine, docs/performance.md). A non-finite value row that some
+  /// query of the tile sees may reach the tile's other queries. CPU kernels.
+  PerTile,
+};
+
 AttentionAlgorithm buildAttention(const AttentionSpec &spec, DType dtype,
-                                  int qTile, int kBlock, int stateChunk);
+                                  int qTile, int kBlock, int stateChunk,
+                                  HiddenValueGuard guard);
 
 } // namespace kernels
 } // namespace attnc

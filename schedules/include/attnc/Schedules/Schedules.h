@@ -32,6 +32,9 @@ inline void boundToOneKeyBlock(kernels::AttentionAlgorithm &a,
     f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
   for (Halide::Func f : {block.keyBlock, block.valueBlock})
     f.bound_storage(a.kb, 1);
+  for (Halide::Func f : {block.keySeen, block.seenValue})
+    if (f.defined())
+      f.bound_storage(a.kb, 1).bound_storage(a.qt, 1);
 }
 
 void scheduleLinear(kernels::LinearAlgorithm &a, const ScheduleParams &p,
