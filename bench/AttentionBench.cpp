@@ -67,11 +67,11 @@ std::string cpuFlags() {
 }
 
 /// The function of the attention kernel with `causal` that a call with
-/// `qLen` queries runs: as the runtime dispatches, the first shape class
-/// whose bound the call meets (decode, tuned length buckets), else the
-/// general function.
+/// `qLen` queries and `kvLen` keys runs: as the runtime dispatches, the first
+/// shape class whose bound the call meets (decode, short, tuned length
+/// buckets), else the general function.
 const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
-                                     bool causal, int64_t qLen) {
+                                     bool causal, int64_t qLen, int64_t kvLen) {
   for (int i = 0; i < registry.num_entries; ++i) {
     const attnc_kernel_entry &entry = registry.entries[i];
     std::string name = entry.kernel;
@@ -79,8 +79,10 @@ const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
     if (name.rfind("attention_h8kv8d64_", 0) != 0 ||
         (name.find("_mask_") != std::string::npos) != causal)
       continue;
+    std::string dimension = entry.dimension;
     if (!entry.shape_class[0] ||
-        (std::string(entry.dimension) == "q_len" && qLen <= entry.max_extent))
+        (dimension == "q_len" && qLen <= entry.max_extent) ||
+        (dimension == "length" && std::max(qLen, kvLen) <= entry.max_extent))
       return entry;
   }
   std::fprintf(stderr, "no %s kernel in %s\n", causal ? "causal" : "full",
@@ -125,7 +127,8 @@ int main(int argc, char **argv) {
                 {"attnc tuned", bench_attention_tuned_registry__host}};
   auto addAttention = [&](const Build &build, bool causal, int64_t qLen,
                           int64_t kvLen) {
-    const attnc_kernel_entry &entry = pickKernel(build.registry, causal, qLen);
+    const attnc_kernel_entry &entry =
+        pickKernel(build.registry, causal, qLen, kvLen);
     // Self-attention reads q, k, v from one packed tensor; cross attention
     // from two (queries, and keys and values of the memory).
     storage.push_back(randomTensor(qLen * 3 * W, 3));

@@ -3,6 +3,7 @@
 #include "Executor.h"
 #include "attnc/Lowering/LinearWeights.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -97,6 +98,12 @@ const attnc_kernel_entry &pickEntry(const Kernel &kernel,
       return *entry;
     if (std::strcmp(entry->dimension, "q_len") == 0) {
       if (operands.at(0).shape.at(1) <= entry->max_extent)
+        return *entry;
+      continue;
+    }
+    if (std::strcmp(entry->dimension, "length") == 0) { // max(q_len, kv_len)
+      if (std::max(operands.at(0).shape.at(1), operands.at(1).shape.at(1)) <=
+          entry->max_extent)
         return *entry;
       continue;
     }

@@ -128,6 +128,13 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
       effective.set("pv_reg_q", params.get("decode_q_tile"));
       effective.set("copy_v", 0);
     }
+    // The short class (at most short_len queries and keys) takes smaller
+    // tiles: more tasks for the threads, and less of a causal diagonal
+    // block computed in vain.
+    if (shapeClass == "short") {
+      effective.set("q_tile", params.get("short_q_tile"));
+      effective.set("k_block", params.get("short_k_block"));
+    }
     int qTile = int(effective.get("q_tile")),
         kBlock = int(effective.get("k_block"));
     if (target.has_gpu_feature()) {

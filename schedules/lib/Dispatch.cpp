@@ -7,6 +7,8 @@
 
 #include "attnc/Schedules/Schedules.h"
 
+#include <algorithm>
+
 using namespace Halide;
 using namespace attnc::kernels;
 
@@ -49,18 +51,28 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
   if (family == "attention" && params.get("decode_q_len") > 0)
     classes.push_back(
         {"decode", "q_len", params.get("decode_q_len"), "decode"});
+  if (family == "attention" && params.get("short_len") > 0)
+    classes.push_back({"short", "length", params.get("short_len"), "short"});
   classes.push_back({"", "", 0, ""});
   return classes;
 }
 
 bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm) {
-  bool gemv = knob.rfind("gemv_", 0) == 0,
-       decode = knob.rfind("decode_", 0) == 0;
-  if (algorithm == "gemv")
-    return gemv;
-  if (algorithm == "decode")
-    return decode;
-  return !gemv && !decode;
+  for (const char *variant : {"gemv", "decode", "short"})
+    if (knob.rfind(std::string(variant) + "_", 0) == 0)
+      return algorithm == variant;
+  return algorithm.empty();
+}
+
+int64_t extentOf(const std::string &dimension,
+                 const std::map<std::string, int64_t> &shape) {
+  auto at = [&](const char *name) -> int64_t {
+    auto it = shape.find(name);
+    return it == shape.end() ? -1 : it->second;
+  };
+  if (dimension == "length")
+    return std::max(at("q_len"), at("kv_len"));
+  return at(dimension.c_str());
 }
 
 std::string bucketDimensionOf(const std::string &family) {

@@ -108,6 +108,12 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
            {"decode_key_unroll",
             "decode variant with one-row tiles: keys scored at a time",
             {1, 2, 4, 8}},
+           {"short_len",
+            "at or below this many queries and keys, use the short variant "
+            "(0: none)",
+            {0, 128, 256}},
+           {"short_q_tile", "short variant: queries per tile", {16, 32, 64}},
+           {"short_k_block", "short variant: keys per block", {32, 64}},
        }},
       {"layernorm", kRowKnobs},
       {"softmax", kRowKnobs},

@@ -3,7 +3,8 @@
 // attnc compile asks, per kernel, which functions to emit and with which
 // parameters. This is where the tuning database's measurements turn into
 // that answer: the best general schedule, the gemv/decode variants, and the
-// length buckets that beat the general schedule where they were measured.
+// length buckets that beat the general schedule where they were measured
+// (which replace the default bucket for short inputs).
 //
 //===----------------------------------------------------------------------===//
 
@@ -135,6 +136,14 @@ std::pair<KernelPlan, bool> attnc::schedules::tunedPlan(
   if (tuned) {
     std::vector<Variant> buckets =
         lengthBuckets(db, kernel, family, target, machine, params);
+    // Measured length buckets replace the default one for short inputs,
+    // which would otherwise serve their lengths first.
+    if (!buckets.empty())
+      plan.erase(std::remove_if(plan.begin(), plan.end(),
+                                [](const Variant &v) {
+                                  return v.shape.algorithm == "short";
+                                }),
+                 plan.end());
     plan.insert(plan.end() - 1, buckets.begin(), buckets.end());
   }
   return {plan, tuned};

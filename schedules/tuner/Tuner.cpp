@@ -113,9 +113,12 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     ScheduleParams defaults =
         defaultParams(spec.familyName(), classify(target));
     for (const ShapeClass &shape : shapeClassesOf(spec.familyName(), defaults))
-      if (options.variants.empty() ||
-          std::count(options.variants.begin(), options.variants.end(),
-                     shape.algorithm.empty() ? "general" : shape.algorithm))
+      // The short class is a default length bucket: the search's own length
+      // buckets (Plan.cpp) take its place in a tuned plan.
+      if (shape.algorithm != "short" &&
+          (options.variants.empty() ||
+           std::count(options.variants.begin(), options.variants.end(),
+                      shape.algorithm.empty() ? "general" : shape.algorithm)))
         work.push_back({&spec, shape.algorithm});
   }
   auto start = Clock::now();
@@ -412,13 +415,13 @@ attnc::schedules::recheck(const std::vector<k::KernelSpec> &kernels,
       const Variant *chosen = &plan.back();
       for (const Variant &v : plan)
         if (v.shape.dimension.empty() ||
-            (shape.count(v.shape.dimension) &&
-             shape.at(v.shape.dimension) <= v.shape.maxExtent)) {
+            (extentOf(v.shape.dimension, shape) >= 0 &&
+             extentOf(v.shape.dimension, shape) <= v.shape.maxExtent)) {
           chosen = &v;
           break;
         }
       if (!chosen->shape.algorithm.empty())
-        continue; // A decode or GEMV call: not what this compares.
+        continue; // A decode, GEMV or short call: not what this compares.
       Candidate base{spec, "", defaults, {shape}};
       Candidate tuned = base;
       tuned.params = chosen->params;

@@ -185,7 +185,7 @@ void checkRegistry(const attnc_registry &registry, int expectedKernels) {
     ASSERT_NE(set.find(name), nullptr) << name;
     ++count;
     // Every shape class must be correct for every shape.
-    for (const char *shapeClass : {"", "decode"}) {
+    for (const char *shapeClass : {"", "decode", "short"}) {
       const attnc_kernel_entry *entry = set.find(name, shapeClass);
       if (!entry)
         continue;
@@ -230,8 +230,8 @@ TEST(AttentionKernels, LargeLogitsStayFinite) {
 
 TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
   // One query row at position t against t + 1 cached keys, as the runtime
-  // decodes with a KV cache; also a chunk of 5 rows starting at t - 4. Both
-  // the general and the decode variant.
+  // decodes with a KV cache; also a chunk of 5 rows starting at t - 4. The
+  // general, decode and short variants.
   KernelSet set(ATTNC_ATTENTION_REGISTRY);
   int count = 0;
   for (const auto &[name, spec] : set.specs()) {
@@ -239,7 +239,7 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
     if (!s)
       continue;
     ++count;
-    for (const char *shapeClass : {"", "decode"}) {
+    for (const char *shapeClass : {"", "decode", "short"}) {
       const attnc_kernel_entry *entry = set.find(name, shapeClass);
       ASSERT_NE(entry, nullptr) << name << " " << shapeClass;
       for (int32_t t : {0, 1, 63, 64, 200}) {

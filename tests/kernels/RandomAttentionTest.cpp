@@ -214,7 +214,7 @@ TEST(RandomAttention, EveryDrawnConfigurationMatchesTheReference) {
     std::string kernel =
         kernelOfFunction(random_attention_registry__host, name);
     ASSERT_FALSE(kernel.empty()) << "no function " << name;
-    for (const char *shapeClass : {"", "decode"}) {
+    for (const char *shapeClass : {"", "decode", "short"}) {
       const attnc_kernel_entry *entry = set.find(kernel, shapeClass);
       if (!entry)
         continue;

@@ -211,4 +211,63 @@ TEST(TunedPlan, ABucketNeverTakesOverALengthWhereItIsSlower) {
   EXPECT_EQ(safer[1].params, layerNorm(64));
 }
 
+std::vector<std::string> namesOf(const KernelPlan &plan) {
+  std::vector<std::string> names;
+  for (const Variant &v : plan)
+    names.push_back(v.shape.name);
+  return names;
+}
+
+TEST(ShapeClasses, ShortAttentionIsBoundedByTheLongerOfQueriesAndKeys) {
+  ScheduleParams cpu = defaultParams("attention", TargetClass::X86AVX2);
+  std::vector<ShapeClass> classes = shapeClassesOf("attention", cpu);
+  ASSERT_EQ(classes.size(), 3u); // decode, short, general
+  EXPECT_EQ(classes[1].name, "short");
+  EXPECT_EQ(classes[1].dimension, "length");
+  EXPECT_EQ(classes[1].maxExtent, cpu.get("short_len"));
+  // Cross-attention of 128 queries over 1024 keys is not short.
+  std::map<std::string, int64_t> cross = {
+      {"batch", 1}, {"q_len", 128}, {"kv_len", 1024}};
+  EXPECT_EQ(extentOf("length", cross), 1024);
+  EXPECT_EQ(extentOf("q_len", cross), 128);
+  EXPECT_EQ(extentOf("rows", cross), -1);
+  // GPU classes have no short variant.
+  ScheduleParams gpu = defaultParams("attention", TargetClass::CUDA);
+  EXPECT_EQ(shapeClassesOf("attention", gpu).size(), 2u);
+}
+
+TEST(TunedPlan, MeasuredLengthBucketsReplaceTheDefaultShortBucket) {
+  ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
+  ScheduleParams small = defaults;
+  small.set("q_tile", 16);
+  auto timed = [&](int64_t length, const ScheduleParams &params, double ms) {
+    std::string n = std::to_string(length);
+    return Measurement{"attention k",
+                       "attention_k",
+                       kTarget,
+                       kMachine,
+                       "batch=1 kv_len=" + n + " q_len=" + n,
+                       "",
+                       params,
+                       "ok",
+                       ms,
+                       ""};
+  };
+  TuningDB db;
+  db.add(timed(64, defaults, 1.0));
+  db.add(timed(1024, defaults, 10.0));
+  db.add(timed(64, small, 1.2)); // No bucket: the short one stays.
+  db.add(timed(1024, small, 20.0));
+  auto [plan, tuned] =
+      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
+  EXPECT_TRUE(tuned);
+  EXPECT_EQ(namesOf(plan), (std::vector<std::string>{"decode", "short", ""}));
+
+  db.add(timed(64, small, 0.5)); // A measured bucket replaces it.
+  auto [bucketed, again] =
+      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
+  EXPECT_EQ(namesOf(bucketed),
+            (std::vector<std::string>{"decode", "upto256", ""}));
+}
+
 } // namespace

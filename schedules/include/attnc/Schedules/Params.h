@@ -78,12 +78,16 @@ ScheduleParams defaultParams(const std::string &family,
 /// the same thing for any shape; the runtime picks the first one whose
 /// bound the call satisfies.
 struct ShapeClass {
-  std::string name;      ///< Function-name suffix; "" for the general one.
-  std::string dimension; ///< "rows", "q_len", ... ("" for the general one).
+  std::string name; ///< Function-name suffix; "" for the general one.
+  /// "rows", "q_len", "length" (the longer of q_len and kv_len: short
+  /// self-attention, not a few queries over many keys), or "" for the
+  /// general one.
+  std::string dimension;
   int64_t maxExtent = 0; ///< Inclusive bound (unused for the general one).
   /// The algorithm variant buildKernel builds: "" (the general algorithm),
-  /// "gemv" or "decode". A length bucket ("upto512") is the general
-  /// algorithm with parameters tuned for its lengths.
+  /// "gemv", "decode" or "short" (the general one with the short_* tiles). A
+  /// length bucket ("upto512") is the general algorithm with parameters tuned
+  /// for its lengths.
   std::string algorithm;
 };
 
@@ -93,9 +97,16 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
                                        const ScheduleParams &params);
 
 /// Whether `knob` is read by the algorithm variant `algorithm`: "gemv_*"
-/// knobs by gemv, "decode_*" knobs by decode, all others by the general
-/// algorithm ("").
+/// knobs by gemv, "decode_*" knobs by decode, "short_*" knobs by short, all
+/// others by the general algorithm (""); the variants also read the
+/// general knobs they do not replace.
 bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm);
+
+/// The extent of a call's `shape` (dimension name -> extent) along a shape
+/// class's `dimension`; -1 if the shape lacks it. The runtime's dispatch
+/// (runtime/src/Executor.cpp) computes the same.
+int64_t extentOf(const std::string &dimension,
+                 const std::map<std::string, int64_t> &shape);
 
 /// The dimension a family's length buckets bound ("q_len", "rows"), or ""
 /// for families that have none.
