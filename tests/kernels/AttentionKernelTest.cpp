@@ -241,6 +241,8 @@ TEST(AttentionKernels, DecodingStepsSeeTheirPosition) {
     ++count;
     for (const char *shapeClass : {"", "decode", "short"}) {
       const attnc_kernel_entry *entry = set.find(name, shapeClass);
+      if (!entry && std::string(shapeClass) == "short")
+        continue; // GPU targets have no short variant.
       ASSERT_NE(entry, nullptr) << name << " " << shapeClass;
       for (int32_t t : {0, 1, 63, 64, 200}) {
         SCOPED_TRACE(std::string(entry->symbol) + " at step " +
