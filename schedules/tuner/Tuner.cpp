@@ -409,22 +409,27 @@ attnc::schedules::recheck(const std::vector<k::KernelSpec> &kernels,
     KernelPlan plan = tunedPlan(db, spec.canonical(), family,
                                 target.to_string(), machine, defaults)
                           .first;
+    KernelPlan untuned = defaultPlan(family, defaults);
     for (const Shape &shape : timedShapes(spec, "", options.lengths)) {
       // The function a call of this shape runs: the first whose bound it
       // meets (the general one has none).
-      const Variant *chosen = &plan.back();
-      for (const Variant &v : plan)
-        if (v.shape.dimension.empty() ||
-            (extentOf(v.shape.dimension, shape) >= 0 &&
-             extentOf(v.shape.dimension, shape) <= v.shape.maxExtent)) {
-          chosen = &v;
-          break;
-        }
-      if (!chosen->shape.algorithm.empty())
-        continue; // A decode, GEMV or short call: not what this compares.
-      Candidate base{spec, "", defaults, {shape}};
-      Candidate tuned = base;
-      tuned.params = chosen->params;
+      auto runs = [&](const KernelPlan &functions) -> const Variant * {
+        for (const Variant &v : functions)
+          if (v.shape.dimension.empty() ||
+              (extentOf(v.shape.dimension, shape) >= 0 &&
+               extentOf(v.shape.dimension, shape) <= v.shape.maxExtent))
+            return &v;
+        return &functions.back();
+      };
+      const Variant *chosen = runs(plan), *byDefault = runs(untuned);
+      auto lengthVariant = [](const Variant *v) {
+        return v->shape.algorithm.empty() || v->shape.algorithm == "short";
+      };
+      if (!lengthVariant(chosen) || !lengthVariant(byDefault))
+        continue; // A decode or GEMV call: not what this compares.
+      Candidate base{
+          spec, byDefault->shape.algorithm, byDefault->params, {shape}};
+      Candidate tuned{spec, chosen->shape.algorithm, chosen->params, {shape}};
       std::vector<Candidate> alternating;
       for (int r = 0; r < rounds; ++r) {
         alternating.push_back(base);
@@ -437,7 +442,10 @@ attnc::schedules::recheck(const std::vector<k::KernelSpec> &kernels,
       RecheckRow row{
           spec.name(), describeShape(shape),
           (chosen->shape.name.empty() ? "general" : chosen->shape.name) +
-              (chosen->params == defaults ? " (the defaults)" : "")};
+              (chosen->params == byDefault->params &&
+                       chosen->shape.algorithm == byDefault->shape.algorithm
+                   ? " (the defaults)"
+                   : "")};
       std::vector<double> times[2];
       for (size_t i = 0; i < outcomes.size(); ++i) {
         if (outcomes[i].status == "ok" && !outcomes[i].milliseconds.empty())
