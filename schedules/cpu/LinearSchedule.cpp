@@ -71,9 +71,32 @@ static void scheduleGemm(LinearAlgorithm &a, const ScheduleParams &p) {
 
   // The accumulators of one register tile, kept in registers.
   prod.compute_at(out, nt).vectorize(n, vec).unroll(n).unroll(m);
+  const int width = int(kLinearPanelWidth);
+  if (a.bf16DotProduct) {
+    // Pairs of k: the pair (j, vectorized atomically) inside vec lanes of n
+    // is one vdpbf16ps per vector and row. The weight columns of one column
+    // of blocks are staged with each pair adjacent (two panel rows
+    // interleaved); the tile_m input rows of one row of tiles are rounded
+    // to bf16 once for all the tiles of the block that use them.
+    RVar j = a.kPairs.x, kp = a.kPairs.y;
+    prod.update()
+        .reorder(j, n, m, kp)
+        .atomic()
+        .vectorize(j)
+        .vectorize(n, vec)
+        .unroll(n)
+        .unroll(m);
+    a.weightPairs.compute_at(out, nb)
+        .align_bounds(n, width)
+        .reorder(a.j, n, a.kp)
+        .vectorize(a.j)
+        .vectorize(n, width, TailStrategy::RoundUp);
+    a.inputPairs.compute_at(out, mt).vectorize(a.j).vectorize(
+        a.kp, vec, TailStrategy::GuardWithIf);
+    return;
+  }
   prod.update().reorder(n, m, a.k).vectorize(n, vec).unroll(n).unroll(m);
   // The weight columns of one column of blocks: whole panels, copied.
-  const int width = int(kLinearPanelWidth);
   a.weights.compute_at(out, nb).align_bounds(n, width).vectorize(
       n, width, TailStrategy::RoundUp);
 }

@@ -1,6 +1,7 @@
 //===- Build.cpp - A kernel spec, scheduled, as a Halide pipeline ---------===//
 
 #include "attnc/Schedules/Build.h"
+#include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Schedules/Schedules.h"
 
 #include <cstdlib>
@@ -95,11 +96,14 @@ BuiltKernel scheduled(A a, const KernelSpec &spec, const ScheduleParams &params,
 
 BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
                         const Target &target, const std::string &shapeClass) {
-  if (auto *s = std::get_if<LinearSpec>(&spec.family))
-    return scheduled(buildLinear(*s, spec.dtype), spec, params, target,
+  if (auto *s = std::get_if<LinearSpec>(&spec.family)) {
+    bool bf16Dot =
+        usesBF16DotProduct(*s, spec.dtype, target.to_string(), shapeClass);
+    return scheduled(buildLinear(*s, spec.dtype, bf16Dot), spec, params, target,
                      shapeClass, [&](LinearAlgorithm &a) {
                        scheduleLinear(a, params, target, shapeClass);
                      });
+  }
   if (auto *s = std::get_if<LayerNormSpec>(&spec.family))
     return scheduled(
         buildLayerNorm(*s, spec.dtype), spec, params, target, shapeClass,

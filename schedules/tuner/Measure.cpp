@@ -201,9 +201,12 @@ Tensors makeTensors(const k::KernelSpec &spec, const Shape &shape,
   return t;
 }
 
-/// The reference outputs of `spec` on `t`'s inputs.
-std::vector<std::vector<float>>
-referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
+/// The reference outputs of `spec` on `t`'s inputs; `roundsInput`: a linear
+/// kernel that rounds its input to bf16 (usesBF16DotProduct).
+std::vector<std::vector<float>> referenceOf(const k::KernelSpec &spec,
+                                            const Tensors &t,
+                                            const Shape &shape,
+                                            bool roundsInput) {
   const auto &f = t.f32;
   auto rows = [&] { return shape.at("rows"); };
   if (auto *s = std::get_if<k::LinearSpec>(&spec.family)) {
@@ -218,8 +221,12 @@ referenceOf(const k::KernelSpec &spec, const Tensors &t, const Shape &shape) {
         weight[o * s->in + i] =
             f[1][((o / width) * s->in + i) * width + o % width] *
             (scaled ? f[2][o] : 1.0f);
+    std::vector<float> input = f[0];
+    if (roundsInput)
+      for (float &v : input)
+        v = k::bfloat16ToFloat(k::floatToBFloat16(v));
     return {
-        reference::linear(*s, f[0], rows(), weight,
+        reference::linear(*s, input, rows(), weight,
                           s->bias ? f[scaled ? 3 : 2] : std::vector<float>())};
   }
   if (auto *s = std::get_if<k::LayerNormSpec>(&spec.family))
@@ -308,7 +315,12 @@ std::string checkAgainstReference(schedules::BuiltKernel &built,
   Shape shape = checkedShape(c.spec, c.shapeClass, layout);
   Tensors check = makeTensors(c.spec, shape, layout, 11);
   run(built, check, target);
-  std::vector<std::vector<float>> expected = referenceOf(c.spec, check, shape);
+  bool roundsInput = false;
+  if (auto *s = std::get_if<k::LinearSpec>(&c.spec.family))
+    roundsInput = k::usesBF16DotProduct(*s, c.spec.dtype, target.to_string(),
+                                        c.shapeClass);
+  std::vector<std::vector<float>> expected =
+      referenceOf(c.spec, check, shape, roundsInput);
   for (size_t o = 0; o < expected.size(); ++o) {
     const float *got = static_cast<const float *>(check.outputs[o].data());
     double scale = 1e-6, error = 0;

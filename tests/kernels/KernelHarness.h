@@ -56,6 +56,9 @@ public:
   const attnc_kernel_entry *find(const std::string &kernel,
                                  const std::string &shapeClass = "") const;
 
+  /// The full Halide target string the kernels were compiled for.
+  const char *halideTarget() const { return registry.halide_target; }
+
   /// Calls an entry with inputs, then scalars, then outputs. Returns the
   /// kernel's status (0 on success).
   static int call(const attnc_kernel_entry &entry,

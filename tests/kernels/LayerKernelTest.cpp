@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 
 #include <set>
+#include <type_traits>
 #include <variant>
 
 // The registries under test: the host builds, or GPU builds of the same
@@ -62,7 +63,13 @@ int forEachKernel(Check check, KernelSet &set = kernelSet()) {
       if (!entry)
         continue;
       SCOPED_TRACE(entry->symbol);
-      check(*family, *entry);
+      if constexpr (std::is_invocable_v<Check, const Spec &,
+                                        const attnc_kernel_entry &>)
+        check(*family, *entry);
+      else
+        check(*family, *entry,
+              usesBF16DotProduct(*family, spec.dtype, set.halideTarget(),
+                                 entry->shape_class));
       ++count;
     }
   }
@@ -86,8 +93,11 @@ halide_type_t storedType(WeightType type) {
 
 /// Checks a linear kernel at every row count. Weights stored as bf16, f16
 /// or int8 are compared with a reference that computes with exactly the
-/// weights they hold (dequantizeLinearWeight), so the tolerance stays f32's.
-void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry) {
+/// weights they hold (dequantizeLinearWeight), and where the kernel rounds
+/// its input to bf16 (`roundsInput`, usesBF16DotProduct) with the input so
+/// rounded, so the tolerance stays f32's.
+void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry,
+                 bool roundsInput) {
   std::vector<float> w = randomTensor(s.out * s.in, 2);
   // 0xff bytes: NaN in f32, bf16 and f16, so unwritten padding shows.
   std::vector<uint8_t> packed(size_t(packedLinearElements(s.out, s.in)) *
@@ -113,7 +123,11 @@ void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry) {
                               {{y.data(), nullptr, {rows, s.out}}}),
               0)
         << lastHalideError();
-    EXPECT_LT(relativeError(y, reference::linear(s, x, rows, held, b)),
+    std::vector<float> seen = x;
+    if (roundsInput)
+      for (float &v : seen)
+        v = bfloat16ToFloat(floatToBFloat16(v));
+    EXPECT_LT(relativeError(y, reference::linear(s, seen, rows, held, b)),
               kTolerance)
         << "rows " << rows;
   }
@@ -130,9 +144,10 @@ TEST(LayerKernels, Linear) {
 TEST(LayerKernels, LinearWeightsInFewerBytes) {
   std::set<WeightType> types;
   int count = forEachKernel<LinearSpec>(
-      [&](const LinearSpec &s, const attnc_kernel_entry &entry) {
+      [&](const LinearSpec &s, const attnc_kernel_entry &entry,
+          bool roundsInput) {
         types.insert(s.weights);
-        checkLinear(s, entry);
+        checkLinear(s, entry, roundsInput);
       },
       weightsKernelSet());
   EXPECT_GE(count, 10);

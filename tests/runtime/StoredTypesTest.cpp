@@ -8,12 +8,16 @@
 // type computes bit for bit what it computes from the f32 file (int8 up to
 // its scales' last bit), the f32 model computes what the reduced model
 // computes, and a model that stores them in another reduced type refuses
-// the file, naming the tensor.
+// the file, naming the tensor. Where the bf16 model's linear kernels also
+// round their input to bf16 (AVX-512 BF16, usesBF16DotProduct), it is not
+// the f32 model on rounded weights, and that comparison is left to
+// WeightTypesTest's bound against PyTorch.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ErrorText.h"
 #include "GoldenCompare.h"
+#include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Runtime.h"
 
 #include "gtest/gtest.h"
@@ -277,6 +281,14 @@ const ReducedModel kReduced[] = {{StoredType::BF16, "tiny_bf16", 0},
                                  {StoredType::F16, "tiny_f16", 0},
                                  {StoredType::I8, "tiny_int8", 1e-5}};
 
+/// Whether tiny_weights' bf16 linear kernels round their input to bf16.
+bool bf16RoundsInputs() {
+  kernels::LinearSpec bf16;
+  bf16.weights = kernels::WeightType::BF16;
+  return kernels::usesBF16DotProduct(
+      bf16, kernels::DType::F32, tiny_weights_registry__host.halide_target, "");
+}
+
 TEST(StoredTypes, AModelReadsItsOwnTypeAsItWouldRoundIt) {
   Model tiny = Model::load(tiny_registry__host, goldenWeights());
   const std::vector<float> unrounded = logits(tiny, "tiny");
@@ -294,7 +306,8 @@ TEST(StoredTypes, AModelReadsItsOwnTypeAsItWouldRoundIt) {
     // rounding of the weights themselves (0.002 to 0.04).
     Model f32 = Model::load(tiny_registry__host, storedAs(reduced.type));
     std::vector<float> widened = logits(f32, "tiny");
-    EXPECT_LT(maxDifference(widened, want), 1e-4);
+    if (!(reduced.type == StoredType::BF16 && bf16RoundsInputs()))
+      EXPECT_LT(maxDifference(widened, want), 1e-4);
     EXPECT_GT(maxDifference(widened, unrounded), 1e-4);
   }
 }

@@ -157,4 +157,27 @@ TEST(LinearWeights, SignatureNamesTheStoredType) {
   }
 }
 
+TEST(LinearWeights, BF16DotProductOnlyWhereTheTargetHasIt) {
+  const std::string sapphire =
+      "x86-64-linux-avx-avx2-avx512-avx512_cannonlake-"
+      "avx512_sapphirerapids-avx512_skylake-f16c-fma-sse41";
+  const std::string skylake =
+      "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41";
+  LinearSpec bf16{512, 512, true, Activation::None, WeightType::BF16};
+  EXPECT_TRUE(usesBF16DotProduct(bf16, DType::F32, sapphire, ""));
+  // The gemv class, which memory bounds, keeps f32 products.
+  EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, sapphire, "gemv"));
+  EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, skylake, ""));
+  EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F16, sapphire, ""));
+  // A GPU target's string names the host's features too.
+  EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, sapphire + "-cuda", ""));
+  EXPECT_FALSE(
+      usesBF16DotProduct(bf16, DType::F32, sapphire + "-opencl-cl_half", ""));
+  for (WeightType other : {WeightType::F32, WeightType::F16, WeightType::I8}) {
+    LinearSpec s = bf16;
+    s.weights = other;
+    EXPECT_FALSE(usesBF16DotProduct(s, DType::F32, sapphire, ""));
+  }
+}
+
 } // namespace

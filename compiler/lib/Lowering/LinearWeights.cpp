@@ -79,6 +79,30 @@ float attnc::kernels::float16ToFloat(uint16_t bits) {
   return floatOf(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 
+bool attnc::kernels::usesBF16DotProduct(const LinearSpec &spec, DType dtype,
+                                        const std::string &halideTarget,
+                                        const std::string &shapeClass) {
+  if (spec.weights != WeightType::BF16 || dtype != DType::F32 ||
+      !shapeClass.empty())
+    return false;
+  bool dotProduct = false;
+  size_t start = 0;
+  while (start <= halideTarget.size()) {
+    size_t end = halideTarget.find('-', start);
+    if (end == std::string::npos)
+      end = halideTarget.size();
+    std::string feature = halideTarget.substr(start, end - start);
+    if (feature == "avx512_sapphirerapids")
+      dotProduct = true;
+    // A GPU target's string also names the host's features.
+    if (feature == "cuda" || feature == "opencl" || feature == "metal" ||
+        feature == "d3d12compute" || feature == "openglcompute")
+      return false;
+    start = end + 1;
+  }
+  return dotProduct;
+}
+
 size_t attnc::kernels::weightTypeBytes(WeightType type) {
   switch (type) {
   case WeightType::F32:

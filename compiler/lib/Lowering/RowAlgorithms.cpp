@@ -71,10 +71,11 @@ Expr activate(Expr x, Activation activation) {
 
 } // namespace
 
-LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
-                                            DType dtype) {
+LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
+                                            bool bf16DotProduct) {
   LinearAlgorithm a;
   a.spec = spec;
+  a.bf16DotProduct = bf16DotProduct;
   Type type = halideType(dtype);
   a.input = ImageParam(type, 2, "input");
   fixExtent(a.input, 0, spec.in);
@@ -106,12 +107,30 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec,
   Expr panel = min(a.n / width, int(spec.panels()) - 1);
   a.weights = Func("weights");
   Expr stored = a.weight(a.n % width, a.kv, panel);
-  a.weights(a.n, a.kv) = spec.weights == WeightType::F16
-                             ? halfToFloat(stored)
-                             : cast<float>(stored);
+  a.weights(a.n, a.kv) = spec.weights == WeightType::F16 ? halfToFloat(stored)
+                                                         : cast<float>(stored);
   a.product = Func("product");
   a.product(a.n, a.m) = 0.0f;
-  a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
+  if (bf16DotProduct) {
+    // k = 2 kp + j; an odd `in` pads the last pair with a zero on both sides.
+    const int in = int(spec.in);
+    Expr k = 2 * a.kp + a.j;
+    Expr inside = k < in, clamped = min(k, in - 1);
+    Expr zero = cast(BFloat(16), 0.0f);
+    a.weightPairs = Func("weight_pairs");
+    a.weightPairs(a.j, a.n, a.kp) =
+        in % 2 ? select(inside, a.weight(a.n % width, clamped, panel), zero)
+               : a.weight(a.n % width, k, panel);
+    a.inputPairs = Func("input_pairs");
+    Expr x = cast(BFloat(16), a.input(in % 2 ? clamped : k, a.m));
+    a.inputPairs(a.j, a.kp, a.m) = in % 2 ? select(inside, x, zero) : x;
+    a.kPairs = RDom(0, 2, 0, (in + 1) / 2, "k_pairs");
+    RVar j = a.kPairs.x, kp = a.kPairs.y;
+    a.product(a.n, a.m) += cast<float>(a.weightPairs(j, a.n, kp)) *
+                           cast<float>(a.inputPairs(j, kp, a.m));
+  } else {
+    a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
+  }
   Expr sum = a.product(a.n, a.m);
   if (spec.weights == WeightType::I8)
     sum *= a.weightScale(a.n);

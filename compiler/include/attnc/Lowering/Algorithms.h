@@ -50,6 +50,13 @@ struct Algorithm {
 /// y(n, m) = act(sum_k x(k, m) * W(n, k) + bias(n)), with W packed in
 /// panels: W(n, k) = weight(n % 16, k, n / 16) (see LinearSpec), stored as
 /// spec.weights; int8 multiplies the sum by weight_scale(n).
+///
+/// With `bf16DotProduct` (usesBF16DotProduct, LinearWeights.h) the product
+/// runs over pairs of k instead: product(n, m) += W(n, 2 kp + j) *
+/// bf16(x(2 kp + j, m)) over kPairs = (j, kp), both factors bf16, so that a
+/// schedule vectorizing j (atomic) inside 16 lanes of n gets Halide's
+/// vdpbf16ps. weightPairs and inputPairs, the two factors in that order of
+/// dims, are inline unless a schedule stages them; `weights` is unused.
 struct LinearAlgorithm : Algorithm {
   Halide::ImageParam input, weight, weightScale, bias;
   Halide::Func weights; ///< (n, kv): W(n, kv) in f32; inline unless staged.
@@ -57,9 +64,15 @@ struct LinearAlgorithm : Algorithm {
   Halide::Func output;  ///< (n, m): the activation of product.
   Halide::Var n{"n"}, m{"m"}, kv{"kv"};
   Halide::RDom k;
+  bool bf16DotProduct = false;
+  Halide::Func weightPairs; ///< (j, n, kp): W(n, 2 kp + j), bf16.
+  Halide::Func inputPairs;  ///< (j, kp, m): x(2 kp + j, m) rounded to bf16.
+  Halide::Var j{"j"}, kp{"kp"};
+  Halide::RDom kPairs; ///< (j in [0, 2), kp in [0, ceil(in / 2)))
   LinearSpec spec;
 };
-LinearAlgorithm buildLinear(const LinearSpec &spec, DType dtype);
+LinearAlgorithm buildLinear(const LinearSpec &spec, DType dtype,
+                            bool bf16DotProduct = false);
 
 /// y(c, m) = (s - mean) * rsqrt(var + eps) * gamma(c) + beta(c), s = x + r.
 struct LayerNormAlgorithm : Algorithm {

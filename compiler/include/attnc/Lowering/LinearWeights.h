@@ -8,7 +8,9 @@
 // .half() do); int8 is symmetric per output feature: scale = max |w| / 127
 // over the feature's row, q = round(w / scale), and an all-zero row gets
 // scale 1. `dequantize` gives back the f32 weight a kernel computes with, so
-// a reference can use exactly the same numbers.
+// a reference can use exactly the same numbers. `usesBF16DotProduct` says
+// where a kernel also rounds its input to bf16 (AVX-512 BF16's dot
+// product), so a reference can do the same.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace attnc {
@@ -41,6 +44,18 @@ void packLinearWeight(const float *weight, int64_t out, int64_t in,
 std::vector<float> dequantizeLinearWeight(const std::vector<float> &weight,
                                           int64_t out, int64_t in,
                                           WeightType type);
+
+/// Whether the linear kernel of `spec` for `shapeClass`, compiled for the
+/// Halide target `halideTarget` (its full string), multiplies with AVX-512
+/// BF16's pairwise dot product (vdpbf16ps, twice the multiply-adds of an
+/// f32 FMA per instruction): bf16 weights and f32 activations, a CPU target
+/// with avx512_sapphirerapids, and the "gemm" class (its "" variant; the
+/// "gemv" class, which memory bounds, keeps f32 products). Such a kernel
+/// rounds its input to bf16 (nearest even) before it multiplies, as
+/// PyTorch's bf16 matmul does; sums stay f32.
+bool usesBF16DotProduct(const LinearSpec &spec, DType dtype,
+                        const std::string &halideTarget,
+                        const std::string &shapeClass);
 
 /// Round to nearest even; NaN stays NaN, too large becomes infinity.
 uint16_t floatToBFloat16(float value);
