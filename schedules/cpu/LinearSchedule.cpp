@@ -11,7 +11,11 @@
 // tile_n x tile_m register tile accumulates over the whole reduction in
 // registers (tile_n / vector vectors x tile_m rows), broadcasting one input
 // element per row and step. Fewer rows than tile_m take the same loops with
-// one-row tiles.
+// one-row tiles. Where the algorithm multiplies bf16 pairs
+// (LinearAlgorithm::bf16DotProduct: AVX-512 BF16), the same tiles reduce
+// over pairs of k with one vdpbf16ps per vector and row, broadcasting one
+// input pair per row and step; the staged block holds the weight with each
+// pair adjacent, and each row of tiles rounds its input rows to bf16 once.
 //
 // "gemv" (rows <= gemv_rows: decoding). Each task owns gemv_block_n output
 // columns and streams their panels once: for each input element, one vector

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ErrorText.h"
+#include "TempFile.h"
 #include "attnc/Runtime.h"
 #include "attnc/attnc.h"
 
@@ -31,15 +32,11 @@ extern "C" const attnc_registry tiny_weights_registry__host;
 
 using namespace attnc;
 using attnc::test::errorOf;
+using attnc::test::tempPath;
 
 namespace {
 
 const std::string kWeights = ATTNC_GOLDEN_DIR "/tiny.safetensors";
-
-/// The message of the Error `body` throws ("" if it throws none).
-std::string tempPath(const std::string &name) {
-  return ::testing::TempDir() + "/attnc_" + name;
-}
 
 /// The golden weights with `edit` applied, saved to a temporary file.
 template <class F>

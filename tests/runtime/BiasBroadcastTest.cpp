@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TempFile.h"
 #include "attnc/Reference/Reference.h"
 #include "attnc/Runtime.h"
 
@@ -37,7 +38,7 @@ Tensor randomF32(std::vector<int64_t> shape, uint32_t seed) {
 /// bias block does not read.
 Model &attentionModel() {
   static Model model = [] {
-    std::string path = ::testing::TempDir() + "/attnc_bias_broadcast.st";
+    std::string path = test::tempPath("bias_broadcast.st");
     Weights::save(path, syntheticWeights(attention_registry__host));
     return Model::load(attention_registry__host, Weights::load(path));
   }();

@@ -17,6 +17,7 @@
 
 #include "ErrorText.h"
 #include "GoldenCompare.h"
+#include "TempFile.h"
 #include "attnc/Lowering/LinearWeights.h"
 #include "attnc/Runtime.h"
 
@@ -30,6 +31,7 @@ extern "C" const attnc_registry tiny_weights_registry__host;
 
 using namespace attnc;
 using attnc::test::errorOf;
+using attnc::test::tempPath;
 
 namespace {
 
@@ -42,10 +44,6 @@ const std::string kGolden = ATTNC_GOLDEN_DIR;
     return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-std::string tempPath(const std::string &name) {
-  return ::testing::TempDir() + "/attnc_stored_" + name;
 }
 
 int64_t fileSize(const std::string &path) {
