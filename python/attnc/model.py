@@ -62,6 +62,8 @@ class Model:
         self._registry = self._lib.attnc_library_registry()
         manifest = json.loads(self._registry.contents.manifest_json)
         self.unit = manifest["unit"]
+        # The Halide target the kernels were compiled for (full string).
+        self.halide_target = self._registry.contents.halide_target.decode()
         self.functions = {f["name"]: Function(f)
                           for f in manifest.get("functions", [])}
         handle = c_void_p()

@@ -200,6 +200,15 @@ class Reference:
         return out
 
 
+def rounds_bf16_inputs(halide_target):
+    """Whether bf16 linear kernels compiled for `halide_target` round their
+    input to bf16 (AVX-512 BF16 CPUs): kernels::usesBF16DotProduct's rule
+    for the GEMM function, which the C++ tests call directly."""
+    features = halide_target.split("-")
+    gpu = {"cuda", "opencl", "metal", "d3d12compute", "openglcompute"}
+    return "avx512_sapphirerapids" in features and not gpu & set(features)
+
+
 def assert_valid_rows_close(test, got, want, lengths, what):
     for b, n in enumerate(lengths):
         error = np.abs(got[b, :n] - want[b, :n].numpy()).max()
@@ -364,8 +373,16 @@ class RoundTrip(unittest.TestCase):
             off = np.abs(logits[b, :n] - want[b, :n].numpy()).max()
             self.assertLess(off, 0.05, f"sequence {b} against f32")
             self.assertGreater(off, TOLERANCE, f"sequence {b}: not rounded?")
-        assert_valid_rows_close(self, logits, rounded, tgt_lengths,
-                                "logits against PyTorch with bf16 weights")
+        if rounds_bf16_inputs(model.halide_target):
+            # Its GEMMs (every call here has more than 4 rows) also round
+            # their inputs to bf16, which the reference does not: measured
+            # 4.3e-3 against it on 2026-12-02.
+            for b, n in enumerate(tgt_lengths):
+                off = np.abs(logits[b, :n] - rounded[b, :n].numpy()).max()
+                self.assertLess(off, 0.01, f"sequence {b} against bf16")
+        else:
+            assert_valid_rows_close(self, logits, rounded, tgt_lengths,
+                                    "logits against PyTorch with bf16 weights")
 
     def test_weights_file_types(self):
         """The weights file stores linear weights as the model does: F16
