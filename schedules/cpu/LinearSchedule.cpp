@@ -12,7 +12,7 @@
 // registers (tile_n / vector vectors x tile_m rows), broadcasting one input
 // element per row and step. Fewer rows than tile_m take the same loops with
 // one-row tiles. Where the algorithm multiplies bf16 pairs
-// (LinearAlgorithm::bf16DotProduct: AVX-512 BF16), the same tiles reduce
+// (LinearProduct::BF16Pairs: AVX-512 BF16), the same tiles reduce
 // over pairs of k with one vdpbf16ps per vector and row, broadcasting one
 // input pair per row and step; the staged block holds the weight with each
 // pair adjacent, and each row of tiles rounds its input rows to bf16 once.
@@ -26,7 +26,11 @@
 // this machine's AVX-512 EPYC (1 thread, weights cold, Halide JIT) 1.3-1.7x
 // faster than the same reduction over PyTorch's [out, in] layout with 8 rows
 // of 16-lane partial sums (the schedule before the packing), e.g. 512 x 1536
-// at 52 against 37 GB/s.
+// at 52 against 37 GB/s. With f16 weights (LinearProduct::ScaledHalves)
+// the input rows are scaled once per call, before the tasks, and each
+// weight vector costs a widening load, a shift and a mask: in the 6+6
+// decode (2 threads, ATTNC_PROFILE) its 512 x 2048 GEMV took 1.05x bf16's
+// time, where widening each half exactly (10 operations) took 1.74x.
 //
 // Rows are dynamic, columns static. Column tails shift the last block inward
 // (recomputing a few outputs); computed regions are aligned to whole panels.
@@ -76,7 +80,7 @@ static void scheduleGemm(LinearAlgorithm &a, const ScheduleParams &p) {
   // The accumulators of one register tile, kept in registers.
   prod.compute_at(out, nt).vectorize(n, vec).unroll(n).unroll(m);
   const int width = int(kLinearPanelWidth);
-  if (a.bf16DotProduct) {
+  if (a.form == LinearProduct::BF16Pairs) {
     // Pairs of k: the pair (j, vectorized atomically) inside vec lanes of n
     // is one vdpbf16ps per vector and row. The weight columns of one column
     // of blocks are staged with each pair adjacent (two panel rows
@@ -132,6 +136,13 @@ static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {
       .reorder(lane, panel, a.k, no, m)
       .vectorize(lane)
       .unroll(panel);
+  if (a.form == LinearProduct::ScaledHalves) {
+    a.inputScale.compute_root();
+    a.inputPeak.compute_at(a.inputScale, m).vectorize(a.lane);
+    a.inputPeak.update().vectorize(a.lane);
+    a.scaledInput.compute_root().vectorize(a.kv, width,
+                                           TailStrategy::GuardWithIf);
+  }
 }
 
 void scheduleLinearCpu(LinearAlgorithm &a, const ScheduleParams &p,

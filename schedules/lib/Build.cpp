@@ -97,9 +97,9 @@ BuiltKernel scheduled(A a, const KernelSpec &spec, const ScheduleParams &params,
 BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
                         const Target &target, const std::string &shapeClass) {
   if (auto *s = std::get_if<LinearSpec>(&spec.family)) {
-    bool bf16Dot =
-        usesBF16DotProduct(*s, spec.dtype, target.to_string(), shapeClass);
-    return scheduled(buildLinear(*s, spec.dtype, bf16Dot), spec, params, target,
+    LinearProduct form =
+        linearProduct(*s, spec.dtype, target.to_string(), shapeClass);
+    return scheduled(buildLinear(*s, spec.dtype, form), spec, params, target,
                      shapeClass, [&](LinearAlgorithm &a) {
                        scheduleLinear(a, params, target, shapeClass);
                      });

@@ -96,9 +96,13 @@ halide_type_t storedType(WeightType type) {
 /// weights they hold (dequantizeLinearWeight), and where the kernel rounds
 /// its input to bf16 (`roundsInput`, usesBF16DotProduct) with the input so
 /// rounded, so the tolerance stays f32's.
+/// `w` replaces the random weight where given, and every input element is
+/// multiplied by `inputScale`.
 void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry,
-                 bool roundsInput) {
-  std::vector<float> w = randomTensor(s.out * s.in, 2);
+                 bool roundsInput, std::vector<float> w = {},
+                 float inputScale = 1.0f) {
+  if (w.empty())
+    w = randomTensor(s.out * s.in, 2);
   // 0xff bytes: NaN in f32, bf16 and f16, so unwritten padding shows.
   std::vector<uint8_t> packed(size_t(packedLinearElements(s.out, s.in)) *
                                   weightTypeBytes(s.weights),
@@ -110,6 +114,8 @@ void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry,
   std::vector<float> b = randomTensor(s.out, 3);
   for (int64_t rows : kRows) {
     std::vector<float> x = randomTensor(rows * s.in, 1);
+    for (float &v : x)
+      v *= inputScale;
     std::vector<float> y(rows * s.out, NAN);
     TensorArg weight{nullptr, nullptr, {s.panels(), s.in, kLinearPanelWidth}};
     weight.narrow = packed.data();
@@ -134,7 +140,9 @@ void checkLinear(const LinearSpec &s, const attnc_kernel_entry &entry,
 }
 
 TEST(LayerKernels, Linear) {
-  int count = forEachKernel<LinearSpec>(checkLinear);
+  int count = forEachKernel<LinearSpec>(
+      [](const LinearSpec &s, const attnc_kernel_entry &entry,
+         bool roundsInput) { checkLinear(s, entry, roundsInput); });
   // linear1/linear2 of both layers, q/k/v, out_proj, the generator, with
   // their gemv variants.
   EXPECT_GE(count, 10);
@@ -154,6 +162,41 @@ TEST(LayerKernels, LinearWeightsInFewerBytes) {
   // weights.attn: bf16 (model bf16_weights), f16 and int8 (mixed_weights).
   EXPECT_EQ(types, (std::set<WeightType>{WeightType::BF16, WeightType::F16,
                                          WeightType::I8}));
+}
+
+/// f16 weights: the "gemv" class multiplies the half's bits as an f32
+/// 2^112 too small against input rows scaled up to match
+/// (LinearProduct::ScaledHalves). Subnormal halves, the largest halves, and
+/// inputs up to 2^60 (where scaling every row by 2^112 would overflow) must
+/// give the products of the widened weights.
+TEST(LayerKernels, HalfWeightsAtEveryMagnitude) {
+  int count = 0;
+  for (const auto &[name, spec] : weightsKernelSet().specs()) {
+    auto *s = std::get_if<LinearSpec>(&spec.family);
+    if (!s || s->weights != WeightType::F16)
+      continue;
+    std::vector<float> w = randomTensor(s->out * s->in, 5);
+    // Every third weight a subnormal half (2^-24 .. 2^-15), every seventh
+    // near the largest half.
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (i % 3 == 0)
+        w[i] *= 0x1p-15f;
+      else if (i % 7 == 0)
+        w[i] *= 60000.0f;
+    }
+    for (const char *shapeClass : {"", "gemv"}) {
+      const attnc_kernel_entry *entry =
+          weightsKernelSet().find(name, shapeClass);
+      ASSERT_NE(entry, nullptr) << name << " " << shapeClass;
+      for (float inputScale : {1.0f, 0x1p20f, 0x1p60f}) {
+        SCOPED_TRACE(std::string(entry->symbol) + " inputs times " +
+                     std::to_string(inputScale));
+        checkLinear(*s, *entry, false, w, inputScale);
+      }
+      ++count;
+    }
+  }
+  EXPECT_GE(count, 2);
 }
 
 TEST(LayerKernels, WeightsOfAnotherTypeAreRejected) {

@@ -8,10 +8,10 @@
 // type computes bit for bit what it computes from the f32 file (int8 up to
 // its scales' last bit), the f32 model computes what the reduced model
 // computes, and a model that stores them in another reduced type refuses
-// the file, naming the tensor. Where the bf16 model's linear kernels also
-// round their input to bf16 (AVX-512 BF16, usesBF16DotProduct), it is not
-// the f32 model on rounded weights, and that comparison is left to
-// WeightTypesTest's bound against PyTorch.
+// the file, naming the tensor. Where the bf16 or int8 model's linear
+// kernels also round their input to bf16 (AVX-512 BF16,
+// usesBF16DotProduct), it is not the f32 model on rounded weights, and that
+// comparison is left to WeightTypesTest's bound against PyTorch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -279,12 +279,15 @@ const ReducedModel kReduced[] = {{StoredType::BF16, "tiny_bf16", 0},
                                  {StoredType::F16, "tiny_f16", 0},
                                  {StoredType::I8, "tiny_int8", 1e-5}};
 
-/// Whether tiny_weights' bf16 linear kernels round their input to bf16.
-bool bf16RoundsInputs() {
-  kernels::LinearSpec bf16;
-  bf16.weights = kernels::WeightType::BF16;
+/// Whether tiny_weights' linear kernels with weights stored as `type`
+/// round their input to bf16.
+bool roundsInputs(StoredType type) {
+  kernels::LinearSpec spec;
+  spec.weights = type == StoredType::BF16  ? kernels::WeightType::BF16
+                 : type == StoredType::F16 ? kernels::WeightType::F16
+                                           : kernels::WeightType::I8;
   return kernels::usesBF16DotProduct(
-      bf16, kernels::DType::F32, tiny_weights_registry__host.halide_target, "");
+      spec, kernels::DType::F32, tiny_weights_registry__host.halide_target, "");
 }
 
 TEST(StoredTypes, AModelReadsItsOwnTypeAsItWouldRoundIt) {
@@ -304,7 +307,7 @@ TEST(StoredTypes, AModelReadsItsOwnTypeAsItWouldRoundIt) {
     // rounding of the weights themselves (0.002 to 0.04).
     Model f32 = Model::load(tiny_registry__host, storedAs(reduced.type));
     std::vector<float> widened = logits(f32, "tiny");
-    if (!(reduced.type == StoredType::BF16 && bf16RoundsInputs()))
+    if (!roundsInputs(reduced.type))
       EXPECT_LT(maxDifference(widened, want), 1e-4);
     EXPECT_GT(maxDifference(widened, unrounded), 1e-4);
   }

@@ -173,10 +173,35 @@ TEST(LinearWeights, BF16DotProductOnlyWhereTheTargetHasIt) {
   EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, sapphire + "-cuda", ""));
   EXPECT_FALSE(
       usesBF16DotProduct(bf16, DType::F32, sapphire + "-opencl-cl_half", ""));
-  for (WeightType other : {WeightType::F32, WeightType::F16, WeightType::I8}) {
+  // int8 weights are exact in bf16 (their scale multiplies the sum).
+  LinearSpec i8 = bf16;
+  i8.weights = WeightType::I8;
+  EXPECT_TRUE(usesBF16DotProduct(i8, DType::F32, sapphire, ""));
+  EXPECT_FALSE(usesBF16DotProduct(i8, DType::F32, sapphire, "gemv"));
+  EXPECT_FALSE(usesBF16DotProduct(i8, DType::F32, skylake, ""));
+  for (WeightType other : {WeightType::F32, WeightType::F16}) {
     LinearSpec s = bf16;
     s.weights = other;
     EXPECT_FALSE(usesBF16DotProduct(s, DType::F32, sapphire, ""));
+  }
+}
+
+TEST(LinearWeights, ScaledHalvesOnlyInTheCpuGemv) {
+  const std::string avx2 = "x86-64-linux-avx-avx2-f16c-fma-sse41";
+  LinearSpec f16{512, 2048, true, Activation::ReLU, WeightType::F16};
+  EXPECT_EQ(linearProduct(f16, DType::F32, avx2, "gemv"),
+            LinearProduct::ScaledHalves);
+  // The gemm class widens each staged weight once for many rows.
+  EXPECT_EQ(linearProduct(f16, DType::F32, avx2, ""), LinearProduct::Widened);
+  EXPECT_EQ(linearProduct(f16, DType::F32, avx2 + "-cuda", "gemv"),
+            LinearProduct::Widened);
+  EXPECT_EQ(linearProduct(f16, DType::F16, avx2, "gemv"),
+            LinearProduct::Widened);
+  for (WeightType other : {WeightType::F32, WeightType::BF16, WeightType::I8}) {
+    LinearSpec s = f16;
+    s.weights = other;
+    EXPECT_EQ(linearProduct(s, DType::F32, avx2, "gemv"),
+              LinearProduct::Widened);
   }
 }
 

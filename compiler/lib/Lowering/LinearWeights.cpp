@@ -79,13 +79,12 @@ float attnc::kernels::float16ToFloat(uint16_t bits) {
   return floatOf(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 
-bool attnc::kernels::usesBF16DotProduct(const LinearSpec &spec, DType dtype,
-                                        const std::string &halideTarget,
-                                        const std::string &shapeClass) {
-  if (spec.weights != WeightType::BF16 || dtype != DType::F32 ||
-      !shapeClass.empty())
-    return false;
-  bool dotProduct = false;
+LinearProduct attnc::kernels::linearProduct(const LinearSpec &spec, DType dtype,
+                                            const std::string &halideTarget,
+                                            const std::string &shapeClass) {
+  if (dtype != DType::F32)
+    return LinearProduct::Widened;
+  bool bf16DotProduct = false;
   size_t start = 0;
   while (start <= halideTarget.size()) {
     size_t end = halideTarget.find('-', start);
@@ -93,14 +92,27 @@ bool attnc::kernels::usesBF16DotProduct(const LinearSpec &spec, DType dtype,
       end = halideTarget.size();
     std::string feature = halideTarget.substr(start, end - start);
     if (feature == "avx512_sapphirerapids")
-      dotProduct = true;
+      bf16DotProduct = true;
     // A GPU target's string also names the host's features.
     if (feature == "cuda" || feature == "opencl" || feature == "metal" ||
         feature == "d3d12compute" || feature == "openglcompute")
-      return false;
+      return LinearProduct::Widened;
     start = end + 1;
   }
-  return dotProduct;
+  bool bf16Exact =
+      spec.weights == WeightType::BF16 || spec.weights == WeightType::I8;
+  if (bf16Exact && shapeClass.empty() && bf16DotProduct)
+    return LinearProduct::BF16Pairs;
+  if (spec.weights == WeightType::F16 && shapeClass == "gemv")
+    return LinearProduct::ScaledHalves;
+  return LinearProduct::Widened;
+}
+
+bool attnc::kernels::usesBF16DotProduct(const LinearSpec &spec, DType dtype,
+                                        const std::string &halideTarget,
+                                        const std::string &shapeClass) {
+  return linearProduct(spec, dtype, halideTarget, shapeClass) ==
+         LinearProduct::BF16Pairs;
 }
 
 size_t attnc::kernels::weightTypeBytes(WeightType type) {

@@ -39,19 +39,40 @@ Type weightType(WeightType weights, Type activations) {
   return activations;
 }
 
-/// An f16 value as f32 in 3 vector operations (Halide 14 emulates the
-/// conversion in 13 even where F16C could do it in one). The half,
-/// sign-extended to 32 bits and shifted left by 13, has its exponent and
-/// mantissa where an f32's go (a value 2^112 too small, subnormal halves
-/// included) and its sign in bit 31; the mask clears the sign's copies in
-/// bits 28-30 and the product scales the value back. Exact for every finite
-/// half; an infinity or NaN becomes a large finite value, which weights
-/// never are (the loader refuses NaN and Inf, and only |w| >= 65520 rounds
-/// to an f16 infinity).
+/// An f16 value as f32, exact for every finite half (Halide 14 emulates the
+/// conversion in 13 vector operations even where F16C could do it in one).
+/// A normal half's exponent and mantissa, shifted to where an f32's go, need
+/// only the exponent bias moved (15 -> 127) by an integer add; a subnormal
+/// half (or zero) is its 10-bit mantissa times 2^-24. An infinity or NaN
+/// becomes a large finite value, which weights never are (the loader
+/// refuses NaN and Inf, and only |w| >= 65520 rounds to an f16 infinity).
 Expr halfToFloat(Expr half) {
+  Expr bits = cast<uint32_t>(reinterpret<uint16_t>(half));
+  Expr sign = (bits & Expr(uint32_t(0x8000u))) << 16;
+  Expr magnitude = bits & Expr(uint32_t(0x7fffu));
+  Expr rebiased = (magnitude << 13) + Expr(uint32_t(112u << 23));
+  Expr normal = reinterpret<float>(sign | rebiased);
+  Expr small = cast<float>(magnitude) * 0x1p-24f;
+  Expr subnormal = reinterpret<float>(sign | reinterpret<uint32_t>(small));
+  return select(magnitude < Expr(uint32_t(0x400u)), subnormal, normal);
+}
+
+/// An f16 value times 2^-112 as f32, exactly, in 3 vector operations: the
+/// half sign-extended to 32 bits and shifted left by 13 has its exponent
+/// and mantissa where an f32's go (an exponent 112 too small, subnormal
+/// halves included) and its sign in bit 31; the mask clears the sign's
+/// copies in bits 28-30. Scaling it back by 2^112 next to the product let
+/// LLVM reassociate that multiply past the dot product, whose partial
+/// products then fell below f32's normal range (as slow as f32 weights on
+/// this machine); ScaledHalves scales the input row instead.
+Expr halfBitsTimes2PowMinus112(Expr half) {
   Expr bits = reinterpret<uint32_t>(cast<int32_t>(reinterpret<int16_t>(half)));
-  Expr f32 = (bits << 13) & Expr(uint32_t(0x8fffffffu));
-  return reinterpret<float>(f32) * 0x1p112f;
+  return reinterpret<float>((bits << 13) & Expr(uint32_t(0x8fffffffu)));
+}
+
+/// 2^e as f32, for an integer e in [-126, 127].
+Expr powerOfTwo(Expr e) {
+  return reinterpret<float>(cast<uint32_t>(e + 127) << 23);
 }
 
 /// Declares that dimension 0 of `param` is dense (stride 1).
@@ -72,10 +93,10 @@ Expr activate(Expr x, Activation activation) {
 } // namespace
 
 LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
-                                            bool bf16DotProduct) {
+                                            LinearProduct form) {
   LinearAlgorithm a;
   a.spec = spec;
-  a.bf16DotProduct = bf16DotProduct;
+  a.form = form;
   Type type = halideType(dtype);
   a.input = ImageParam(type, 2, "input");
   fixExtent(a.input, 0, spec.in);
@@ -107,20 +128,25 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
   Expr panel = min(a.n / width, int(spec.panels()) - 1);
   a.weights = Func("weights");
   Expr stored = a.weight(a.n % width, a.kv, panel);
-  a.weights(a.n, a.kv) = spec.weights == WeightType::F16 ? halfToFloat(stored)
-                                                         : cast<float>(stored);
   a.product = Func("product");
   a.product(a.n, a.m) = 0.0f;
-  if (bf16DotProduct) {
+  Expr sumScale = 1.0f; // ScaledHalves: 2^d
+  if (form == LinearProduct::BF16Pairs) {
     // k = 2 kp + j; an odd `in` pads the last pair with a zero on both sides.
     const int in = int(spec.in);
     Expr k = 2 * a.kp + a.j;
     Expr inside = k < in, clamped = min(k, in - 1);
     Expr zero = cast(BFloat(16), 0.0f);
+    // bf16 holds every int8 exactly (8 significant bits); the int8 scale
+    // multiplies the sum below.
+    auto asBF16 = [&](Expr w) {
+      return w.type().is_bfloat() ? w : cast(BFloat(16), cast<float>(w));
+    };
     a.weightPairs = Func("weight_pairs");
     a.weightPairs(a.j, a.n, a.kp) =
-        in % 2 ? select(inside, a.weight(a.n % width, clamped, panel), zero)
-               : a.weight(a.n % width, k, panel);
+        asBF16(in % 2 ? select(inside, a.weight(a.n % width, clamped, panel),
+                               cast(a.weight.type(), 0))
+                      : a.weight(a.n % width, k, panel));
     a.inputPairs = Func("input_pairs");
     Expr x = cast(BFloat(16), a.input(in % 2 ? clamped : k, a.m));
     a.inputPairs(a.j, a.kp, a.m) = in % 2 ? select(inside, x, zero) : x;
@@ -128,10 +154,36 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
     RVar j = a.kPairs.x, kp = a.kPairs.y;
     a.product(a.n, a.m) += cast<float>(a.weightPairs(j, a.n, kp)) *
                            cast<float>(a.inputPairs(j, kp, a.m));
+  } else if (form == LinearProduct::ScaledHalves) {
+    // The row's largest |x| (16 lanes, then across them; clamped reads
+    // repeat the last element, which a maximum does not mind), its
+    // exponent e (floor(log2), from the bits), and d = clamp(e - 14, 0,
+    // 112): |x| < 2^(e + 1), so |x| * 2^(112 - d) < 2^127.
+    const int in = int(spec.in);
+    RDom chunk(0, (in + width - 1) / width, "chunk");
+    a.inputPeak = Func("input_peak");
+    a.inputPeak(a.lane, a.m) = 0.0f;
+    a.inputPeak(a.lane, a.m) =
+        max(a.inputPeak(a.lane, a.m),
+            abs(a.input(min(chunk * width + a.lane, in - 1), a.m)));
+    RDom lanes(0, width, "lanes");
+    Expr peak = maximum(a.inputPeak(lanes, a.m));
+    Expr exponent = cast<int32_t>(reinterpret<uint32_t>(peak) >> 23) - 127;
+    Expr d = clamp(exponent - 14, 0, 112);
+    a.inputScale = Func("input_scale");
+    a.inputScale(a.m) = Tuple(powerOfTwo(112 - d), powerOfTwo(d));
+    a.scaledInput = Func("scaled_input");
+    a.scaledInput(a.kv, a.m) = a.input(a.kv, a.m) * a.inputScale(a.m)[0];
+    a.weights(a.n, a.kv) = halfBitsTimes2PowMinus112(stored);
+    a.product(a.n, a.m) += a.scaledInput(a.k, a.m) * a.weights(a.n, a.k);
+    sumScale = a.inputScale(a.m)[1];
   } else {
+    a.weights(a.n, a.kv) = spec.weights == WeightType::F16
+                               ? halfToFloat(stored)
+                               : cast<float>(stored);
     a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
   }
-  Expr sum = a.product(a.n, a.m);
+  Expr sum = a.product(a.n, a.m) * sumScale;
   if (spec.weights == WeightType::I8)
     sum *= a.weightScale(a.n);
   if (spec.bias) {

@@ -17,6 +17,7 @@
 #define ATTNC_LOWERING_ALGORITHMS_H
 
 #include "attnc/Lowering/KernelSpec.h"
+#include "attnc/Lowering/LinearWeights.h"
 
 #include "Halide.h"
 
@@ -49,14 +50,28 @@ struct Algorithm {
 
 /// y(n, m) = act(sum_k x(k, m) * W(n, k) + bias(n)), with W packed in
 /// panels: W(n, k) = weight(n % 16, k, n / 16) (see LinearSpec), stored as
-/// spec.weights; int8 multiplies the sum by weight_scale(n).
+/// spec.weights; int8 multiplies the sum by weight_scale(n). `form`
+/// (linearProduct, LinearWeights.h) says how the product multiplies:
 ///
-/// With `bf16DotProduct` (usesBF16DotProduct, LinearWeights.h) the product
-/// runs over pairs of k instead: product(n, m) += W(n, 2 kp + j) *
-/// bf16(x(2 kp + j, m)) over kPairs = (j, kp), both factors bf16, so that a
-/// schedule vectorizing j (atomic) inside 16 lanes of n gets Halide's
-/// vdpbf16ps. weightPairs and inputPairs, the two factors in that order of
-/// dims, are inline unless a schedule stages them; `weights` is unused.
+/// - Widened: product(n, m) += x(k, m) * weights(n, k), `weights` the
+///   weight in f32.
+/// - BF16Pairs: the product runs over pairs of k instead: product(n, m) +=
+///   W(n, 2 kp + j) * bf16(x(2 kp + j, m)) over kPairs = (j, kp), both
+///   factors bf16 (an int8 weight converts exactly), so that a schedule
+///   vectorizing j (atomic) inside 16 lanes of n gets Halide's vdpbf16ps.
+///   weightPairs and inputPairs, the two factors in that order of dims, are
+///   inline unless a schedule stages them; `weights` is unused.
+/// - ScaledHalves (f16 weights): `weights` is W(n, k) * 2^-112, the half's
+///   bits shifted to where an f32's go (exact for every finite half,
+///   subnormal ones included), and product(n, m) += scaledInput(k, m) *
+///   weights(n, k) with scaledInput = x * inputScale(m), inputScale(m) =
+///   2^(112 - d) and d >= 0 the least that keeps the row's largest
+///   |x| * 2^(112 - d) below 2^127 (0 unless some |x| >= 2^15); the sum is
+///   multiplied by 2^d. The powers of two make every product and sum that
+///   of Widened times 2^-d, exactly, while neither leaves f32's normal
+///   range. inputPeak(lane, m), the largest |x(k, m)| over k = lane mod 16,
+///   and inputScale are inline unless a schedule stages them (the reduction
+///   of inputPeak belongs before the reduction over k).
 struct LinearAlgorithm : Algorithm {
   Halide::ImageParam input, weight, weightScale, bias;
   Halide::Func weights; ///< (n, kv): W(n, kv) in f32; inline unless staged.
@@ -64,15 +79,19 @@ struct LinearAlgorithm : Algorithm {
   Halide::Func output;  ///< (n, m): the activation of product.
   Halide::Var n{"n"}, m{"m"}, kv{"kv"};
   Halide::RDom k;
-  bool bf16DotProduct = false;
-  Halide::Func weightPairs; ///< (j, n, kp): W(n, 2 kp + j), bf16.
+  LinearProduct form = LinearProduct::Widened;
+  Halide::Func weightPairs; ///< (j, n, kp): W(n, 2 kp + j) (int8: q), bf16.
   Halide::Func inputPairs;  ///< (j, kp, m): x(2 kp + j, m) rounded to bf16.
   Halide::Var j{"j"}, kp{"kp"};
-  Halide::RDom kPairs; ///< (j in [0, 2), kp in [0, ceil(in / 2)))
+  Halide::RDom kPairs;      ///< (j in [0, 2), kp in [0, ceil(in / 2)))
+  Halide::Func inputPeak;   ///< (lane, m): max |x(k, m)|, k = lane mod 16.
+  Halide::Func inputScale;  ///< (m): 2^(112 - d).
+  Halide::Func scaledInput; ///< (kv, m): x(kv, m) * inputScale(m).
+  Halide::Var lane{"lane"};
   LinearSpec spec;
 };
 LinearAlgorithm buildLinear(const LinearSpec &spec, DType dtype,
-                            bool bf16DotProduct = false);
+                            LinearProduct form = LinearProduct::Widened);
 
 /// y(c, m) = (s - mean) * rsqrt(var + eps) * gamma(c) + beta(c), s = x + r.
 struct LayerNormAlgorithm : Algorithm {

@@ -8,9 +8,10 @@
 // .half() do); int8 is symmetric per output feature: scale = max |w| / 127
 // over the feature's row, q = round(w / scale), and an all-zero row gets
 // scale 1. `dequantize` gives back the f32 weight a kernel computes with, so
-// a reference can use exactly the same numbers. `usesBF16DotProduct` says
-// where a kernel also rounds its input to bf16 (AVX-512 BF16's dot
-// product), so a reference can do the same.
+// a reference can use exactly the same numbers. `linearProduct` says how a
+// kernel multiplies, and `usesBF16DotProduct` where it also rounds its
+// input to bf16 (AVX-512 BF16's dot product), so a reference can do the
+// same.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,14 +46,38 @@ std::vector<float> dequantizeLinearWeight(const std::vector<float> &weight,
                                           int64_t out, int64_t in,
                                           WeightType type);
 
-/// Whether the linear kernel of `spec` for `shapeClass`, compiled for the
-/// Halide target `halideTarget` (its full string), multiplies with AVX-512
-/// BF16's pairwise dot product (vdpbf16ps, twice the multiply-adds of an
-/// f32 FMA per instruction): bf16 weights and f32 activations, a CPU target
-/// with avx512_sapphirerapids, and the "gemm" class (its "" variant; the
-/// "gemv" class, which memory bounds, keeps f32 products). Such a kernel
-/// rounds its input to bf16 (nearest even) before it multiplies, as
-/// PyTorch's bf16 matmul does; sums stay f32.
+/// How a linear kernel multiplies (linearProduct picks it; Algorithms.h
+/// has the math of each form).
+enum class LinearProduct {
+  /// Every weight widened to f32, f32 products: the default.
+  Widened,
+  /// AVX-512 BF16's pairwise dot product (vdpbf16ps, twice the
+  /// multiply-adds of an f32 FMA per instruction) over bf16 weights (or
+  /// int8 ones, which bf16 holds exactly) and the input rounded to bf16
+  /// (nearest even), as PyTorch's bf16 matmul does; sums stay f32.
+  BF16Pairs,
+  /// f16 weights used as their bits shifted into an f32 (the weight times
+  /// 2^-112: 3 integer operations instead of a widening that handles
+  /// subnormal halves) against input rows scaled by a power of two; the
+  /// products and sums are those of Widened, bit for bit, unless a product
+  /// falls below f32's normal range.
+  ScaledHalves,
+};
+
+/// The form of the linear kernel of `spec` for `shapeClass`, compiled for
+/// the Halide target `halideTarget` (its full string). On CPU targets with
+/// f32 activations: bf16 and int8 weights in the "gemm" class (its ""
+/// variant) on a target with avx512_sapphirerapids take BF16Pairs (the
+/// "gemv" class, which memory bounds, keeps f32 products); f16 weights in the
+/// "gemv" class, where widening each weight costs more than reading it,
+/// take ScaledHalves (the "gemm" class widens each staged weight once for
+/// many rows). Everything else, and every GPU target, is Widened.
+LinearProduct linearProduct(const LinearSpec &spec, DType dtype,
+                            const std::string &halideTarget,
+                            const std::string &shapeClass);
+
+/// linearProduct(...) == BF16Pairs: the kernel rounds its input to bf16
+/// before it multiplies, so a reference must too.
 bool usesBF16DotProduct(const LinearSpec &spec, DType dtype,
                         const std::string &halideTarget,
                         const std::string &shapeClass);
