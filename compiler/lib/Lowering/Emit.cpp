@@ -15,6 +15,7 @@
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Lowering/KernelTable.h"
 #include "attnc/Lowering/Manifest.h"
+#include "attnc/Lowering/ObjectCode.h"
 #include "attnc/Lowering/OpToKernel.h"
 #include "attnc/Schedules/Build.h"
 #include "attnc/Schedules/Schedules.h"
@@ -246,9 +247,10 @@ std::string compileHere(const CompileJob &job) {
   try {
     s::BuiltKernel built =
         s::buildKernel(job.spec, job.params, job.target, job.algorithm);
-    built.pipeline.compile_to(
-        job.outputs, built.arguments, job.function,
-        job.target.with_feature(Halide::Target::NoRuntime));
+    compileHalideModule(built.pipeline.compile_to_module(
+                            built.arguments, job.function,
+                            job.target.with_feature(Halide::Target::NoRuntime)),
+                        job.outputs);
     return "";
   } catch (const Halide::Error &error) {
     return std::string("Halide: ") + error.what();
@@ -571,7 +573,7 @@ LogicalResult emitInto(ModuleOp module, const EmitOptions &options,
       return failure();
     std::string runtime = dir + "/halide_runtime.o";
     try {
-      Halide::compile_standalone_runtime(runtime, *target);
+      compileHalideRuntime(runtime, *target);
     } catch (const Halide::Error &error) {
       module.emitError() << "Halide failed to compile its runtime for "
                          << targetText << ": " << error.what();
@@ -706,9 +708,11 @@ LogicalResult attnc::emitForReview(ModuleOp module, ReviewOutput what,
       try {
         s::BuiltKernel built =
             s::buildKernel(spec, params, *target, shape.algorithm);
-        built.pipeline.compile_to(
-            {{fileType, tmp.str().str()}}, built.arguments, function,
-            target->with_feature(Halide::Target::NoRuntime));
+        compileHalideModule(
+            built.pipeline.compile_to_module(
+                built.arguments, function,
+                target->with_feature(Halide::Target::NoRuntime)),
+            {{fileType, tmp.str().str()}});
       } catch (const std::exception &error) {
         module.emitError() << "cannot lower kernel " << function << ": "
                            << error.what();
