@@ -56,11 +56,9 @@ enum class LinearProduct {
   /// int8 ones, which bf16 holds exactly) and the input rounded to bf16
   /// (nearest even), as PyTorch's bf16 matmul does; sums stay f32.
   BF16Pairs,
-  /// f16 weights used as their bits shifted into an f32 (the weight times
-  /// 2^-112: 3 integer operations instead of a widening that handles
-  /// subnormal halves) against input rows scaled by a power of two; the
-  /// products and sums are those of Widened, bit for bit, unless a product
-  /// falls below f32's normal range.
+  /// f16 weights as their bits shifted into an f32 (the weight times
+  /// 2^-112) against input rows scaled up by a power of two: Widened's
+  /// products and sums, exactly, in 3 operations per weight vector.
   ScaledHalves,
 };
 

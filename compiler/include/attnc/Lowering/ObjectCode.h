@@ -1,5 +1,4 @@
-//===- ObjectCode.h - Halide pipelines to files, CPU features pinned -*- C++
-//-*-//
+//===- ObjectCode.h - Halide modules to files, no AVX512-FP16 -*- C++ -*-===//
 //
 // Halide 14 documents its avx512_sapphirerapids target feature as the
 // Cannonlake features plus AVX512-VNNI and AVX512-BF16, and `host` has it on
