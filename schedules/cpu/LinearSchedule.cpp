@@ -17,20 +17,27 @@
 // input pair per row and step; the staged block holds the weight with each
 // pair adjacent, and each row of tiles rounds its input rows to bf16 once.
 //
-// "gemv" (rows <= gemv_rows: decoding). Each task owns gemv_block_n output
-// columns and streams their panels once: for each input element, one vector
-// of 16 weights per panel is multiplied by the broadcast input and added to
-// that panel's 16 accumulators, gemv_panels panels side by side (unrolled,
-// independent accumulator chains). The weight is read as one contiguous
-// stream per panel, which is what the hardware prefetcher follows best: on
-// this machine's AVX-512 EPYC (1 thread, weights cold, Halide JIT) 1.3-1.7x
+// "gemv" (rows <= gemv_rows: decoding, one row per sequence). Each task
+// owns gemv_block_n output columns and streams their panels: for each input
+// element, one vector of 16 weights per panel is multiplied by the broadcast
+// input of each of gemv_tile_m rows and added to that row's and panel's 16
+// accumulators, gemv_panels panels side by side (unrolled, independent
+// accumulator chains). The weight is read as one contiguous stream per
+// panel, which is what the hardware prefetcher follows best: on this
+// machine's AVX-512 EPYC (1 thread, weights cold, Halide JIT) 1.3-1.7x
 // faster than the same reduction over PyTorch's [out, in] layout with 8 rows
 // of 16-lane partial sums (the schedule before the packing), e.g. 512 x 1536
-// at 52 against 37 GB/s. With f16 weights (LinearProduct::ScaledHalves)
-// the input rows are scaled once per call, before the tasks, and each
-// weight vector costs a widening load, a shift and a mask: in the 6+6
-// decode (2 threads, ATTNC_PROFILE) its 512 x 2048 GEMV took 1.05x bf16's
-// time, where widening each half exactly (10 operations) took 1.74x.
+// at 52 against 37 GB/s. Each weight vector (and its widening) serves a
+// whole row tile, and the next row tile reads the task's panels from cache:
+// on a Zen 5 EPYC (AVX-512, 1 thread, Halide JIT) 4-row tiles of 4 panels
+// took 285 us for 16 rows of a 2048 -> 512 linear where one row at a time
+// took 814 us, and no longer at 1 to 8 rows; with AVX2 (16 registers) they
+// did not pay, so its default stays one row. With f16 weights
+// (LinearProduct::ScaledHalves) the input rows are scaled once per call,
+// before the tasks, and each weight vector costs a widening load, a shift
+// and a mask: in the 6+6 decode (2 threads, ATTNC_PROFILE) its 512 x 2048
+// GEMV took 1.05x bf16's time, where widening each half exactly (10
+// operations) took 1.74x.
 //
 // Rows are dynamic, columns static. Column tails shift the last block inward
 // (recomputing a few outputs); computed regions are aligned to whole panels.
@@ -113,6 +120,7 @@ static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {
   Func out = a.output, prod = a.product;
   Var n = a.n, m = a.m;
   const int64_t columns = a.spec.out;
+  Expr rows = out.output_buffer().dim(1).extent();
   const int width = int(kLinearPanelWidth);
   // Panels side by side (regions aligned to a group may reach past the
   // last panel: the algorithm clamps that read).
@@ -120,22 +128,39 @@ static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {
       width * int(std::min<int64_t>(
                   a.spec.panels(), std::max<int64_t>(1, p.get("gemv_panels"))));
   int blockN = fitTile(p.get("gemv_block_n"), columns, width);
+  int tileM = int(std::max<int64_t>(1, p.get("gemv_tile_m")));
   bool parallel = p.get("parallel") != 0;
 
-  Var nb("nb"), ni("ni"), no("no"), panel("panel"), lane("lane");
-  out.split(n, nb, ni, blockN, TailStrategy::ShiftInwards).reorder(ni, m, nb);
-  if (parallel)
-    out.parallel(nb);
-  prod.compute_at(out, nb).align_bounds(n, group).vectorize(
-      n, width, TailStrategy::RoundUp);
-  // Rows (m, dynamic) outermost, then the reduction; inside it every index
-  // is static, so the accumulators of a group stay in registers.
+  Var nb("nb"), ni("ni"), no("no"), mo("mo"), mi("mi"), panel("panel"),
+      lane("lane");
+  auto tiles = [&](Stage stage, int rowsPerTile) {
+    stage.split(n, nb, ni, blockN, TailStrategy::ShiftInwards)
+        .split(m, mo, mi, rowsPerTile, TailStrategy::ShiftInwards)
+        .reorder(ni, mi, mo, nb)
+        .vectorize(ni, width);
+    if (parallel)
+      stage.parallel(nb);
+  };
+  if (tileM > 1)
+    tiles(out.specialize(rows >= tileM), tileM);
+  tiles(out, 1);
+  // One row tile of the task's columns, its panels aligned to a group. A
+  // storage extent known at compile time puts every accumulator at a fixed
+  // offset, which lets LLVM keep them in registers across the reduction.
+  const int storedColumns = (blockN + group - 1) / group * group + group;
+  prod.compute_at(out, mo)
+      .align_bounds(n, group)
+      .bound_storage(n, storedColumns)
+      .vectorize(n, width, TailStrategy::RoundUp);
+  // Inside the reduction every index is static: tile_m x gemv_panels
+  // accumulators, one broadcast input element per row and step.
   prod.update()
       .split(n, no, ni, group, TailStrategy::RoundUp)
       .split(ni, panel, lane, width)
-      .reorder(lane, panel, a.k, no, m)
+      .reorder(lane, panel, m, a.k, no)
       .vectorize(lane)
-      .unroll(panel);
+      .unroll(panel)
+      .unroll(m);
   if (a.form == LinearProduct::ScaledHalves) {
     a.inputScale.compute_root();
     a.inputPeak.compute_at(a.inputScale, m).vectorize(a.lane);

@@ -28,7 +28,8 @@ bool knobBelongs(const std::string &knob, const std::string &shapeClass) {
   return knobOfAlgorithm(knob, shapeClass) && knob != "parallel";
 }
 
-/// Representative shapes of one shape class: the timed one per length.
+/// Representative shapes of one shape class: the timed one per length
+/// (gemv: 1 and 8 rows).
 std::vector<Shape> timedShapes(const k::KernelSpec &spec,
                                const std::string &shapeClass,
                                const std::vector<TuneLength> &lengths) {
@@ -43,11 +44,13 @@ std::vector<Shape> timedShapes(const k::KernelSpec &spec,
                         {"kv_len", keys}});
     else if (embedding)
       shapes.push_back({{"batch", 1}, {"length", length.rows}});
-    else
-      shapes.push_back({{"rows", shapeClass == "gemv" ? 1 : length.rows}});
-    if (shapeClass == "gemv")
-      break; // One row is one row, whatever the sequence length.
+    else if (shapeClass != "gemv")
+      shapes.push_back({{"rows", length.rows}});
   }
+  // The gemv class at one sequence's decoding step and at a batch of 8
+  // sentences' (its row tiles), whatever the sequence lengths.
+  if (shapeClass == "gemv")
+    shapes = {{{"rows", 1}}, {{"rows", 8}}};
   return shapes;
 }
 
