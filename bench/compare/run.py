@@ -2,13 +2,16 @@
 """attnc against the libraries users would pick instead, in one run.
 
     scripts/bench.sh compare [--rounds N] [--threads 1,2] [--quick] [--out DIR]
+                             [--cases attention,layers,serving]
 
 Starts one worker.py per thread count (fresh process: PyTorch reads its
 threading environment at import), then writes to DIR (default
 bench/results/latest): report.md (tables), attention-<n>t.svg (GFLOP/s
 against sequence length per implementation), layers.svg (latency bars),
 and results.json (every timing). Exits non-zero if any implementation's
-output disagrees with the reference beyond tolerance.
+output disagrees with the reference beyond tolerance. `--cases` runs some
+of the three groups (e.g. `--cases serving` for a quick look at one); the
+headline numbers come from a run of all three.
 """
 import argparse
 import datetime
@@ -225,6 +228,8 @@ def svg_bars(title, groups, path):
 def plots(runs, out):
     files = []
     for run in runs:
+        if not run["attention"]:
+            continue
         panels = []
         for group, title in (("self-full", "self-attention"), ("self-causal", "causal self-attention")):
             series = {}
@@ -251,6 +256,8 @@ def plots(runs, out):
                 if label == "attnc" or label.startswith("PyTorch"):
                     bars.append((f"{label} ({run['threads']}t)", median_ms(times)))
         groups.append((r["name"], bars))
+    if not groups:
+        return files
     svg_bars("Layer latency, attnc and PyTorch, same weights (median ms)", groups,
              os.path.join(out, "layers.svg"))
     return files + ["layers.svg"]
@@ -264,6 +271,9 @@ def main():
     p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--threads", default="1,2")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--cases", default="attention,layers,serving",
+                   help="comma-separated groups to run (of attention, layers, serving); "
+                        "the headline runs all three")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest"))
     p.add_argument("--render-only", action="store_true",
                    help="rewrite the report and plots from the results-*.json in --out")
@@ -292,6 +302,7 @@ def main():
                "--transformer-weights", args.transformer_weights, "--out", json_path]
         if args.quick:
             cmd.append("--quick")
+        cmd += ["--cases", args.cases]
         subprocess.run(cmd, check=True, env=env)
         with open(json_path) as f:
             runs.append(json.load(f))
@@ -321,8 +332,10 @@ def main():
              "or PyTorch (layers: <= 1e-3, tokens identical): " + ("all agree" if ok else "**DISAGREEMENT**"),
              ""]
     for run in runs:
-        lines.append(attention_tables(run))
-    lines += ["### Layers (batch 1, d_model 512, 8 heads, FFN 2048)\n", layer_table(runs)]
+        if run["attention"]:
+            lines.append(attention_tables(run))
+    if any(run["layers"] for run in runs):
+        lines += ["### Layers (batch 1, d_model 512, 8 heads, FFN 2048)\n", layer_table(runs)]
     if any(run.get("serving") for run in runs):
         sv = next(run["serving"][0] for run in runs if run.get("serving"))
         lines += [f"### Serving: the 6+6 model on {sv['sentences']} sentences\n",

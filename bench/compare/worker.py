@@ -32,10 +32,13 @@ def parse_args():
     p.add_argument("--transformer-weights", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--quick", action="store_true", help="fewer cases, for a smoke run")
+    p.add_argument("--cases", default="attention,layers,serving",
+                   help="comma-separated groups to run (of attention, layers, serving)")
     return p.parse_args()
 
 
 args = parse_args()
+CASES = set(args.cases.split(","))
 # PyTorch's best configuration (see docs/performance.md): libgomp's workers
 # must not spin, and OpenBLAS must not add threads of its own.
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -529,7 +532,7 @@ def main():
     report["roof"] = sgemm_roof(args.threads, args.rounds)
 
     print(f"[{args.threads} thread(s)] attention", file=sys.stderr, flush=True)
-    for case in attention_cases(args.quick):
+    for case in attention_cases(args.quick) if "attention" in CASES else []:
         impls, expected = setup_attention(case, attnc, ort, args.work)
         [timed] = time_cases([(case["name"], impls)], ort, meter, args.rounds)
         timed["errors"] = {}
@@ -546,12 +549,12 @@ def main():
     report["ort"] = ort.version
 
     print(f"[{args.threads} thread(s)] layers", file=sys.stderr, flush=True)
-    for name, impls, tolerance in setup_layers(attnc, args.quick):
+    for name, impls, tolerance in setup_layers(attnc, args.quick) if "layers" in CASES else []:
         [timed] = time_cases([(name, impls)], ort, meter, args.rounds)
         check_against(timed, impls, "PyTorch" if "PyTorch" in impls else "PyTorch, KV cache",
                       tolerance)
         report["layers"].append(timed)
-    if not args.quick:
+    if not args.quick and "serving" in CASES:
         print(f"[{args.threads} thread(s)] serving", file=sys.stderr, flush=True)
         name, impls, tolerance, generated = setup_serving(attnc)
         [timed] = time_cases([(name, impls)], ort, meter, args.rounds)
