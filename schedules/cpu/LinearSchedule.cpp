@@ -133,11 +133,13 @@ static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {
 
   Var nb("nb"), ni("ni"), no("no"), mo("mo"), mi("mi"), panel("panel"),
       lane("lane");
+  // The epilogue's vectors: a panel's width, or all of a narrower output.
+  const int vec = fitTile(width, blockN, 1);
   auto tiles = [&](Stage stage, int rowsPerTile) {
     stage.split(n, nb, ni, blockN, TailStrategy::ShiftInwards)
         .split(m, mo, mi, rowsPerTile, TailStrategy::ShiftInwards)
         .reorder(ni, mi, mo, nb)
-        .vectorize(ni, width);
+        .vectorize(ni, vec);
     if (parallel)
       stage.parallel(nb);
   };
