@@ -26,10 +26,14 @@ core=(
   # them, GoogleTest included (/usr/src/googletest, from libgtest-dev), with
   # the aarch64 cross compiler, and qemu-aarch64 runs them (docs/targets.md).
   g++-aarch64-linux-gnu qemu-user
+  # The Python export and round-trip tests (tests/python,
+  # examples/pytorch-roundtrip) compare attnc with PyTorch: without these
+  # they print [SKIP].
+  python3-torch python3-numpy
 )
 bench=(
   libopenblas0-pthread libopenblas-pthread-dev # the sgemm roof
-  python3-torch python3-numpy python3-onnx     # peers and golden data
+  python3-onnx                                 # ONNX Runtime's models
 )
 # onnxruntime-node needs Node.js and npm; the machine image may ship its own
 # (whose npm conflicts with Debian's), so use those when present.
