@@ -317,6 +317,8 @@ def main():
              f"- peers: PyTorch {runs[0]['torch']} (OMP_WAIT_POLICY=PASSIVE, OMP/OPENBLAS threads = "
              f"threads), ONNX Runtime {runs[0].get('ort')} (onnxruntime-node, intra-op threads = threads), "
              f"OpenBLAS {runs[0]['roof']['config']}",
+             "- sgemm roof (OpenBLAS, the better of N = 1024 and 2048, this run): " + ", ".join(
+                 f"{run['roof']['gflops']:.1f} GFLOP/s with {run['threads']} thread(s)" for run in runs),
              "- environment for all: MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=1 GiB, "
              "MALLOC_TOP_PAD_=256 MiB (glibc keeps freed buffers instead of unmapping them; page "
              "faults are slow on this VM)",
