@@ -33,6 +33,10 @@ bool knobBelongs(const std::string &knob, const std::string &shapeClass) {
 std::vector<Shape> timedShapes(const k::KernelSpec &spec,
                                const std::string &shapeClass,
                                const std::vector<TuneLength> &lengths) {
+  // The gemv class at one sequence's decoding step and at a batch of 8
+  // sentences' (its row tiles), whatever the sequence lengths.
+  if (shapeClass == "gemv")
+    return {{{"rows", 1}}, {{"rows", 8}}};
   std::vector<Shape> shapes;
   bool attention = std::holds_alternative<k::AttentionSpec>(spec.family);
   bool embedding = std::holds_alternative<k::EmbeddingSpec>(spec.family);
@@ -44,13 +48,9 @@ std::vector<Shape> timedShapes(const k::KernelSpec &spec,
                         {"kv_len", keys}});
     else if (embedding)
       shapes.push_back({{"batch", 1}, {"length", length.rows}});
-    else if (shapeClass != "gemv")
+    else
       shapes.push_back({{"rows", length.rows}});
   }
-  // The gemv class at one sequence's decoding step and at a batch of 8
-  // sentences' (its row tiles), whatever the sequence lengths.
-  if (shapeClass == "gemv")
-    shapes = {{{"rows", 1}}, {{"rows", 8}}};
   return shapes;
 }
 
