@@ -17,7 +17,9 @@ import numpy as np
 
 from ._capi import Error, check, load_library
 
-_NUMPY = {"f32": np.float32, "i32": np.int32}
+# A model with bf16 activations (dtype bf16) takes and returns float32: the
+# runtime rounds its inputs to bf16 and widens its outputs.
+_NUMPY = {"f32": np.float32, "bf16": np.float32, "i32": np.int32}
 
 
 class Function:

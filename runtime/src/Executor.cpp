@@ -149,7 +149,8 @@ std::vector<Storage> concat(const Step &step,
   shape[axis] = 0;
   for (const Storage &operand : operands)
     shape[axis] += operand.shape[axis];
-  Storage result = Storage::allocate(pool, operands[0].dtype, shape);
+  Storage result =
+      Storage::allocate(pool, operands[0].dtype, shape, operands[0].bf16);
   int64_t at = 0;
   for (const Storage &operand : operands) {
     result.slice(axis, at, operand.shape[axis]).assign(operand);
@@ -249,16 +250,21 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
   std::vector<k::ArgumentSig> signature = kernel.spec.signature();
   std::vector<std::vector<int64_t>> shapes =
       resultShapes(kernel.spec, operands);
+  // Outputs are f32, or bf16 activations; only f32 ones can be written
+  // straight into the caller's memory.
+  std::vector<bool> outputBF16;
+  for (const k::ArgumentSig &arg : signature)
+    if (arg.kind == k::ArgumentSig::Kind::Output)
+      outputBF16.push_back(arg.dtype == "bf16");
   std::vector<Storage> results;
   for (size_t i = 0; i < shapes.size(); ++i) {
-    DType dtype =
-        operands[0].dtype == DType::I32 ? DType::F32 : operands[0].dtype;
+    bool bf16 = outputBF16.at(i);
     int64_t numel = Storage::count(shapes[i]);
-    if (i < into.size() && into[i].data && !program.device.interface &&
-        dtype == DType::F32 && numel > 0 && numel <= into[i].capacity)
-      results.push_back(Storage::wrap(into[i].data, dtype, shapes[i]));
+    if (i < into.size() && into[i].data && !program.device.interface && !bf16 &&
+        numel > 0 && numel <= into[i].capacity)
+      results.push_back(Storage::wrap(into[i].data, DType::F32, shapes[i]));
     else
-      results.push_back(Storage::allocate(pool, dtype, shapes[i]));
+      results.push_back(Storage::allocate(pool, DType::F32, shapes[i], bf16));
   }
 
   const DeviceTarget &device = program.device;
@@ -289,6 +295,12 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
     bool isOutput = arg.kind == k::ArgumentSig::Kind::Output;
     Storage value =
         isOutput ? results.at(nextOutput++) : operands.at(nextInput++);
+    // (Packed weights carry their own type, `narrow`.)
+    if (!isOutput && !value.narrow.bits && value.bf16 != (arg.dtype == "bf16"))
+      throw Error("internal error: " + step.describe() + " passes " +
+                  (value.bf16 ? "bf16" : "f32") + " " +
+                  shapeString(value.shape) + " as '" + arg.name +
+                  "', which kernel " + kernel.name + " takes as " + arg.dtype);
     if (auto *attention = std::get_if<k::AttentionSpec>(&kernel.spec.family))
       if (arg.name == "bias")
         value = broadcastBias(step, value,

@@ -546,12 +546,14 @@ Model::Impl::execute(const std::string &name,
   // On the host the caller's tensors are borrowed for this call (kernels
   // only read their inputs; outputs are copied out before it returns). An
   // empty tensor may have no address, which a kernel would take for a
-  // bounds query; on a GPU pooled blocks keep their device memory.
+  // bounds query; on a GPU pooled blocks keep their device memory. A
+  // function with bf16 activations takes f32 tensors rounded to bf16.
   for (const auto &[input, value] : f.inputs) {
     const Tensor &tensor = inputs.at(input);
-    bool borrow = tensor.numel() > 0 && !program.device.interface;
+    bool bf16 = f.values[size_t(value)].bf16;
+    bool borrow = tensor.numel() > 0 && !program.device.interface && !bf16;
     values[value] =
-        borrow ? Storage::borrow(tensor) : Storage::copyOf(pool, tensor);
+        borrow ? Storage::borrow(tensor) : Storage::copyOf(pool, tensor, bf16);
   }
   std::map<int, ResultMemory> intoValue;
   for (const auto &[output, value] : f.outputs)
@@ -631,10 +633,13 @@ public:
                     "its mask does not hide later keys (as causal does), so "
                     "it cannot be decoded one token at a time");
       Cache cache;
+      bool bf16 = f.values[size_t(step.operands[1])].bf16;
       cache.keys = Storage::allocate(
-          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.headDim});
+          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.headDim},
+          bf16);
       cache.values = Storage::allocate(
-          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.valueDim});
+          pool, DType::F32, {batch, capacity, spec.kvHeads * spec.valueDim},
+          bf16);
       caches[i] = cache;
     }
   }

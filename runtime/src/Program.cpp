@@ -72,10 +72,16 @@ Program attnc::runtime::parseProgram(const attnc_registry &registry) {
       for (const json &v : f.at("values")) {
         ValueInfo value;
         std::string dtype = v.at("dtype");
-        if (dtype != "f32" && dtype != "i32")
+        if (dtype != "f32" && dtype != "i32" && dtype != "bf16")
           throw Error("function " + function.name + " uses dtype " + dtype +
                       ", which this runtime does not execute");
+        if (dtype == "bf16" && program.device.interface)
+          throw Error("function " + function.name +
+                      " has bf16 activations, which this runtime executes "
+                      "on the host only, and registry '" +
+                      registry.unit + "' is for a GPU");
         value.dtype = dtype == "i32" ? DType::I32 : DType::F32;
+        value.bf16 = dtype == "bf16";
         value.shape = v.at("shape").get<std::vector<int64_t>>();
         function.values.push_back(value);
       }

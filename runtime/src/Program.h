@@ -22,6 +22,7 @@ namespace attnc::runtime {
 
 struct ValueInfo {
   DType dtype = DType::F32;
+  bool bf16 = false; ///< A float activation stored as bf16 (Storage::bf16).
   std::vector<int64_t> shape; ///< -1 where dynamic.
 };
 

@@ -1,6 +1,7 @@
 //===- Storage.cpp - Values at run time, and their buffers ----------------===//
 
 #include "Storage.h"
+#include "attnc/Lowering/LinearWeights.h"
 
 #include <cstring>
 #include <functional>
@@ -39,7 +40,7 @@ const void *Storage::hostRead() const {
 
 void *Storage::hostWrite() const {
   device::makeHostCurrent(*block);
-  device::hostWritten(*block, offset, end());
+  device::hostWritten(*block, byteOffset() / 4, end());
   return address();
 }
 
@@ -47,16 +48,18 @@ size_t Storage::end() const {
   int64_t last = 0;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == 0)
-      return offset;
+      return byteOffset() / 4;
     last += (shape[i] - 1) * strides[i];
   }
-  size_t bytes = (size_t(last) + 1) * elementType().bytes();
-  return offset + (bytes + 3) / 4;
+  size_t bytes = (size_t(last) + 1) * elementBytes();
+  return (byteOffset() + bytes + 3) / 4;
 }
 
 halide_type_t Storage::elementType() const {
   if (narrow.bits)
     return narrow;
+  if (bf16)
+    return halide_type_t(halide_type_bfloat, 16);
   return dtype == DType::F32 ? halide_type_t(halide_type_float, 32)
                              : halide_type_t(halide_type_int, 32);
 }
@@ -97,12 +100,14 @@ static std::vector<int64_t> denseStrides(const std::vector<int64_t> &shape) {
 }
 
 Storage Storage::allocate(BufferPool &pool, DType dtype,
-                          std::vector<int64_t> shape) {
+                          std::vector<int64_t> shape, bool bf16) {
   Storage s;
   s.dtype = dtype;
+  s.bf16 = bf16;
   s.shape = std::move(shape);
   s.strides = denseStrides(s.shape);
-  s.block = pool.acquire(size_t(std::max<int64_t>(s.numel(), 1)));
+  size_t bytes = size_t(std::max<int64_t>(s.numel(), 1)) * s.elementBytes();
+  s.block = pool.acquire((bytes + 3) / 4);
   return s;
 }
 
@@ -117,10 +122,19 @@ Storage Storage::inBlock(std::shared_ptr<Block> block, size_t offset,
   return s;
 }
 
-Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor) {
-  Storage s = allocate(pool, tensor.dtype(), tensor.shape());
-  if (tensor.numel())
+Storage Storage::copyOf(BufferPool &pool, const Tensor &tensor, bool bf16) {
+  bf16 = bf16 && tensor.dtype() == DType::F32;
+  Storage s = allocate(pool, tensor.dtype(), tensor.shape(), bf16);
+  if (!tensor.numel())
+    return s;
+  if (!bf16) {
     std::memcpy(s.hostWrite(), elementsOf(tensor), size_t(tensor.numel()) * 4);
+    return s;
+  }
+  uint16_t *to = static_cast<uint16_t *>(s.hostWrite());
+  const float *from = tensor.f32Data();
+  for (int64_t i = 0; i < tensor.numel(); ++i)
+    to[i] = kernels::floatToBFloat16(from[i]);
   return s;
 }
 
@@ -180,8 +194,20 @@ static void forEach(const std::vector<int64_t> &shape,
 }
 
 void Storage::assign(const Storage &source) {
+  if (elementBytes() != source.elementBytes())
+    throw Error("internal error: copying " +
+                std::to_string(source.elementBytes()) +
+                "-byte elements into a view of " +
+                std::to_string(elementBytes()) + "-byte ones");
   if (device::copyOnDevice(*this, source))
     return;
+  if (elementBytes() == 2) {
+    uint16_t *to = static_cast<uint16_t *>(hostWrite());
+    const uint16_t *from = static_cast<const uint16_t *>(source.hostRead());
+    forEach(shape, strides, source.strides,
+            [&](int64_t a, int64_t b) { to[a] = from[b]; });
+    return;
+  }
   uint32_t *to = static_cast<uint32_t *>(hostWrite());
   const uint32_t *from = static_cast<const uint32_t *>(source.hostRead());
   if (dense() && source.dense()) {
@@ -204,13 +230,23 @@ void Storage::assign(const Storage &source) {
 }
 
 Storage Storage::copy(BufferPool &pool) const {
-  Storage s = allocate(pool, dtype, shape);
+  Storage s = allocate(pool, dtype, shape, bf16);
   s.assign(*this);
   return s;
 }
 
 void Storage::copyTo(void *target) const {
   uint32_t *to = static_cast<uint32_t *>(target);
+  if (bf16) { // Host only; widening is exact.
+    if (!numel())
+      return;
+    const uint16_t *from = static_cast<const uint16_t *>(hostRead());
+    float *widened = static_cast<float *>(target);
+    forEach(shape, denseStrides(shape), strides, [&](int64_t a, int64_t b) {
+      widened[a] = kernels::bfloat16ToFloat(from[b]);
+    });
+    return;
+  }
   // From the device, just this view, where it is newest there.
   if (!numel() || device::downloadView(*this, to))
     return;
