@@ -6,6 +6,7 @@
 #                   [SCHEDULE <family.knob=value>...]  attnc --schedule
 #                   [WEIGHTS f32|bf16|f16|int8]  attnc --weights: every
 #                                            linear weight stored so
+#                   [DTYPE f32|bf16]         attnc --dtype: activations
 #                   [ATTNC <path to attnc>]) defaults to the attnc target or
 #                                            the one found by find_package
 #
@@ -15,7 +16,7 @@
 # ${CMAKE_CURRENT_BINARY_DIR}/<name>, and <name>_MANIFEST names its
 # manifest.json. The library needs only libpthread and libdl, no libHalide.
 function(attnc_add_library name)
-  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC;WEIGHTS"
+  cmake_parse_arguments(ARG "" "SOURCE;TUNING_DB;ATTNC;WEIGHTS;DTYPE"
                         "TARGETS;SCHEDULE" ${ARGN})
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "attnc_add_library(${name}) needs SOURCE")
@@ -76,10 +77,15 @@ function(attnc_add_library name)
   if(ARG_WEIGHTS)
     set(weights --weights=${ARG_WEIGHTS})
   endif()
+  set(dtype)
+  if(ARG_DTYPE)
+    set(dtype --dtype=${ARG_DTYPE})
+  endif()
   add_custom_command(
     OUTPUT ${archive} ${registry} ${out}/manifest.json
     COMMAND ${ARG_ATTNC} compile ${source} --unit=${unit}
-            --target=${target_list} ${tuning} ${schedule} ${weights} -o ${out}
+            --target=${target_list} ${tuning} ${schedule} ${weights} ${dtype}
+            -o ${out}
     DEPENDS ${source} ${attnc_dep} ${ARG_TUNING_DB}
     COMMENT "attnc: compiling ${ARG_SOURCE} for ${target_list}"
     VERBATIM)

@@ -75,7 +75,7 @@ AttentionSpec everyAttentionField() {
 std::vector<KernelSpec> everyFamily() {
   std::vector<KernelSpec> specs = {
       {LinearSpec{256, 512, true, Activation::None}},
-      {LinearSpec{7, 9, false, Activation::GELU}, DType::F16},
+      {LinearSpec{7, 9, false, Activation::GELU}, DType::BF16},
       {LinearSpec{7, 9, true, Activation::ReLU}},
       {LinearSpec{7, 9, true, Activation::None, WeightType::BF16}},
       {LinearSpec{7, 9, false, Activation::ReLU, WeightType::I8}},
@@ -122,9 +122,9 @@ TEST(KernelSpec, PinnedCanonicalTextAndNames) {
             "key_padding=1 predicate=(or (le k q) (lt k 16)) "
             "empty_rows=uniform probs=head_mean score_fn=(add (mul (float 50) "
             "(tanh (div s (float 50)))) (bias_at))");
-  KernelSpec f16{LinearSpec{7, 9, false, Activation::GELU}, DType::F16};
-  EXPECT_EQ(f16.canonical(), "linear dtype=f16 in=7 out=9 bias=0 "
-                             "activation=gelu");
+  KernelSpec bf16{LinearSpec{7, 9, false, Activation::GELU}, DType::BF16};
+  EXPECT_EQ(bf16.canonical(), "linear dtype=bf16 in=7 out=9 bias=0 "
+                              "activation=gelu");
   KernelSpec int8{LinearSpec{256, 512, true, Activation::None, WeightType::I8}};
   EXPECT_EQ(int8.canonical(), "linear in=256 out=512 weights=i8");
   EXPECT_EQ(int8.name().substr(0, 28), "linear_256x512_bias_wi8_f32_");
@@ -205,7 +205,7 @@ TEST(KernelSpec, UnknownNamesAreErrors) {
     std::string json, field, value;
   } cases[] = {
       {R"({"family": "conv", "width": 3})", "family", "conv"},
-      {R"({"family": "add", "width": 3, "dtype": "bf16"})", "dtype", "bf16"},
+      {R"({"family": "add", "width": 3, "dtype": "f16"})", "dtype", "f16"},
       {R"({"family": "linear", "in": 3, "out": 5, "activation": "swish"})",
        "activation", "swish"},
       {attention + R"("score_mods": ["softcap"]})", "unknown field",

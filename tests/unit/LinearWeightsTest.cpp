@@ -168,7 +168,8 @@ TEST(LinearWeights, BF16DotProductOnlyWhereTheTargetHasIt) {
   // The gemv class, which memory bounds, keeps f32 products.
   EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, sapphire, "gemv"));
   EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, skylake, ""));
-  EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F16, sapphire, ""));
+  // bf16 activations too (their input needs no rounding).
+  EXPECT_TRUE(usesBF16DotProduct(bf16, DType::BF16, sapphire, ""));
   // A GPU target's string names the host's features too.
   EXPECT_FALSE(usesBF16DotProduct(bf16, DType::F32, sapphire + "-cuda", ""));
   EXPECT_FALSE(
@@ -195,8 +196,8 @@ TEST(LinearWeights, ScaledHalvesOnlyInTheCpuGemv) {
   EXPECT_EQ(linearProduct(f16, DType::F32, avx2, ""), LinearProduct::Widened);
   EXPECT_EQ(linearProduct(f16, DType::F32, avx2 + "-cuda", "gemv"),
             LinearProduct::Widened);
-  EXPECT_EQ(linearProduct(f16, DType::F16, avx2, "gemv"),
-            LinearProduct::Widened);
+  EXPECT_EQ(linearProduct(f16, DType::BF16, avx2, "gemv"),
+            LinearProduct::ScaledHalves);
   for (WeightType other : {WeightType::F32, WeightType::BF16, WeightType::I8}) {
     LinearSpec s = f16;
     s.weights = other;

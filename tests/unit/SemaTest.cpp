@@ -182,7 +182,7 @@ TEST(Sema, ReportsEveryIndependentError) {
       << out;
 }
 
-TEST(Sema, ActivationsAreF32) {
+TEST(Sema, ActivationsAreF32OrBF16OnCPUs) {
   // dtype f16 used to be accepted for arm64 and cuda, though the runtime
   // refused every f16 model: nothing is declared that does not run.
   Snippet ok("target cuda, arm64;\ndtype f32;");
@@ -191,12 +191,21 @@ TEST(Sema, ActivationsAreF32) {
   EXPECT_FALSE(f16.analyze());
   EXPECT_EQ(f16.firstLine(),
             "test.attn:2:7: error: dtype f16 is not supported: activations are "
-            "f32 on every target; to store linear weights in f16, write "
+            "f32 or bf16; to store linear weights in f16, write "
             "'weights = f16;' in the model");
+  Snippet bf16("target host, x86_64_avx2, arm64;\ndtype bf16;");
+  std::unique_ptr<CompileUnit> unit = bf16.analyze();
+  ASSERT_TRUE(unit) << bf16.output();
+  EXPECT_EQ(unit->dtype, ElementType::BF16);
+  Snippet gpu("target arm64, cuda;\ndtype bf16;");
+  EXPECT_FALSE(gpu.analyze());
+  EXPECT_EQ(gpu.firstLine(),
+            "test.attn:2:7: error: dtype bf16 runs on CPU targets only, and "
+            "target 'cuda' is a GPU; use dtype f32 for GPU targets");
   Snippet other("dtype f23;");
   EXPECT_FALSE(other.analyze());
   EXPECT_EQ(other.firstLine(), "test.attn:1:7: error: unknown dtype 'f23'; "
-                               "expected f32; did you mean 'f32'?");
+                               "expected f32 or bf16; did you mean 'f32'?");
 }
 
 TEST(Sema, FailedBlocksDoNotCascade) {

@@ -233,22 +233,39 @@ void Sema::readTargetsAndDtype(const Module &module) {
       dtypeDecl = &decl;
       if (decl.name == "f32") {
         unit->dtype = ElementType::F32;
-      } else if (decl.name == "f16" || decl.name == "bf16") {
+      } else if (decl.name == "bf16") {
+        unit->dtype = ElementType::BF16;
+      } else if (decl.name == "f16") {
         diags.error(decl.nameLoc,
-                    "dtype " + decl.name +
-                        " is not supported: activations are f32 on every "
-                        "target; to store linear weights in " + decl.name +
-                        ", write 'weights = " + decl.name + ";' in the model");
+                    "dtype f16 is not supported: activations are f32 or "
+                    "bf16; to store linear weights in f16, write 'weights = "
+                    "f16;' in the model");
       } else {
-        static const llvm::StringRef dtypes[] = {"f32"};
+        static const llvm::StringRef dtypes[] = {"f32", "bf16"};
         diags.error(decl.nameLoc, "unknown dtype '" + decl.name +
-                                      "'; expected f32" +
+                                      "'; expected f32 or bf16" +
                                       suggest(decl.name, dtypes));
       }
     }
   }
   if (!sawTarget)
     unit->targets.push_back({"host", "host", llvm::SMLoc(), false});
+  // bf16 activations run on CPU targets only (the GPU schedules have not
+  // been tried with them); `attnc compile` checks the targets of --target.
+  if (unit->dtype != ElementType::BF16)
+    return;
+  for (const TargetSpec &target : unit->targets) {
+    llvm::StringRef halide = target.halideTarget;
+    if (!halide.contains("cuda") && !halide.contains("opencl") &&
+        !halide.contains("metal"))
+      continue;
+    diags.error(dtypeDecl->nameLoc,
+                "dtype bf16 runs on CPU targets only, and target '" +
+                    target.name + "' is a GPU; use dtype f32 for GPU targets");
+    if (target.loc.isValid())
+      diags.note(target.loc, "target '" + target.name + "' is listed here");
+    return;
+  }
 }
 
 //===----------------------------------------------------------------------===//

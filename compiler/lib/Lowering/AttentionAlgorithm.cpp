@@ -440,13 +440,13 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     a.addInput(a.bias);
   }
   if (additive) {
-    a.scoreWeight = ImageParam(type, 2, "score_weight"); // (d, h)
+    a.scoreWeight = ImageParam(Float(32), 2, "score_weight"); // (d, h)
     a.scoreWeight.dim(0).set_bounds(0, D);
     a.scoreWeight.dim(1).set_bounds(0, H);
     a.addInput(a.scoreWeight);
   }
   for (const ScoreTensor &tensor : spec.scoreTensors) {
-    ImageParam param(type, int(tensor.shape.size()), tensor.name);
+    ImageParam param(Float(32), int(tensor.shape.size()), tensor.name);
     int rank = int(tensor.shape.size());
     for (int i = 0; i < rank; ++i)
       param.dim(i).set_bounds(0, int(tensor.shape[rank - 1 - i]));

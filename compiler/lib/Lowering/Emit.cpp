@@ -120,8 +120,8 @@ json signatureJSON(const k::KernelSpec &spec) {
 std::string typeName(Type element) {
   if (element.isF32())
     return "f32";
-  if (element.isF16())
-    return "f16";
+  if (element.isBF16())
+    return "bf16";
   if (element.isInteger(32))
     return "i32";
   std::string text;
@@ -467,13 +467,21 @@ std::string attnc::kernelFunctionName(const std::string &unit,
 
 namespace {
 
-/// Linear weights in fewer bytes than f32 run on CPU targets only: GPU
-/// schedules have not been tried with them. (Sema refuses them with a GPU
-/// on the file's target line; this catches --target.)
+/// Linear weights in fewer bytes than f32, and bf16 activations, run on
+/// CPU targets only: GPU schedules have not been tried with them. (Sema
+/// refuses them with a GPU on the file's target line; this catches
+/// --target.)
 LogicalResult checkWeightTypes(ModuleOp module, const Halide::Target &target,
                                const std::string &targetText) {
   if (!target.has_gpu_feature())
     return success();
+  if (auto dtype = module->getAttrOfType<TypeAttr>("attn.dtype"))
+    if (dtype.getValue().isBF16()) {
+      module.emitError() << "uses bf16 activations (dtype bf16), which run "
+                         << "on CPU targets only, and target '" << targetText
+                         << "' is a GPU; use dtype f32 for GPU targets";
+      return failure();
+    }
   WalkResult walk = module.walk([&](attn::LinearOp op) {
     if (op.getWeights() == attn::WeightType::F32)
       return WalkResult::advance();

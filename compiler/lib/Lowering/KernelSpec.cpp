@@ -198,7 +198,8 @@ std::string KernelSpec::name() const {
 
 std::vector<ArgumentSig> KernelSpec::signature() const {
   using Kind = ArgumentSig::Kind;
-  std::string t = dtypeName(dtype);
+  std::string t = dtypeName(dtype); // Activations.
+  const std::string f32 = "f32";    // Weights, whatever the activations.
   auto fixed = [](int64_t extent) { return Dim{extent, ""}; };
   auto symbolic = [](const char *symbol) { return Dim{-1, symbol}; };
   std::vector<ArgumentSig> args;
@@ -210,13 +211,12 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
       Overloaded{
           [&](const LinearSpec &s) {
             add("input", Kind::Input, t, {symbolic("rows"), fixed(s.in)});
-            add("weight", Kind::Input,
-                s.weights == WeightType::F32 ? t : weightTypeName(s.weights),
+            add("weight", Kind::Input, weightTypeName(s.weights),
                 {fixed(s.panels()), fixed(s.in), fixed(kLinearPanelWidth)});
             if (s.weights == WeightType::I8)
               add("weight_scale", Kind::Input, "f32", {fixed(s.out)});
             if (s.bias)
-              add("bias", Kind::Input, t, {fixed(s.out)});
+              add("bias", Kind::Input, f32, {fixed(s.out)});
             add("output", Kind::Output, t, {symbolic("rows"), fixed(s.out)});
           },
           [&](const LayerNormSpec &s) {
@@ -224,8 +224,8 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
             if (s.residual)
               add("residual", Kind::Input, t,
                   {symbolic("rows"), fixed(s.width)});
-            add("gamma", Kind::Input, t, {fixed(s.width)});
-            add("beta", Kind::Input, t, {fixed(s.width)});
+            add("gamma", Kind::Input, f32, {fixed(s.width)});
+            add("beta", Kind::Input, f32, {fixed(s.width)});
             add("output", Kind::Output, t, {symbolic("rows"), fixed(s.width)});
           },
           [&](const SoftmaxSpec &s) {
@@ -235,9 +235,9 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
           [&](const EmbeddingSpec &s) {
             add("tokens", Kind::Input, "i32",
                 {symbolic("batch"), symbolic("length")});
-            add("table", Kind::Input, t, {fixed(s.vocab), fixed(s.width)});
+            add("table", Kind::Input, f32, {fixed(s.vocab), fixed(s.width)});
             if (s.positionRows)
-              add("position_table", Kind::Input, t,
+              add("position_table", Kind::Input, f32,
                   {fixed(s.positionRows), fixed(s.width)});
             add("position_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,
@@ -268,13 +268,13 @@ std::vector<ArgumentSig> KernelSpec::signature() const {
                   {symbolic("batch"), fixed(s.heads), symbolic("q_len"),
                    symbolic("kv_len")});
             if (s.additive)
-              add("score_weight", Kind::Input, t,
+              add("score_weight", Kind::Input, f32,
                   {fixed(s.heads), fixed(s.headDim)});
             for (const ScoreTensor &tensor : s.scoreTensors) {
               std::vector<Dim> dims;
               for (int64_t extent : tensor.shape)
                 dims.push_back(fixed(extent));
-              args.push_back({tensor.name, Kind::Input, t, std::move(dims)});
+              args.push_back({tensor.name, Kind::Input, f32, std::move(dims)});
             }
             add("q_offset", Kind::Scalar, "i32", {});
             add("output", Kind::Output, t,

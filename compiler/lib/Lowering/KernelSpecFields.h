@@ -24,7 +24,7 @@ namespace attnc {
 namespace kernels {
 namespace fields {
 
-inline const char *const kDTypes[] = {"f32", "f16"};
+inline const char *const kDTypes[] = {"f32", "bf16"};
 inline const char *const kActivations[] = {"none", "relu", "gelu"};
 /// WeightType, in enum order.
 inline const char *const kWeightTypes[] = {"f32", "bf16", "f16", "i8"};

@@ -35,8 +35,8 @@ FailureOr<k::DType> dtypeOf(Operation *op, Value value) {
   Type element = value.getType().cast<ShapedType>().getElementType();
   if (element.isF32())
     return k::DType::F32;
-  if (element.isF16())
-    return k::DType::F16;
+  if (element.isBF16())
+    return k::DType::BF16;
   op->emitOpError() << "cannot be lowered: unsupported element type "
                     << element;
   return failure();

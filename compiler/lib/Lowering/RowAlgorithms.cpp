@@ -14,7 +14,7 @@ using namespace Halide;
 using namespace attnc::kernels;
 
 Type attnc::kernels::halideType(DType dtype) {
-  return dtype == DType::F16 ? Float(16) : Float(32);
+  return dtype == DType::BF16 ? BFloat(16) : Float(32);
 }
 
 namespace {
@@ -25,10 +25,10 @@ void fixExtent(ImageParam &param, int dim, int64_t extent) {
 }
 
 /// The Halide type a linear weight is stored in.
-Type weightType(WeightType weights, Type activations) {
+Type weightType(WeightType weights) {
   switch (weights) {
   case WeightType::F32:
-    return activations;
+    return Float(32);
   case WeightType::BF16:
     return BFloat(16);
   case WeightType::F16:
@@ -36,7 +36,7 @@ Type weightType(WeightType weights, Type activations) {
   case WeightType::I8:
     return Int(8);
   }
-  return activations;
+  return Float(32);
 }
 
 /// An f16 value as f32, exact for every finite half (Halide 14 emulates the
@@ -104,7 +104,7 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
   // Packed in panels (see LinearSpec): (lane, k, panel), fully dense, so
   // every offset into it is known at compile time.
   const int width = int(kLinearPanelWidth);
-  a.weight = ImageParam(weightType(spec.weights, type), 3, "weight");
+  a.weight = ImageParam(weightType(spec.weights), 3, "weight");
   fixExtent(a.weight, 0, width);
   fixExtent(a.weight, 1, spec.in);
   fixExtent(a.weight, 2, spec.panels());
@@ -163,9 +163,9 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
     RDom chunk(0, (in + width - 1) / width, "chunk");
     a.inputPeak = Func("input_peak");
     a.inputPeak(a.lane, a.m) = 0.0f;
-    a.inputPeak(a.lane, a.m) =
-        max(a.inputPeak(a.lane, a.m),
-            abs(a.input(min(chunk * width + a.lane, in - 1), a.m)));
+    a.inputPeak(a.lane, a.m) = max(
+        a.inputPeak(a.lane, a.m),
+        abs(cast<float>(a.input(min(chunk * width + a.lane, in - 1), a.m))));
     RDom lanes(0, width, "lanes");
     Expr peak = maximum(a.inputPeak(lanes, a.m));
     Expr exponent = cast<int32_t>(reinterpret<uint32_t>(peak) >> 23) - 127;
@@ -173,7 +173,8 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
     a.inputScale = Func("input_scale");
     a.inputScale(a.m) = Tuple(powerOfTwo(112 - d), powerOfTwo(d));
     a.scaledInput = Func("scaled_input");
-    a.scaledInput(a.kv, a.m) = a.input(a.kv, a.m) * a.inputScale(a.m)[0];
+    a.scaledInput(a.kv, a.m) =
+        cast<float>(a.input(a.kv, a.m)) * a.inputScale(a.m)[0];
     a.weights(a.n, a.kv) = halfBitsTimes2PowMinus112(stored);
     a.product(a.n, a.m) += a.scaledInput(a.k, a.m) * a.weights(a.n, a.k);
     sumScale = a.inputScale(a.m)[1];
@@ -187,7 +188,7 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
   if (spec.weights == WeightType::I8)
     sum *= a.weightScale(a.n);
   if (spec.bias) {
-    a.bias = ImageParam(type, 1, "bias");
+    a.bias = ImageParam(Float(32), 1, "bias");
     fixExtent(a.bias, 0, spec.out);
     a.addInput(a.bias);
     sum += cast<float>(a.bias(a.n));
@@ -220,8 +221,8 @@ LayerNormAlgorithm attnc::kernels::buildLayerNorm(const LayerNormSpec &spec,
   } else {
     a.sum(a.c, a.m) = cast<float>(a.input(a.c, a.m));
   }
-  a.gamma = ImageParam(type, 1, "gamma");
-  a.beta = ImageParam(type, 1, "beta");
+  a.gamma = ImageParam(Float(32), 1, "gamma");
+  a.beta = ImageParam(Float(32), 1, "beta");
   fixExtent(a.gamma, 0, width);
   fixExtent(a.beta, 0, width);
   a.addInput(a.gamma);
@@ -276,14 +277,14 @@ EmbeddingAlgorithm attnc::kernels::buildEmbedding(const EmbeddingSpec &spec,
   a.spec = spec;
   Type type = halideType(dtype);
   a.tokens = ImageParam(Int(32), 2, "tokens");
-  a.table = ImageParam(type, 2, "table");
+  a.table = ImageParam(Float(32), 2, "table");
   fixExtent(a.table, 0, spec.width);
   fixExtent(a.table, 1, spec.vocab);
   denseRows(a.table);
   a.addInput(a.tokens);
   a.addInput(a.table);
   if (spec.positionRows) {
-    a.positionTable = ImageParam(type, 2, "position_table");
+    a.positionTable = ImageParam(Float(32), 2, "position_table");
     fixExtent(a.positionTable, 0, spec.width);
     fixExtent(a.positionTable, 1, spec.positionRows);
     denseRows(a.positionTable);

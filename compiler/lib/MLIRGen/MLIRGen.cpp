@@ -41,7 +41,8 @@ public:
   MLIRGenImpl(MLIRContext &context, const CompileUnit &unit,
               const llvm::SourceMgr &sourceMgr)
       : builder(&context), unit(unit), sourceMgr(sourceMgr) {
-    element = builder.getF32Type(); // unit.dtype: f32 is the only one.
+    element = unit.dtype == attnc::ElementType::BF16 ? builder.getBF16Type()
+                                                     : builder.getF32Type();
   }
 
   OwningOpRef<ModuleOp> generate();
@@ -147,8 +148,10 @@ Location MLIRGenImpl::loc(llvm::SMLoc where) {
 
 Value MLIRGenImpl::param(const std::string &name, ArrayRef<int64_t> shape,
                          Location at) {
-  return builder.create<attn::ParamOp>(at, tensor(shape),
-                                       builder.getStringAttr(name));
+  // Weights are f32 whatever the activations' type.
+  return builder.create<attn::ParamOp>(
+      at, RankedTensorType::get(shape, builder.getF32Type()),
+      builder.getStringAttr(name));
 }
 
 Value MLIRGenImpl::sliceRows(Value weight, int64_t offset, int64_t size,
@@ -157,8 +160,9 @@ Value MLIRGenImpl::sliceRows(Value weight, int64_t offset, int64_t size,
   SmallVector<int64_t> shape(type.getShape().begin(), type.getShape().end());
   shape[0] = size;
   return builder.create<attn::SliceOp>(
-      at, tensor(shape), weight, builder.getI64IntegerAttr(0),
-      builder.getI64IntegerAttr(offset), builder.getI64IntegerAttr(size));
+      at, RankedTensorType::get(shape, type.getElementType()), weight,
+      builder.getI64IntegerAttr(0), builder.getI64IntegerAttr(offset),
+      builder.getI64IntegerAttr(size));
 }
 
 Value MLIRGenImpl::linear(Value input, Value weight, Value bias, Location at) {

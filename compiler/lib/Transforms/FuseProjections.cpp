@@ -75,17 +75,19 @@ void fuseRun(ArrayRef<LinearOp> group) {
       biases.push_back(member.getBias());
     totalOut += member.getWeight().getType().cast<ShapedType>().getDimSize(0);
   }
-  Type element = inputType.getElementType();
+  Type element = inputType.getElementType(); // The activations'.
+  Type weightElement =
+      last.getWeight().getType().cast<ShapedType>().getElementType();
   int64_t inFeatures =
       last.getWeight().getType().cast<ShapedType>().getDimSize(1);
   auto axis0 = builder.getI64IntegerAttr(0);
   Value weight = builder.create<attn::ConcatOp>(
-      loc, RankedTensorType::get({totalOut, inFeatures}, element), weights,
-      axis0);
+      loc, RankedTensorType::get({totalOut, inFeatures}, weightElement),
+      weights, axis0);
   Value bias;
   if (!biases.empty())
     bias = builder.create<attn::ConcatOp>(
-        loc, RankedTensorType::get({totalOut}, element), biases, axis0);
+        loc, RankedTensorType::get({totalOut}, weightElement), biases, axis0);
 
   SmallVector<int64_t> shape(inputType.getShape().begin(),
                              inputType.getShape().end());

@@ -98,6 +98,12 @@ cl::opt<std::string> weightsOverride(
              "CPU targets only)"),
     cl::value_desc("type"), cl::cat(category));
 
+cl::opt<std::string> dtypeOverride(
+    "dtype",
+    cl::desc("Store activations as f32 or bf16, overriding the file's dtype "
+             "line (bf16: CPU targets only)"),
+    cl::value_desc("type"), cl::cat(category));
+
 cl::opt<std::string>
     unitName("unit",
              cl::desc("Name of the unit, which prefixes every generated symbol "
@@ -287,8 +293,14 @@ mlir::OwningOpRef<mlir::ModuleOp> readModule(const std::string &path,
     return nullptr;
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   loadDialects(context);
-  if (llvm::StringRef(path).endswith(".mlir"))
+  if (llvm::StringRef(path).endswith(".mlir")) {
+    if (!dtypeOverride.empty()) {
+      driver::fail("--dtype applies to .attn files; an .mlir file's types "
+                   "are its own");
+      return nullptr;
+    }
     return mlir::parseSourceFile(sourceMgr, &context);
+  }
   Diagnostics diags(sourceMgr, llvm::errs());
   std::unique_ptr<Module> ast = parseModule(sourceMgr.getMainFileID(), diags);
   if (!ast)
@@ -300,6 +312,14 @@ mlir::OwningOpRef<mlir::ModuleOp> readModule(const std::string &path,
   std::unique_ptr<CompileUnit> unit = analyze(*ast, diags);
   if (!unit)
     return nullptr;
+  if (dtypeOverride == "f32" || dtypeOverride == "bf16") {
+    unit->dtype =
+        dtypeOverride == "bf16" ? ElementType::BF16 : ElementType::F32;
+  } else if (!dtypeOverride.empty()) {
+    driver::fail("unknown --dtype '" + dtypeOverride +
+                 "'; expected f32 or bf16");
+    return nullptr;
+  }
   return mlirGen(context, *unit, sourceMgr);
 }
 

@@ -48,9 +48,11 @@ constexpr int64_t kPredicateMagnitude = int64_t(1) << 30;
 constexpr int64_t kMaxTensorElements = int64_t(1) << 29;
 } // namespace limits
 
-/// The element type of activations: f32 on every target (linear weights may
-/// be stored in fewer bytes: LayerSpec's WeightType).
-enum class ElementType { F32 };
+/// The element type of activations, the tensors kernels pass each other:
+/// f32, or bf16 on CPU targets (`dtype bf16`), whose kernels still compute
+/// in f32. Weights stay f32 (linear weights may be stored in fewer bytes:
+/// LayerSpec's WeightType).
+enum class ElementType { F32, BF16 };
 enum class Scoring { Dot, Additive };
 enum class Activation { None, ReLU, GELU };
 enum class NormPlacement { Pre, Post };

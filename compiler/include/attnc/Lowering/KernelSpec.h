@@ -21,9 +21,12 @@
 namespace attnc {
 namespace kernels {
 
-enum class DType { F32, F16 };
+/// The element type of a kernel's activations (its inputs and outputs that
+/// are not weights): f32, or bf16 stored and f32 computed. Weights, biases,
+/// norms' gamma and beta and score tensors are f32 whatever the dtype.
+enum class DType { F32, BF16 };
 enum class Activation { None, ReLU, GELU };
-/// How a linear layer stores its weight: as the activations' f32, or in
+/// How a linear layer stores its weight: f32, or in
 /// fewer bytes (bf16, f16, or int8 with one f32 scale per output feature,
 /// symmetric), converted to f32 in registers; the arithmetic is f32.
 enum class WeightType { F32, BF16, F16, I8 };
@@ -203,7 +206,7 @@ struct Dim {
 struct ArgumentSig {
   std::string name;
   enum class Kind { Input, Scalar, Output } kind = Kind::Input;
-  std::string dtype; ///< "f32", "f16", "i32".
+  std::string dtype; ///< "f32", "bf16", "i32", or a weight type.
   std::vector<Dim> dims;
 };
 

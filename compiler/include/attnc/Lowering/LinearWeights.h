@@ -63,8 +63,8 @@ enum class LinearProduct {
 };
 
 /// The form of the linear kernel of `spec` for `shapeClass`, compiled for
-/// the Halide target `halideTarget` (its full string). On CPU targets with
-/// f32 activations: bf16 and int8 weights in the "gemm" class (its ""
+/// the Halide target `halideTarget` (its full string). On CPU targets:
+/// bf16 and int8 weights in the "gemm" class (its ""
 /// variant) on a target with avx512_sapphirerapids take BF16Pairs (the
 /// "gemv" class, which memory bounds, keeps f32 products); f16 weights in the
 /// "gemv" class, where widening each weight costs more than reading it,
@@ -75,7 +75,8 @@ LinearProduct linearProduct(const LinearSpec &spec, DType dtype,
                             const std::string &shapeClass);
 
 /// linearProduct(...) == BF16Pairs: the kernel rounds its input to bf16
-/// before it multiplies, so a reference must too.
+/// before it multiplies (bf16 activations are already), so a reference
+/// must too.
 bool usesBF16DotProduct(const LinearSpec &spec, DType dtype,
                         const std::string &halideTarget,
                         const std::string &shapeClass);

@@ -60,10 +60,11 @@ LogicalResult LayerNormOp::inferShapes() {
 }
 
 LogicalResult EmbeddingOp::inferShapes() {
+  // The table is a weight (f32); the result keeps the activations' type.
   return setShape(
       getOutput(),
       {dimOf(getTokens(), 0), dimOf(getTokens(), 1), dimOf(getTable(), 1)},
-      elementOf(getTable()));
+      elementOf(getOutput()));
 }
 
 LogicalResult SliceOp::inferShapes() {

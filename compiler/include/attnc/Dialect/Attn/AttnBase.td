@@ -91,7 +91,8 @@ def Attn_PositionsAttr : Attn_EnumAttr<Attn_Positions, "positions">;
 // Type constraints
 //===----------------------------------------------------------------------===//
 
-def Attn_FloatTensor : TensorOf<[F32, F16]>;
+// Activations are f32 or bf16 (`dtype bf16`); weights (attn.param) are f32.
+def Attn_FloatTensor : TensorOf<[F32, BF16]>;
 def Attn_IndexTensor : TensorOf<[I32]>;
 
 #endif // ATTN_BASE
