@@ -5,6 +5,7 @@
  * benchmarks (bench/transformer_bench.py, bench/compare/) can drive attnc
  * next to PyTorch in one process:
  *   "transformer"  examples/transformer, the 6+6 encoder-decoder
+ *   "transformer_bf16_activations"  the same with bf16 activations
  *   "layer"        bench/layer.attn, the same with 1+1 layers
  *   "attention"    bench/attention.attn, the attention-only functions, with
  *                 the schedules tuned in bench/tuning/attention.json
@@ -26,6 +27,7 @@ const attnc_registry *attnc_bench_registry(const char *name) {
 }
 #else
 extern const attnc_registry transformer_registry__host;
+extern const attnc_registry transformer_bf16_activations_registry__host;
 extern const attnc_registry bench_layer_registry__host;
 extern const attnc_registry bench_attention_tuned_registry__host;
 
@@ -33,6 +35,8 @@ extern const attnc_registry bench_attention_tuned_registry__host;
 const attnc_registry *attnc_bench_registry(const char *name) {
   if (strcmp(name, "transformer") == 0)
     return &transformer_registry__host;
+  if (strcmp(name, "transformer_bf16_activations") == 0)
+    return &transformer_bf16_activations_registry__host;
   if (strcmp(name, "layer") == 0)
     return &bench_layer_registry__host;
   if (strcmp(name, "attention") == 0)

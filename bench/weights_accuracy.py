@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Accuracy of the 6+6 transformer of examples/transformer with its linear
 weights stored as f32, bf16, f16 and int8 (models transformer,
-transformer_bf16, ... of model.attn, all reading the same f32 weights file)
+transformer_bf16, ... of model.attn, all reading the same f32 weights file),
+and with bf16 activations (model.attn compiled with --dtype=bf16),
 against PyTorch's Seq2Seq on that file: for each weight type, the max and
 mean absolute logit error of the teacher-forced forward pass (batch 1, 128
 source and 128 target tokens, fixed seed ids) against PyTorch in f32 and
@@ -40,6 +41,12 @@ from attnc_capi import Attnc  # noqa: E402
 # examples/transformer/model.attn: weight type -> model name.
 MODELS = {"f32": "transformer", "bf16": "transformer_bf16",
           "f16": "transformer_f16", "int8": "transformer_int8"}
+# The rows: (label, registry of libattnc_bench.so, model). The registry
+# transformer_bf16_activations is model.attn compiled with --dtype=bf16.
+RUNS = [(f"attnc {dtype}", "transformer", name) for dtype, name in MODELS.items()]
+RUNS += [(f"attnc bf16 activations, {dtype} weights",
+          "transformer_bf16_activations", MODELS[dtype])
+         for dtype in ("f32", "bf16")]
 D_MODEL, HEADS, LAYERS, FFN, VOCAB = 512, 8, 6, 2048, 1000
 LENGTH, STEPS, SEED = 128, 32, 7
 BOS, EOS = 1, -1  # EOS -1 is never produced: every step runs
@@ -130,10 +137,10 @@ def measure(args):
 
     rows = [dict(name="PyTorch bf16", vs_f32=errors(ref_bf16, ref_f32))]
     attnc = Attnc(os.path.join(args.build, "bench", "libattnc_bench.so"), THREADS)
-    for dtype, name in MODELS.items():
-        attnc.load("transformer", args.weights, model=name)
+    for label, registry, name in RUNS:
+        attnc.load(registry, args.weights, model=name)
         logits = attnc_forward(attnc, name, src, tgt)
-        rows.append(dict(name="attnc " + dtype, vs_f32=errors(logits, ref_f32),
+        rows.append(dict(name=label, vs_f32=errors(logits, ref_f32),
                          vs_bf16=errors(logits, ref_bf16),
                          greedy=agreement(attnc_greedy(attnc, name, src), ref_tokens)))
         attnc.free(name)

@@ -7,11 +7,13 @@ training-style forward pass (encoder plus the decoder over 128 target
 tokens at once) and 32 greedy decoding steps with the KV cache (with the
 encoder, as the example times it, and alone: that less the run's encoder
 time), with ratios to f32 from the same run,
-and the prepared weights' size. Then scores the dates model on its 1000
-held-out dates with each type (`dates --eval`).
+and the prepared weights' size. With --activations, also the f32- and
+bf16-weight models with bf16 activations (`transformer --activations
+bf16`) in the same rounds. Then scores the dates model on its 1000
+held-out dates with each weight type (`dates --eval`).
 
     python3 bench/weights_bench.py --build build [--rounds 7] [--threads 2]
-                                   [--no-dates]
+                                   [--no-dates] [--activations]
 """
 import argparse
 import re
@@ -28,11 +30,13 @@ PATTERNS = {
 }
 
 
-def run_transformer(build, dtype, threads, weights):
+def run_transformer(build, config, threads, weights):
+    """`config`: a weight type, or "<type>/bf16-act" for bf16 activations."""
+    dtype, _, act = config.partition("/")
     out = subprocess.run(
         [f"{build}/bin/transformer", "--src-len", "128", "--steps", "32",
          "--threads", str(threads), "--weights-dtype", dtype,
-         "--weights", weights],
+         "--activations", "bf16" if act else "f32", "--weights", weights],
         check=True, capture_output=True, text=True).stdout
     values = {}
     for key, pattern in PATTERNS.items():
@@ -63,15 +67,19 @@ def main():
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-dates", action="store_true")
+    p.add_argument("--activations", action="store_true",
+                   help="also f32 and bf16 weights with bf16 activations")
     args = p.parse_args()
     weights = f"{args.build}/examples/transformer.safetensors"
-    runs = {t: [] for t in TYPES}
+    configs = TYPES + (["f32/bf16-act", "bf16/bf16-act"] if args.activations
+                       else [])
+    runs = {t: [] for t in configs}
     for _ in range(args.rounds):
-        for t in TYPES:
+        for t in configs:
             runs[t].append(run_transformer(args.build, t, args.threads,
                                            weights))
     med = {t: {k: statistics.median(r[k] for r in runs[t])
-               for k in runs[t][0]} for t in TYPES}
+               for k in runs[t][0]} for t in configs}
     print(f"# 6+6 transformer, batch 1, {args.threads} threads, medians of "
           f"{args.rounds} rounds (types interleaved)\n")
     print("| weights | prepared weights | encode 128 | forward 128+128 | "
@@ -79,7 +87,7 @@ def main():
           "greedy vs f32 | steps vs f32 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     f32 = med["f32"]
-    for t in TYPES:
+    for t in configs:
         m = med[t]
         print(f"| {t} | {m['weights_mb']:.1f} MB | {m['encode_ms']:.2f} ms | "
               f"{m['forward_ms']:.2f} ms | {m['greedy_ms']:.2f} ms | "

@@ -2,7 +2,7 @@
 //
 //   transformer [--src-len N] [--steps N] [--batch N] [--threads N]
 //               [--weights file.safetensors]
-//               [--weights-dtype f32|bf16|f16|int8]
+//               [--weights-dtype f32|bf16|f16|int8] [--activations f32|bf16]
 //
 // Runs the encoder-decoder of model.attn (d_model 512, 8 heads, FFN 2048,
 // vocabulary 1000) with deterministic weights (written to a safetensors
@@ -12,6 +12,8 @@
 // printing the time of each stage and the decode rate. --weights-dtype
 // picks the model of model.attn whose linear weights are stored that way
 // (transformer_bf16, ...): the same weights file, converted at load.
+// --activations bf16 runs the same models compiled with bf16 activations
+// (examples/CMakeLists.txt compiles model.attn a second time, --dtype=bf16).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +27,7 @@
 #include <string>
 
 extern "C" const attnc_registry transformer_registry__host;
+extern "C" const attnc_registry transformer_bf16_activations_registry__host;
 
 namespace {
 
@@ -41,6 +44,7 @@ int main(int argc, char **argv) {
   int threads = 2;
   std::string weightsPath = "transformer.safetensors";
   std::string weightsDtype = "f32";
+  std::string activations = "f32";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--src-len")
@@ -55,6 +59,8 @@ int main(int argc, char **argv) {
       weightsPath = argv[i + 1];
     else if (flag == "--weights-dtype")
       weightsDtype = argv[i + 1];
+    else if (flag == "--activations")
+      activations = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -68,6 +74,14 @@ int main(int argc, char **argv) {
                  weightsDtype.c_str());
     return 2;
   }
+  if (activations != "f32" && activations != "bf16") {
+    std::fprintf(stderr, "unknown --activations %s; expected f32 or bf16\n",
+                 activations.c_str());
+    return 2;
+  }
+  const attnc_registry &registry =
+      activations == "bf16" ? transformer_bf16_activations_registry__host
+                            : transformer_registry__host;
   const std::string name =
       weightsDtype == "f32" ? "transformer" : "transformer_" + weightsDtype;
   try {
@@ -79,13 +93,14 @@ int main(int argc, char **argv) {
                   weightsPath.c_str(), millisecondsSince(start));
     }
     start = std::chrono::steady_clock::now();
-    attnc::Model model = attnc::Model::load(
-        transformer_registry__host, attnc::Weights::load(weightsPath), name);
+    attnc::Model model =
+        attnc::Model::load(registry, attnc::Weights::load(weightsPath), name);
     attnc::Model::setThreads(threads);
-    std::printf("load and prepare: %.1f ms (%s, model %s, %.1f MB of "
-                "weights, %d threads)\n",
+    std::printf("load and prepare: %.1f ms (%s, model %s, %s activations, "
+                "%.1f MB of weights, %d threads)\n",
                 millisecondsSince(start), weightsPath.c_str(), name.c_str(),
-                double(model.weightBytes()) / 1e6, threads);
+                activations.c_str(), double(model.weightBytes()) / 1e6,
+                threads);
 
     std::vector<int32_t> tokens(size_t(batch * srcLen));
     for (size_t i = 0; i < tokens.size(); ++i)
