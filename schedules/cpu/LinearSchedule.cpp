@@ -114,6 +114,11 @@ static void scheduleGemm(LinearAlgorithm &a, const ScheduleParams &p) {
   // The weight columns of one column of blocks: whole panels, copied.
   a.weights.compute_at(out, nb).align_bounds(n, width).vectorize(
       n, width, TailStrategy::RoundUp);
+  // bf16 activations: the tile_m input rows of one row of tiles widened
+  // once, so the multiply-adds broadcast f32 as they do for f32 inputs.
+  if (a.widenedInput.defined())
+    a.widenedInput.compute_at(out, mt).vectorize(a.kv, vec,
+                                                 TailStrategy::GuardWithIf);
 }
 
 static void scheduleGemv(LinearAlgorithm &a, const ScheduleParams &p) {

@@ -182,7 +182,13 @@ LinearAlgorithm attnc::kernels::buildLinear(const LinearSpec &spec, DType dtype,
     a.weights(a.n, a.kv) = spec.weights == WeightType::F16
                                ? halfToFloat(stored)
                                : cast<float>(stored);
-    a.product(a.n, a.m) += cast<float>(a.input(a.k, a.m)) * a.weights(a.n, a.k);
+    Expr x = a.input(a.k, a.m);
+    if (type != Float(32)) {
+      a.widenedInput = Func("widened_input");
+      a.widenedInput(a.kv, a.m) = cast<float>(a.input(a.kv, a.m));
+      x = a.widenedInput(a.k, a.m);
+    }
+    a.product(a.n, a.m) += x * a.weights(a.n, a.k);
   }
   Expr sum = a.product(a.n, a.m) * sumScale;
   if (spec.weights == WeightType::I8)

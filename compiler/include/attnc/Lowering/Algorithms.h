@@ -75,6 +75,9 @@ struct Algorithm {
 struct LinearAlgorithm : Algorithm {
   Halide::ImageParam input, weight, weightScale, bias;
   Halide::Func weights; ///< (n, kv): W(n, kv) in f32; inline unless staged.
+  /// (kv, m): a bf16 input as f32 (Widened form, bf16 activations only;
+  /// undefined for f32 ones); inline unless staged.
+  Halide::Func widenedInput;
   Halide::Func product; ///< (n, m): the reduction over k, no bias.
   Halide::Func output;  ///< (n, m): the activation of product.
   Halide::Var n{"n"}, m{"m"}, kv{"kv"};
