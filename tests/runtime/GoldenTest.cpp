@@ -31,21 +31,15 @@ namespace {
 constexpr double kTolerance = 1e-4;
 const char *const kCases[] = {"two_padded", "one_token", "three_long"};
 
-/// A file of tests/golden; the environment's ATTNC_GOLDEN_DIR, where set,
-/// overrides the build's (scripts/gpu-check.sh runs these tests elsewhere).
-std::string goldenFile(const char *name) {
-  const char *dir = std::getenv("ATTNC_GOLDEN_DIR");
-  return std::string(dir ? dir : ATTNC_GOLDEN_DIR) + "/" + name;
-}
-
 const Weights &cases() {
-  static Weights w = Weights::load(goldenFile("tiny_cases.safetensors"));
+  static Weights w = Weights::load(test::goldenFile("tiny_cases.safetensors"));
   return w;
 }
 
 Model &model() {
-  static Model m = Model::load(ATTNC_GOLDEN_REGISTRY,
-                               Weights::load(goldenFile("tiny.safetensors")));
+  static Model m =
+      Model::load(ATTNC_GOLDEN_REGISTRY,
+                  Weights::load(test::goldenFile("tiny.safetensors")));
   return m;
 }
 
@@ -113,18 +107,11 @@ TEST(Golden, GreedyDecodingWithTheCacheGivesPyTorchsTokens) {
     options.maxSteps = 12;
     DecodeResult result = model().greedyDecode(
         golden(c + ".src_tokens"), golden(c + ".src_lengths"), options);
-    int64_t batch = expected.shape()[0], steps = expected.shape()[1];
+    int64_t batch = expected.shape()[0];
     ASSERT_EQ(int64_t(result.tokens.size()), batch);
-    for (int64_t b = 0; b < batch; ++b) {
-      std::vector<int32_t> want;
-      for (int64_t t = 0; t < steps; ++t) {
-        int32_t token = expected.i32Data()[b * steps + t];
-        want.push_back(token);
-        if (token == 2)
-          break;
-      }
-      EXPECT_EQ(result.tokens[size_t(b)], want) << "sequence " << b;
-    }
+    for (int64_t b = 0; b < batch; ++b)
+      EXPECT_EQ(result.tokens[size_t(b)], test::greedyTokens(expected, b))
+          << "sequence " << b;
   }
 }
 
@@ -135,17 +122,12 @@ TEST(Golden, ForcedPrefixesOfDifferentLengthsContinueAsPyTorchDid) {
   for (std::string c : kCases) {
     SCOPED_TRACE(c);
     const Tensor &expected = golden(c + ".greedy"); // [batch, steps]
-    int64_t batch = expected.shape()[0], steps = expected.shape()[1];
+    int64_t batch = expected.shape()[0];
     DecodeOptions options;
     options.maxSteps = 8;
     std::vector<std::vector<int32_t>> want{size_t(batch)};
     for (int64_t b = 0; b < batch; ++b) {
-      std::vector<int32_t> tokens;
-      for (int64_t t = 0; t < steps; ++t) {
-        tokens.push_back(expected.i32Data()[b * steps + t]);
-        if (tokens.back() == 2)
-          break;
-      }
+      std::vector<int32_t> tokens = test::greedyTokens(expected, b);
       size_t forced = std::min(size_t(b + 1), tokens.size() - 1);
       std::vector<int32_t> prompt = {1};
       prompt.insert(prompt.end(), tokens.begin(), tokens.begin() + forced);

@@ -34,21 +34,14 @@ namespace {
 
 constexpr double kTolerance = 1e-4;
 
-/// A file of tests/golden; the environment's ATTNC_GOLDEN_DIR, where set,
-/// overrides the build's (scripts/gpu-check.sh runs these tests elsewhere).
-std::string goldenFile(const char *name) {
-  const char *dir = std::getenv("ATTNC_GOLDEN_DIR");
-  return std::string(dir ? dir : ATTNC_GOLDEN_DIR) + "/" + name;
-}
-
 const Weights &cases() {
-  static Weights w = Weights::load(goldenFile("t5_cases.safetensors"));
+  static Weights w = Weights::load(test::goldenFile("t5_cases.safetensors"));
   return w;
 }
 
 TEST(T5Golden, EncoderOutputMatchesPyTorch) {
   Model model = Model::load(ATTNC_T5_REGISTRY,
-                            Weights::load(goldenFile("t5.safetensors")));
+                            Weights::load(test::goldenFile("t5.safetensors")));
   for (std::string c : {"two_padded", "one_token", "long"}) {
     SCOPED_TRACE(c);
     const Tensor &lengths = cases().get(c + ".src_lengths");

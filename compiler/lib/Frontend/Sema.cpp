@@ -72,6 +72,8 @@ private:
   void collectSymbols(const Module &module);
   void foldConstants(const Module &module);
   void readTargetsAndDtype(const Module &module);
+  /// The first GPU target of the unit's list, or null.
+  const TargetSpec *firstGpuTarget() const;
   void checkWeightsTargets(FieldSet &fields, const Field &field,
                            kernels::WeightType type);
   void analyzeAttention(const Decl &decl);
@@ -252,20 +254,24 @@ void Sema::readTargetsAndDtype(const Module &module) {
     unit->targets.push_back({"host", "host", llvm::SMLoc(), false});
   // bf16 activations run on CPU targets only (the GPU schedules have not
   // been tried with them); `attnc compile` checks the targets of --target.
-  if (unit->dtype != ElementType::BF16)
+  const TargetSpec *gpu = firstGpuTarget();
+  if (unit->dtype != ElementType::BF16 || !gpu)
     return;
+  diags.error(dtypeDecl->nameLoc,
+              "dtype bf16 runs on CPU targets only, and target '" + gpu->name +
+                  "' is a GPU; use dtype f32 for GPU targets");
+  if (gpu->loc.isValid())
+    diags.note(gpu->loc, "target '" + gpu->name + "' is listed here");
+}
+
+const TargetSpec *Sema::firstGpuTarget() const {
   for (const TargetSpec &target : unit->targets) {
     llvm::StringRef halide = target.halideTarget;
-    if (!halide.contains("cuda") && !halide.contains("opencl") &&
-        !halide.contains("metal"))
-      continue;
-    diags.error(dtypeDecl->nameLoc,
-                "dtype bf16 runs on CPU targets only, and target '" +
-                    target.name + "' is a GPU; use dtype f32 for GPU targets");
-    if (target.loc.isValid())
-      diags.note(target.loc, "target '" + target.name + "' is listed here");
-    return;
+    if (halide.contains("cuda") || halide.contains("opencl") ||
+        halide.contains("metal"))
+      return &target;
   }
+  return nullptr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -913,22 +919,16 @@ void Sema::analyzeLayer(const Decl &decl) {
 /// targets of --target too.
 void Sema::checkWeightsTargets(FieldSet &fields, const Field &field,
                                kernels::WeightType type) {
-  if (type == kernels::WeightType::F32)
+  const TargetSpec *gpu = firstGpuTarget();
+  if (type == kernels::WeightType::F32 || !gpu)
     return;
-  for (const TargetSpec &target : unit->targets) {
-    llvm::StringRef halide = target.halideTarget;
-    if (!halide.contains("cuda") && !halide.contains("opencl") &&
-        !halide.contains("metal"))
-      continue;
-    diags.error(field.value->getLoc(),
-                "weights = " + kWeightTypeNames[size_t(type)].str() +
-                    " runs on CPU targets only, and target '" + target.name +
-                    "' is a GPU; use f32 weights for GPU targets");
-    if (target.loc.isValid())
-      diags.note(target.loc, "target '" + target.name + "' is listed here");
-    fields.fail();
-    return;
-  }
+  diags.error(field.value->getLoc(),
+              "weights = " + kWeightTypeNames[size_t(type)].str() +
+                  " runs on CPU targets only, and target '" + gpu->name +
+                  "' is a GPU; use f32 weights for GPU targets");
+  if (gpu->loc.isValid())
+    diags.note(gpu->loc, "target '" + gpu->name + "' is listed here");
+  fields.fail();
 }
 
 //===----------------------------------------------------------------------===//
