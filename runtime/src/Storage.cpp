@@ -194,24 +194,18 @@ static void forEach(const std::vector<int64_t> &shape,
 }
 
 void Storage::assign(const Storage &source) {
-  if (elementBytes() != source.elementBytes())
+  size_t bytes = elementBytes();
+  if (bytes != source.elementBytes())
     throw Error("internal error: copying " +
                 std::to_string(source.elementBytes()) +
-                "-byte elements into a view of " +
-                std::to_string(elementBytes()) + "-byte ones");
+                "-byte elements into a view of " + std::to_string(bytes) +
+                "-byte ones");
   if (device::copyOnDevice(*this, source))
     return;
-  if (elementBytes() == 2) {
-    uint16_t *to = static_cast<uint16_t *>(hostWrite());
-    const uint16_t *from = static_cast<const uint16_t *>(source.hostRead());
-    forEach(shape, strides, source.strides,
-            [&](int64_t a, int64_t b) { to[a] = from[b]; });
-    return;
-  }
-  uint32_t *to = static_cast<uint32_t *>(hostWrite());
-  const uint32_t *from = static_cast<const uint32_t *>(source.hostRead());
+  char *to = static_cast<char *>(hostWrite());
+  const char *from = static_cast<const char *>(source.hostRead());
   if (dense() && source.dense()) {
-    std::memcpy(to, from, size_t(numel()) * 4);
+    std::memcpy(to, from, size_t(numel()) * bytes);
     return;
   }
   // Rows of the innermost dimension are contiguous in both.
@@ -220,13 +214,15 @@ void Storage::assign(const Storage &source) {
     std::vector<int64_t> outerTo(strides.begin(), strides.end() - 1);
     std::vector<int64_t> outerFrom(source.strides.begin(),
                                    source.strides.end() - 1);
-    size_t row = size_t(shape.back()) * 4;
-    forEach(outer, outerTo, outerFrom,
-            [&](int64_t a, int64_t b) { std::memcpy(to + a, from + b, row); });
+    size_t row = size_t(shape.back()) * bytes;
+    forEach(outer, outerTo, outerFrom, [&](int64_t a, int64_t b) {
+      std::memcpy(to + a * bytes, from + b * bytes, row);
+    });
     return;
   }
-  forEach(shape, strides, source.strides,
-          [&](int64_t a, int64_t b) { to[a] = from[b]; });
+  forEach(shape, strides, source.strides, [&](int64_t a, int64_t b) {
+    std::memcpy(to + a * bytes, from + b * bytes, bytes);
+  });
 }
 
 Storage Storage::copy(BufferPool &pool) const {
