@@ -4,7 +4,9 @@
 // pool (runtime/src/ThreadPool.cpp). Every index runs exactly once, the
 // loop's threads really run at once, the first failing task's code comes
 // back, loops nested in a task and loops from several application threads
-// complete, and Model::setThreads changes the thread count.
+// complete, Model::setThreads changes the thread count, and with two
+// threads each runs one contiguous run of indices (the caller the front,
+// the worker the back).
 //
 //===----------------------------------------------------------------------===//
 
@@ -119,6 +121,43 @@ TEST_F(ThreadPoolTest, NestedLoopsComplete) {
             0);
   for (auto &total : totals)
     EXPECT_EQ(total.load(), 10);
+}
+
+/// Which thread ran each index, and a pause that lets the worker join.
+struct Owners {
+  std::vector<std::thread::id> byIndex;
+  explicit Owners(int n) : byIndex(size_t(n)) {}
+};
+
+int recordOwner(void *, int index, uint8_t *closure) {
+  reinterpret_cast<Owners *>(closure)->byIndex.at(size_t(index)) =
+      std::this_thread::get_id();
+  std::this_thread::sleep_for(std::chrono::microseconds(200));
+  return 0;
+}
+
+TEST_F(ThreadPoolTest, CallerRunsAPrefixAndTheWorkerASuffix) {
+  attnc::Model::setThreads(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  int bothRan = 0;
+  for (int round = 0; round < 20; ++round) {
+    Owners owners(40);
+    ASSERT_EQ(halide_do_par_for(nullptr, recordOwner, 0, 40,
+                                reinterpret_cast<uint8_t *>(&owners)),
+              0);
+    // The caller's indices are 0 .. split - 1, the worker's the rest.
+    size_t split = 0;
+    while (split < owners.byIndex.size() && owners.byIndex[split] == caller)
+      ++split;
+    for (size_t i = split; i < owners.byIndex.size(); ++i)
+      ASSERT_NE(owners.byIndex[i], caller)
+          << "round " << round << ": index " << i << " ran on the caller "
+          << "after index " << split << " ran on the worker";
+    EXPECT_GT(split, 0u) << "round " << round;
+    if (split < owners.byIndex.size())
+      ++bothRan;
+  }
+  EXPECT_GT(bothRan, 0) << "the worker never joined";
 }
 
 TEST_F(ThreadPoolTest, LoopsFromSeveralThreadsComplete) {
