@@ -3,6 +3,7 @@
 //   transformer [--src-len N] [--steps N] [--batch N] [--threads N]
 //               [--weights file.safetensors]
 //               [--weights-dtype f32|bf16|f16|int8] [--activations f32|bf16]
+//               [--repeat N]
 //
 // Runs the encoder-decoder of model.attn (d_model 512, 8 heads, FFN 2048,
 // vocabulary 1000) with deterministic weights (written to a safetensors
@@ -14,17 +15,22 @@
 // (transformer_bf16, ...): the same weights file, converted at load.
 // --activations bf16 runs the same models compiled with bf16 activations
 // (examples/CMakeLists.txt compiles model.attn a second time, --dtype=bf16).
+// --repeat N greedy-decodes N more times and prints each time and their
+// median: a quick check of a change to the decoding path (the benchmarks in
+// bench/ are the ones to quote).
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 extern "C" const attnc_registry transformer_registry__host;
 extern "C" const attnc_registry transformer_bf16_activations_registry__host;
@@ -41,7 +47,7 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char **argv) {
   int64_t srcLen = 128, steps = 32, batch = 1;
-  int threads = 2;
+  int threads = 2, repeat = 0;
   std::string weightsPath = "transformer.safetensors";
   std::string weightsDtype = "f32";
   std::string activations = "f32";
@@ -61,6 +67,8 @@ int main(int argc, char **argv) {
       weightsDtype = argv[i + 1];
     else if (flag == "--activations")
       activations = argv[i + 1];
+    else if (flag == "--repeat")
+      repeat = std::max(0, std::atoi(argv[i + 1]));
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -134,6 +142,19 @@ int main(int argc, char **argv) {
     std::printf("greedy decode %lld steps (encoder included): %.2f ms, %.1f "
                 "tokens/s per sequence\n",
                 (long long)steps, ms, double(steps) / ms * 1e3);
+    std::vector<double> repeats;
+    for (int r = 0; r < repeat; ++r) {
+      start = std::chrono::steady_clock::now();
+      model.greedyDecode(src, lengths, options);
+      repeats.push_back(millisecondsSince(start));
+      std::printf("greedy decode, repetition %d: %.2f ms\n", r + 1,
+                  repeats.back());
+    }
+    if (!repeats.empty()) {
+      std::sort(repeats.begin(), repeats.end());
+      std::printf("greedy decode, median of %d repetitions: %.2f ms\n", repeat,
+                  repeats[repeats.size() / 2]);
+    }
     std::printf("first tokens:");
     for (size_t i = 0; i < result.tokens[0].size() && i < 12; ++i)
       std::printf(" %d", result.tokens[0][i]);

@@ -60,10 +60,8 @@ struct Loop {
 
   /// The next index from the front (or the back); -1 when none is left.
   /// Two threads that take from opposite ends each walk one contiguous run
-  /// of indices, in opposite directions, until they meet. On the Zen 5 VM
-  /// of docs/performance.md, a C model of the 6+6 decode's bf16 GEMVs (2
-  /// threads) read 64-67 GB/s this way against 50-53 GB/s with tasks
-  /// handed out in order.
+  /// of indices, in opposite directions, until they meet (docs/
+  /// performance.md, "Tasks claimed from both ends").
   int claim(bool fromBack) {
     uint64_t range = unclaimed.load(std::memory_order_relaxed);
     for (;;) {
