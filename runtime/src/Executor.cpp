@@ -247,7 +247,7 @@ attnc::runtime::executeStep(const Program &program, const Step &step,
         withPacked.insert(withPacked.begin() + 2, packed.scale);
       return executeStep(program, step, withPacked, context, pool, into);
     }
-  std::vector<k::ArgumentSig> signature = kernel.spec.signature();
+  const std::vector<k::ArgumentSig> &signature = kernel.signature;
   std::vector<std::vector<int64_t>> shapes =
       resultShapes(kernel.spec, operands);
   // Outputs are f32, or bf16 activations; only f32 ones can be written

@@ -394,8 +394,8 @@ bool Model::Impl::isAttentionBias(const Function &function, int value) const {
   for (const Step &step : function.steps) {
     if (step.op != "attention")
       continue;
-    std::vector<k::ArgumentSig> signature =
-        program.kernels.at(step.kernel).spec.signature();
+    const std::vector<k::ArgumentSig> &signature =
+        program.kernels.at(step.kernel).signature;
     for (size_t i = 0; i < step.operands.size() && i < signature.size(); ++i)
       if (signature[i].name == "bias" && step.operands[i] == value)
         return true;

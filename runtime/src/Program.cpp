@@ -49,6 +49,7 @@ Program attnc::runtime::parseProgram(const attnc_registry &registry) {
       Kernel kernel;
       kernel.name = name;
       kernel.spec = kernels::KernelSpec::fromJSON(info.at("spec").dump());
+      kernel.signature = kernel.spec.signature();
       // General variant last, so the first match of a call wins.
       for (int i = 0; i < registry.num_entries; ++i)
         if (name == registry.entries[i].kernel &&

@@ -72,6 +72,8 @@ struct Function {
 struct Kernel {
   std::string name;
   kernels::KernelSpec spec;
+  /// spec.signature(), built once at load: every call walks it.
+  std::vector<kernels::ArgumentSig> signature;
   std::vector<const attnc_kernel_entry *> entries;
 };
 
