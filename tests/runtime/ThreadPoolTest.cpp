@@ -123,12 +123,13 @@ TEST_F(ThreadPoolTest, NestedLoopsComplete) {
     EXPECT_EQ(total.load(), 10);
 }
 
-/// Which thread ran each index, and a pause that lets the worker join.
+/// Which thread ran each index.
 struct Owners {
   std::vector<std::thread::id> byIndex;
   explicit Owners(int n) : byIndex(size_t(n)) {}
 };
 
+/// Records its thread, then pauses so that the worker joins the loop.
 int recordOwner(void *, int index, uint8_t *closure) {
   reinterpret_cast<Owners *>(closure)->byIndex.at(size_t(index)) =
       std::this_thread::get_id();
