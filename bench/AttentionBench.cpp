@@ -1,6 +1,12 @@
 //===- AttentionBench.cpp - Fused attention against the sgemm roof --------===//
 //
-//   attnc-attention-bench [rounds] [threads...]   (default: 11 rounds, 1 2)
+//   attnc-attention-bench [--only TEXT] [--calls N] [rounds] [threads...]
+//                         (default: every case, 1 call, 11 rounds, 1 2)
+//
+// --only keeps the attention cases whose name contains TEXT (the sgemm
+// roof always runs); --calls times N back-to-back attention calls per
+// sample and reports the time per call, for short cases where one call is
+// within the noise.
 //
 // B=1, H=8, D=64, fp32; self-attention L in {128, 512, 1024, 2048, 4096},
 // causal and not, and cross attention Lq=128 Lk=1024, for attnc's kernels
@@ -42,6 +48,7 @@ struct Case {
   double flops;
   std::function<void()> run;
   std::vector<double> seconds;
+  int calls = 1; ///< Back-to-back calls per timed sample.
 };
 
 double median(std::vector<double> v) {
@@ -93,10 +100,24 @@ const attnc_kernel_entry &pickKernel(const attnc_registry &registry,
 } // namespace
 
 int main(int argc, char **argv) {
-  int rounds = argc > 1 ? std::atoi(argv[1]) : 11;
+  std::string only;
+  int calls = 1;
+  int arg = 1;
+  for (; arg + 1 < argc && argv[arg][0] == '-'; arg += 2) {
+    std::string flag = argv[arg];
+    if (flag == "--only")
+      only = argv[arg + 1];
+    else if (flag == "--calls")
+      calls = std::max(1, std::atoi(argv[arg + 1]));
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[arg]);
+      return 2;
+    }
+  }
+  int rounds = arg < argc ? std::atoi(argv[arg++]) : 11;
   std::vector<int> threadCounts;
-  for (int i = 2; i < argc; ++i)
-    threadCounts.push_back(std::atoi(argv[i]));
+  for (; arg < argc; ++arg)
+    threadCounts.push_back(std::atoi(argv[arg]));
   if (threadCounts.empty())
     threadCounts = {1, 2};
   const int64_t H = 8, D = 64, W = H * D;
@@ -154,6 +175,8 @@ int main(int argc, char **argv) {
                              " L=" + std::to_string(qLen));
     double flops =
         4.0 * H * double(qLen) * double(kvLen) * D / (causal ? 2 : 1);
+    if (name.find(only) == std::string::npos)
+      return;
     cases.push_back({name,
                      flops,
                      [=, &entry] {
@@ -163,7 +186,8 @@ int main(int argc, char **argv) {
                          std::exit(1);
                        }
                      },
-                     {}});
+                     {},
+                     calls});
   };
   for (const Build &build : builds) {
     for (bool causal : {false, true})
@@ -173,8 +197,9 @@ int main(int argc, char **argv) {
   }
 
   std::printf("# Fused attention, B=1 H=8 D=64 fp32, Q/K/V packed\n"
-              "# CPU: %s; OpenBLAS: %s\n# median of %d interleaved rounds\n",
-              cpuFlags().c_str(), openblas_get_config(), rounds);
+              "# CPU: %s; OpenBLAS: %s\n# median of %d interleaved rounds"
+              " (attention: %d call(s) per sample)\n",
+              cpuFlags().c_str(), openblas_get_config(), rounds, calls);
   for (int threads : threadCounts) {
     openblas_set_num_threads(threads);
     halide_set_num_threads(threads);
@@ -185,10 +210,12 @@ int main(int argc, char **argv) {
     for (int r = 0; r < rounds; ++r)
       for (Case &c : cases) {
         auto start = std::chrono::steady_clock::now();
-        c.run();
+        for (int i = 0; i < c.calls; ++i)
+          c.run();
         c.seconds.push_back(std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - start)
-                                .count());
+                                .count() /
+                            c.calls);
       }
     double roof = 0;
     for (Case &c : cases)
