@@ -111,7 +111,7 @@ void scheduleKeySeen(AttentionAlgorithm::Block &block, Var j, LoopLevel level,
 void scheduleTileBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
                        const ScheduleParams &p, LoopLevel level, int vec) {
   const int Dv = int(a.spec.valueDim), D = int(a.spec.headDim);
-  const int Tq = a.qTile, Tk = a.kBlock;
+  const int Tq = a.qTile, Tk = block.keys;
   const int sRegQ = fitTile(p.get("s_reg_q"), Tq, vec);
   const int sRegK = int(std::min<int64_t>(p.get("s_reg_k"), Tk));
   const int pvRegQ = fitTile(p.get("pv_reg_q"), Tq, vec);
@@ -188,7 +188,7 @@ void scheduleTileBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
 void scheduleRowBlock(AttentionAlgorithm &a, AttentionAlgorithm::Block &block,
                       const ScheduleParams &p, LoopLevel level) {
   const int Dv = int(a.spec.valueDim), D = int(a.spec.headDim);
-  const int Tk = a.kBlock;
+  const int Tk = block.keys;
   const int64_t vector = p.get("vector");
   const int dLanes = lanesDividing(vector, D),
             kLanes = lanesDividing(vector, Tk);

@@ -167,8 +167,15 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     HiddenValueGuard guard = target.has_gpu_feature()
                                  ? HiddenValueGuard::PerQuery
                                  : HiddenValueGuard::PerTile;
-    AttentionAlgorithm a =
-        buildAttention(*s, spec.dtype, qTile, kBlock, stateChunk, guard);
+    // Blocks the mask cuts in sub-blocks of one query tile's size (CPU
+    // tiles of many rows), so that a tile shorter than a key block computes
+    // the causal diagonal's square rather than a whole block.
+    int maskedKBlock = kBlock;
+    if (effective.get("split_masked") && !target.has_gpu_feature() &&
+        shapeClass != "decode" && qTile < kBlock && kBlock % qTile == 0)
+      maskedKBlock = qTile;
+    AttentionAlgorithm a = buildAttention(*s, spec.dtype, qTile, kBlock,
+                                          maskedKBlock, stateChunk, guard);
     scheduleAttention(a, effective, target);
     return finish(a);
   }

@@ -95,6 +95,11 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
            {"prefetch_kv",
             "prefetch K/V this many blocks ahead (0: off)",
             {0, 1, 2}},
+           {"split_masked",
+            "1: key blocks the mask cuts are computed in sub-blocks of "
+            "q_tile keys (CPU, q_tile < k_block), skipping those no query "
+            "of the tile sees",
+            {0, 1}},
            {"heads_inner",
             "1: consecutive tasks are heads, 0: query tiles",
             {0, 1}},

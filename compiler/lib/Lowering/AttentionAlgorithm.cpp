@@ -27,7 +27,11 @@
 //   block) pair is classified at run time by
 //   interval arithmetic over the predicate and the key length
 //   (MaskClassification.h), and each stage's RDom is `where`-restricted to
-//   its class, so blocks the mask hides entirely are never computed.
+//   its class, so blocks the mask hides entirely are never computed. The
+//   masked stage may take a block in sub-blocks of maskedKBlock keys and
+//   skip those the mask hides from the whole tile: with 32-query tiles and
+//   64-key blocks, the causal diagonal then costs a 32 x 32 triangle's
+//   square instead of a 32 x 64 rectangle.
 // * Masked scores are a true minus infinity, while running and block maxima
 //   start at the lowest finite float, so any finite logit normalizes however
 //   small it is, and exp2 (which clamps its input at -127) never sees
@@ -388,12 +392,18 @@ Expr applyScoreMods(const Predicate &mods, Expr s, ScoreContext ctx) {
 
 AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                                   DType dtype, int qTile,
-                                                  int kBlock, int stateChunk,
+                                                  int kBlock, int maskedKBlock,
+                                                  int stateChunk,
                                                   HiddenValueGuard guard) {
   AttentionAlgorithm a;
   a.spec = spec;
   a.qTile = qTile;
   a.kBlock = kBlock;
+  // Sub-blocks of masked blocks: a divisor of kBlock; not with segments,
+  // whose per-block ranges (keySegments) are over whole blocks.
+  if (maskedKBlock <= 0 || maskedKBlock > kBlock || kBlock % maskedKBlock ||
+      spec.segments)
+    maskedKBlock = kBlock;
   const int H = int(spec.heads), D = int(spec.headDim), Dv = int(spec.valueDim);
   const StateChunking chunking = stateChunking(Dv, stateChunk);
   a.chunks = chunking.chunks;
@@ -402,7 +412,7 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
   if (spec.kvHeads <= 0 || H % spec.kvHeads)
     throw std::invalid_argument("kv_heads must divide heads");
   const int group = H / int(spec.kvHeads);
-  const int Tq = qTile, Tk = kBlock;
+  const int Tq = qTile;
   const bool additive = spec.additive;
   const std::shared_ptr<const Predicate> &scoreMods = spec.scoreFn;
   const bool mods = bool(scoreMods);
@@ -462,7 +472,6 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
       &j = a.j, &kb = a.kb;
   Expr qLen = a.query.dim(1).extent();
   Expr kvLen = a.key.dim(1).extent();
-  Expr numBlocks = (kvLen + Tk - 1) / Tk;
   auto f32 = [](Expr e) { return cast<float>(e); };
 
   auto visibleKeys = [&](Expr batch) -> Expr {
@@ -475,12 +484,12 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     return a.segmentIds(clamp(position, 0, last), batch);
   };
   if (spec.segments) {
-    RDom rows(0, Tq, "tile_rows"), keys(0, Tk, "block_keys");
+    RDom rows(0, Tq, "tile_rows"), keys(0, kBlock, "block_keys");
     Expr row = min(qt * Tq + rows, qLen - 1) + offset;
     a.querySegments = Func("query_segments");
     a.querySegments(qt, b) =
         Tuple(minimum(segmentAt(row, b)), maximum(segmentAt(row, b)));
-    Expr key = min(kb * Tk + keys, kvLen - 1);
+    Expr key = min(kb * kBlock + keys, kvLen - 1);
     a.keySegments = Func("key_segments");
     a.keySegments(kb, b) =
         Tuple(minimum(segmentAt(key, b)), maximum(segmentAt(key, b)));
@@ -498,12 +507,13 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
                                    /*wantBool=*/true);
     return keep;
   };
-  // Whether some key of block kb is visible to some query of tile qt, and
-  // whether some is hidden from some query: interval arithmetic over the
-  // mask (MaskClassification.h), a few integer operations per block.
-  auto classify = [&](Expr kb) -> Truth<HalideArithmetic> {
+  // Whether some key of block kb (of `size` keys) is visible to some query
+  // of tile qt, and whether some is hidden from some query: interval
+  // arithmetic over the mask (MaskClassification.h), a few integer
+  // operations per block.
+  auto classify = [&](Expr kb, int size) -> Truth<HalideArithmetic> {
     Expr qLo = qt * Tq + offset, qHi = min(qt * Tq + Tq, qLen) - 1 + offset;
-    Expr kLo = kb * Tk, kHi = kb * Tk + (Tk - 1), keys = visibleKeys(b);
+    Expr kLo = kb * size, kHi = kb * size + (size - 1), keys = visibleKeys(b);
     Truth<HalideArithmetic> t{kLo < keys, kHi >= keys};
     if (mask) {
       MaskClassifier<HalideArithmetic> classifier(
@@ -579,12 +589,20 @@ AttentionAlgorithm attnc::kernels::buildAttention(const AttentionSpec &spec,
     block.name = range.name;
     block.masked = range.masked;
     block.stage = stage;
-    block.blocks = RDom(0, numBlocks, std::string("r_") + range.name);
-    Truth<HalideArithmetic> cls = classify(block.blocks.x);
+    // Full blocks have kBlock keys; a block the mask cuts is computed in
+    // sub-blocks of maskedKBlock keys (all of it when they are equal), and
+    // sub-blocks that no query of the tile sees are skipped.
+    const int Tk = range.masked ? maskedKBlock : kBlock;
+    block.keys = Tk;
+    block.blocks =
+        RDom(0, (kvLen + Tk - 1) / Tk, std::string("r_") + range.name);
+    Expr sub = block.blocks.x;
+    Expr parent = Tk == kBlock ? sub : sub / (kBlock / Tk);
+    Truth<HalideArithmetic> whole = classify(parent, kBlock);
     if (range.masked)
-      block.blocks.where(cls.canBeTrue && cls.canBeFalse);
+      block.blocks.where(whole.canBeFalse && classify(sub, Tk).canBeTrue);
     else
-      block.blocks.where(!cls.canBeFalse);
+      block.blocks.where(!whole.canBeFalse);
     auto F = [&](const char *name) {
       return Func(std::string(range.name) + "_" + name);
     };

@@ -190,6 +190,7 @@ struct AttentionAlgorithm : Algorithm {
     std::string name;
     bool masked = false;
     int stage = 0;       ///< state.update(stage) folds these in.
+    int keys = 64;       ///< Keys per block of this stage (rj's extent).
     Halide::RDom blocks; ///< Over key blocks, restricted to the stage.
     Halide::RDom rd, rj; ///< Head-dim and in-block key reductions.
     Halide::Func keyBlock, valueBlock; ///< (d, j, kb, h, b) staged K / V.
@@ -247,9 +248,12 @@ enum class HiddenValueGuard {
   PerTile,
 };
 
+/// `maskedKBlock` (a divisor of kBlock; kBlock or 0: no split) is the size
+/// of the sub-blocks in which blocks the mask cuts are computed, skipping
+/// those the mask hides from the whole query tile (not with segments).
 AttentionAlgorithm buildAttention(const AttentionSpec &spec, DType dtype,
-                                  int qTile, int kBlock, int stateChunk,
-                                  HiddenValueGuard guard);
+                                  int qTile, int kBlock, int maskedKBlock,
+                                  int stateChunk, HiddenValueGuard guard);
 
 } // namespace kernels
 } // namespace attnc
