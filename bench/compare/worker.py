@@ -259,14 +259,22 @@ def layer_weights(work):
 big_torch = None
 
 
-def setup_layers(attnc, quick):
-    """(name, {impl: (run, result)}, tolerance) per layer case."""
+def load_transformer(attnc):
+    """The 6+6 model in attnc and in PyTorch (big_torch), once: the layers and
+    serving groups both use it, and either may run alone (--cases)."""
     global big_torch
-    layer_path, layer_torch = layer_weights(args.work)
-    attnc.load("layer", layer_path)
+    if big_torch is not None:
+        return
     attnc.load("transformer", args.transformer_weights, model="transformer")
     big_torch = Seq2Seq(512, 8, 6, 2048, 1000, 1000).eval()
     big_torch.load_safetensors(safetensors.load(args.transformer_weights))
+
+
+def setup_layers(attnc, quick):
+    """(name, {impl: (run, result)}, tolerance) per layer case."""
+    layer_path, layer_torch = layer_weights(args.work)
+    attnc.load("layer", layer_path)
+    load_transformer(attnc)
 
     L, vocab, steps = 128, 1000, 32
     rng = np.random.default_rng(7)
@@ -378,6 +386,7 @@ def setup_serving(attnc):
     way, the whole prefix again at every step, takes about 15 s per call
     here. Returns (name, impls, tolerance, tokens): outputs are the tokens,
     padded with eos."""
+    load_transformer(attnc)
     s = SERVING
     rng = np.random.default_rng(s["seed"])
     lengths = rng.integers(s["min_len"], s["max_len"] + 1, size=s["sentences"]).astype(np.int32)

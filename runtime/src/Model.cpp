@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
+#include "LengthGroups.h"
 #include "ThreadPool.h"
 #include "attnc/Lowering/MaskClassification.h"
 #include "attnc/Runtime.h"
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -129,6 +131,21 @@ struct Model::Impl {
           const std::map<std::string, ResultMemory> &into = {});
   std::map<std::string, Tensor>
   run(const std::string &name, const std::map<std::string, Tensor> &inputs);
+  /// Whether padding positions never reach a valid position's result in
+  /// `function`: every step works position by position, and every
+  /// attention hides padded keys (key_padding) and reads no bias or
+  /// segment ids.
+  bool paddingStaysHidden(const Function &function) const;
+  /// The encoder's memory output `memoryOut` for `tokens` [batch, src_len]
+  /// and `lengths` [batch], computed in groups of similar length
+  /// (LengthGroups.h) where that computes fewer positions; the positions
+  /// past a sequence's length are zeros then. One call of the whole batch
+  /// otherwise, and on GPU targets.
+  Storage encodeInGroups(const Function &encode, const Function &decode,
+                         const std::string &tokensIn,
+                         const std::string &lengthsIn,
+                         const std::string &memoryOut, const Tensor &tokens,
+                         const Tensor &lengths);
 };
 
 //===----------------------------------------------------------------------===//
@@ -737,6 +754,96 @@ private:
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// Encoding in groups of similar length
+//===----------------------------------------------------------------------===//
+
+bool Model::Impl::paddingStaysHidden(const Function &function) const {
+  static const std::set<std::string> positionwise = {
+      "param",      "linear",  "activation", "add",
+      "layer_norm", "softmax", "embedding"};
+  // Steps on weights alone (slices of a fused weight) see no positions.
+  std::vector<bool> perPosition(function.values.size(), false);
+  for (const auto &input : function.inputs)
+    perPosition[size_t(input.second)] = true;
+  for (const Step &step : function.steps) {
+    bool reads = false;
+    for (int operand : step.operands)
+      reads = reads || perPosition[size_t(operand)];
+    for (int result : step.results)
+      perPosition[size_t(result)] = reads;
+    if (!reads || positionwise.count(step.op))
+      continue;
+    if ((step.op == "slice" || step.op == "concat") && step.axis >= 2)
+      continue; // Along the features, as of the fused projections.
+    if (step.op != "attention")
+      return false;
+    const auto *spec = std::get_if<k::AttentionSpec>(
+        &program.kernels.at(step.kernel).spec.family);
+    if (!spec || !spec->keyPadding || spec->segments || spec->readsBias())
+      return false;
+  }
+  return true;
+}
+
+Storage Model::Impl::encodeInGroups(
+    const Function &encode, const Function &decode, const std::string &tokensIn,
+    const std::string &lengthsIn, const std::string &memoryOut,
+    const Tensor &tokens, const Tensor &lengths) {
+  auto whole = [&] {
+    return execute(encode.name, {{tokensIn, tokens}, {lengthsIn, lengths}})
+        .at(memoryOut);
+  };
+  const std::vector<int64_t> &shape = tokens.shape();
+  if (program.device.interface || tokens.dtype() != DType::I32 ||
+      lengths.dtype() != DType::I32 || shape.size() != 2 || shape[0] < 2 ||
+      lengths.shape() != std::vector<int64_t>{shape[0]} ||
+      !paddingStaysHidden(encode) || !paddingStaysHidden(decode))
+    return whole();
+  const int64_t batch = shape[0], width = shape[1];
+  std::vector<int64_t> rowLengths(size_t(batch), 0);
+  for (int64_t b = 0; b < batch; ++b) {
+    rowLengths[size_t(b)] = lengths.i32Data()[b];
+    if (rowLengths[size_t(b)] < 1 || rowLengths[size_t(b)] > width)
+      return whole(); // The single call says what is wrong with it.
+  }
+  std::vector<LengthGroup> groups = groupByLength(rowLengths);
+  if (groups.size() == 1 && groups[0].length == width)
+    return whole();
+  Storage memory;
+  for (const LengthGroup &group : groups) {
+    const int64_t rows = int64_t(group.rows.size()), length = group.length;
+    std::vector<int32_t> groupTokens(static_cast<size_t>(rows * length));
+    std::vector<int32_t> groupLengths(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) {
+      int64_t b = group.rows[size_t(i)];
+      std::memcpy(&groupTokens[size_t(i * length)],
+                  tokens.i32Data() + b * width, size_t(length) * 4);
+      groupLengths[size_t(i)] = int32_t(rowLengths[size_t(b)]);
+    }
+    Storage out = execute(encode.name,
+                          {{tokensIn, Tensor::i32({rows, length}, groupTokens)},
+                           {lengthsIn, Tensor::i32({rows}, groupLengths)}})
+                      .at(memoryOut);
+    if (out.shape.size() < 2 || out.shape[0] != rows || out.shape[1] != length)
+      throw Error("internal error: " + encode.name + "'s output '" + memoryOut +
+                  "' is not [batch, src_len, ...]");
+    if (!memory.defined()) {
+      std::vector<int64_t> full = out.shape;
+      full[0] = batch;
+      full[1] = width;
+      memory = Storage::allocate(pool, out.dtype, full, out.bf16);
+      std::memset(memory.hostWrite(), 0,
+                  size_t(memory.numel()) * memory.elementBytes());
+    }
+    for (int64_t i = 0; i < rows; ++i)
+      memory.slice(0, group.rows[size_t(i)], 1)
+          .slice(1, 0, length)
+          .assign(out.slice(0, i, 1));
+  }
+  return memory;
+}
+
+//===----------------------------------------------------------------------===//
 // Model
 //===----------------------------------------------------------------------===//
 
@@ -968,9 +1075,13 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
       throw Error("functions " + encode->name + " and " + decode.name +
                   " lack the roles src_tokens, src_lengths and memory that "
                   "greedy decoding needs");
-    std::map<std::string, Storage> encoded = impl->execute(
-        encode->name, {{tokensIn, srcTokens}, {lengthsIn, srcLengths}});
-    fixed[memoryIn] = encoded.at(memoryOut);
+    fixed[memoryIn] =
+        options.groupSourcesByLength
+            ? impl->encodeInGroups(*encode, decode, tokensIn, lengthsIn,
+                                   memoryOut, srcTokens, srcLengths)
+            : impl->execute(encode->name,
+                            {{tokensIn, srcTokens}, {lengthsIn, srcLengths}})
+                  .at(memoryOut);
     fixed[memoryLengthsIn] = Storage::copyOf(impl->pool, srcLengths);
   }
   DecodeSession session(impl->program, impl->prepared.at(decode.name),

@@ -168,6 +168,11 @@ struct DecodeOptions {
   /// Further outputs of the decode function to keep for every step, e.g.
   /// "decoder.layers.1.multihead_attn.probs" for cross-attention maps.
   std::vector<std::string> collect;
+  /// Encode the sources in groups of similar length, each padded only to
+  /// its own longest (fewer padded positions computed, more kernel calls;
+  /// docs/runtime.md), where the model's masks hide padding; the tokens are
+  /// the same. false: the whole batch in one call.
+  bool groupSourcesByLength = true;
 };
 
 /// The result of greedy decoding.
