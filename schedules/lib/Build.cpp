@@ -167,13 +167,19 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     HiddenValueGuard guard = target.has_gpu_feature()
                                  ? HiddenValueGuard::PerQuery
                                  : HiddenValueGuard::PerTile;
-    // Blocks the mask cuts in sub-blocks of one query tile's size (CPU
-    // tiles of many rows), so that a tile shorter than a key block computes
-    // the causal diagonal's square rather than a whole block.
+    // Blocks the mask cuts in sub-blocks (CPU): for tiles of many rows of
+    // one query tile's size, so that a tile shorter than a key block
+    // computes the causal diagonal's square rather than a whole block; for
+    // decode rows of decode_masked_keys keys, so that a row reads no keys
+    // past its length (a batch's padded sources). buildAttention keeps
+    // whole blocks where the size does not divide k_block.
     int maskedKBlock = kBlock;
-    if (effective.get("split_masked") && !target.has_gpu_feature() &&
-        shapeClass != "decode" && qTile < kBlock && kBlock % qTile == 0)
-      maskedKBlock = qTile;
+    if (!target.has_gpu_feature()) {
+      if (shapeClass == "decode")
+        maskedKBlock = int(effective.get("decode_masked_keys"));
+      else if (effective.get("split_masked"))
+        maskedKBlock = qTile;
+    }
     AttentionAlgorithm a = buildAttention(*s, spec.dtype, qTile, kBlock,
                                           maskedKBlock, stateChunk, guard);
     scheduleAttention(a, effective, target);

@@ -116,6 +116,11 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
            {"decode_key_unroll",
             "decode variant with one-row tiles: keys scored at a time",
             {1, 2, 4, 8}},
+           {"decode_masked_keys",
+            "decode variant (CPU): key blocks the mask or a row's length "
+            "cuts are computed in sub-blocks of this many keys, skipping "
+            "those the row does not see (0 or k_block: whole blocks)",
+            {0, 16, 32}},
            {"short_len",
             "at or below this many queries and keys, use the short variant "
             "(0: none)",
