@@ -31,8 +31,20 @@ void scheduleLayerNormCpu(LayerNormAlgorithm &a, const ScheduleParams &p) {
   int vec = fitTile(p.get("vector"), a.spec.width, 1);
   a.sum.compute_at(a.output, row)
       .vectorize(a.c, vec, TailStrategy::GuardWithIf);
-  a.mean.compute_at(a.output, row);
-  a.variance.compute_at(a.output, row);
+  // Each row statistic sums vec lanes of partial sums (a chain of
+  // width / vec vector adds), then the lanes, instead of one chain of
+  // width scalar adds, whose latency bounded the kernel.
+  for (Func statistic : {a.mean, a.variance}) {
+    statistic.compute_at(a.output, row);
+    if (vec == 1 || a.spec.width % vec != 0)
+      continue;
+    RVar chunk(statistic.name() + "_chunk"), lane(statistic.name() + "_lane");
+    Var u(statistic.name() + "_u");
+    Func partial =
+        statistic.update().split(a.r, chunk, lane, vec).rfactor(lane, u);
+    partial.compute_at(a.output, row).vectorize(u);
+    partial.update().vectorize(u);
+  }
 }
 
 void scheduleSoftmaxCpu(SoftmaxAlgorithm &a, const ScheduleParams &p) {
@@ -49,6 +61,11 @@ void scheduleEmbeddingCpu(EmbeddingAlgorithm &a, const ScheduleParams &p) {
   Var row("row"), fused("fused");
   a.output.fuse(a.t, a.b, fused);
   rowTasks(a.output, a.c, fused, a.spec.width, p, row);
+  // The sinusoid's frequencies once per call, not once per row.
+  if (a.frequency.defined())
+    a.frequency.compute_root().vectorize(
+        a.c, fitTile(p.get("vector"), a.spec.width, 1),
+        TailStrategy::GuardWithIf);
 }
 
 void scheduleAddCpu(AddAlgorithm &a, const ScheduleParams &p) {

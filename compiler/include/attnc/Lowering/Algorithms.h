@@ -126,6 +126,8 @@ SoftmaxAlgorithm buildSoftmax(const SoftmaxSpec &spec, DType dtype);
 struct EmbeddingAlgorithm : Algorithm {
   Halide::ImageParam tokens, table, positionTable;
   Halide::Param<int32_t> positionOffset{"position_offset"};
+  /// The sinusoid's frequency of column c (defined where spec.sinusoidal).
+  Halide::Func frequency;
   Halide::Func output;
   Halide::Var c{"c"}, t{"t"}, b{"b"};
   EmbeddingSpec spec;
