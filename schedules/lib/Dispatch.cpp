@@ -43,6 +43,15 @@ TargetClass classify(const Target &target) {
   return TargetClass::Generic;
 }
 
+ScheduleParams defaultParamsFor(const KernelSpec &spec,
+                                TargetClass targetClass) {
+  ScheduleParams params = defaultParams(spec.familyName(), targetClass);
+  if (auto *linear = std::get_if<LinearSpec>(&spec.family))
+    if (linear->weights == WeightType::F32)
+      params.set("gemv1_panels", 0);
+  return params;
+}
+
 std::vector<ShapeClass> shapeClassesOf(const std::string &family,
                                        const ScheduleParams &params) {
   std::vector<ShapeClass> classes;
@@ -58,7 +67,9 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
 }
 
 bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm) {
-  for (const char *variant : {"gemv", "decode", "short"})
+  // gemv1_* knobs replace the GEMV's task and panels in the one-row
+  // variant that defaultPlan derives; no class is measured as "gemv1".
+  for (const char *variant : {"gemv1", "gemv", "decode", "short"})
     if (knob.rfind(std::string(variant) + "_", 0) == 0)
       return algorithm == variant;
   return algorithm.empty();
@@ -87,8 +98,17 @@ std::string bucketDimensionOf(const std::string &family) {
 KernelPlan defaultPlan(const std::string &family,
                        const ScheduleParams &params) {
   KernelPlan plan;
-  for (const ShapeClass &shape : shapeClassesOf(family, params))
+  for (const ShapeClass &shape : shapeClassesOf(family, params)) {
+    // Batch-1 decoding: the GEMV with wider tasks and more panels side by
+    // side, which only one row leaves registers for (docs/kernels.md).
+    if (shape.algorithm == "gemv" && params.get("gemv1_panels") > 0) {
+      ScheduleParams oneRow = params;
+      oneRow.set("gemv_block_n", params.get("gemv1_block_n"));
+      oneRow.set("gemv_panels", params.get("gemv1_panels"));
+      plan.push_back({{"gemv1", "rows", 1, "gemv"}, oneRow});
+    }
     plan.push_back({shape, params});
+  }
   return plan;
 }
 

@@ -59,6 +59,14 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
             "GEMV (CPU): rows per register tile over the streamed panels",
             {1, 2, 4, 8}},
            {"gemv_unroll_k", "GEMV (GPU): reduction steps unrolled", {1, 2, 4}},
+           {"gemv1_block_n",
+            "one-row GEMV (batch-1 decoding): output columns per parallel "
+            "task",
+            {64, 128, 256}},
+           {"gemv1_panels",
+            "one-row GEMV (weights narrower than f32): panels side by side; "
+            "0: no function of its own (one row takes the GEMV's)",
+            {0, 4, 8}},
            {"parallel", "1: split the work across threads", {0, 1}},
            {"autoschedule",
             "1: Halide's Mullapudi2016 autoscheduler instead (general variant)",

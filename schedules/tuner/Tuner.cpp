@@ -113,8 +113,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
   };
   std::vector<Job> work;
   for (const k::KernelSpec &spec : kernels) {
-    ScheduleParams defaults =
-        defaultParams(spec.familyName(), classify(target));
+    ScheduleParams defaults = defaultParamsFor(spec, classify(target));
     for (const ShapeClass &shape : shapeClassesOf(spec.familyName(), defaults))
       // The short class is a default length bucket: the search's own length
       // buckets (Plan.cpp) take its place in a tuned plan.
@@ -130,7 +129,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     const k::KernelSpec &spec = *work[w].spec;
     const std::string &shapeClass = work[w].shapeClass;
     std::string family = spec.familyName();
-    ScheduleParams defaults = defaultParams(family, classify(target));
+    ScheduleParams defaults = defaultParamsFor(spec, classify(target));
     std::vector<Shape> shapes = timedShapes(spec, shapeClass, options.lengths);
     double elapsed =
         std::chrono::duration<double>(Clock::now() - start).count();
@@ -408,7 +407,7 @@ attnc::schedules::recheck(const std::vector<k::KernelSpec> &kernels,
   std::vector<RecheckRow> rows;
   for (const k::KernelSpec &spec : kernels) {
     std::string family = spec.familyName();
-    ScheduleParams defaults = defaultParams(family, classify(target));
+    ScheduleParams defaults = defaultParamsFor(spec, classify(target));
     KernelPlan plan = tunedPlan(db, spec.canonical(), family,
                                 target.to_string(), machine, defaults)
                           .first;

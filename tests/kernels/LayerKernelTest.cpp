@@ -58,7 +58,7 @@ int forEachKernel(Check check, KernelSet &set = kernelSet()) {
     auto *family = std::get_if<Spec>(&spec.family);
     if (!family)
       continue;
-    for (const char *shapeClass : {"", "gemv"}) {
+    for (const char *shapeClass : {"", "gemv", "gemv1"}) {
       const attnc_kernel_entry *entry = set.find(name, shapeClass);
       if (!entry)
         continue;
@@ -184,9 +184,11 @@ TEST(LayerKernels, HalfWeightsAtEveryMagnitude) {
       else if (i % 7 == 0)
         w[i] *= 60000.0f;
     }
-    for (const char *shapeClass : {"", "gemv"}) {
+    for (const char *shapeClass : {"", "gemv", "gemv1"}) {
       const attnc_kernel_entry *entry =
           weightsKernelSet().find(name, shapeClass);
+      if (!entry && std::string(shapeClass) == "gemv1")
+        continue; // Only targets whose defaults set gemv1_panels have it.
       ASSERT_NE(entry, nullptr) << name << " " << shapeClass;
       for (float inputScale : {1.0f, 0x1p20f, 0x1p60f}) {
         SCOPED_TRACE(std::string(entry->symbol) + " inputs times " +

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/Schedules/TuningDB.h"
+#include "attnc/Schedules/Schedules.h"
 #include "attnc/Schedules/Tuner.h"
 
 #include <gtest/gtest.h>
@@ -234,6 +235,37 @@ TEST(ShapeClasses, ShortAttentionIsBoundedByTheLongerOfQueriesAndKeys) {
   // GPU classes have no short variant.
   ScheduleParams gpu = defaultParams("attention", TargetClass::CUDA);
   EXPECT_EQ(shapeClassesOf("attention", gpu).size(), 2u);
+}
+
+TEST(ShapeClasses, OneRowGemvForNarrowWeightsOnly) {
+  namespace k = attnc::kernels;
+  auto linear = [](k::WeightType weights) {
+    return k::KernelSpec{
+        k::LinearSpec{512, 512, true, k::Activation::None, weights}};
+  };
+  auto plan = [&](k::WeightType weights, TargetClass target) {
+    return defaultPlan("linear", defaultParamsFor(linear(weights), target));
+  };
+  KernelPlan bf16 = plan(k::WeightType::BF16, TargetClass::X86AVX512);
+  ASSERT_EQ(namesOf(bf16), (std::vector<std::string>{"gemv1", "gemv", ""}));
+  EXPECT_EQ(bf16[0].shape.dimension, "rows");
+  EXPECT_EQ(bf16[0].shape.maxExtent, 1);
+  EXPECT_EQ(bf16[0].shape.algorithm, "gemv");
+  EXPECT_EQ(bf16[0].params.get("gemv_block_n"),
+            bf16[0].params.get("gemv1_block_n"));
+  EXPECT_EQ(bf16[0].params.get("gemv_panels"),
+            bf16[0].params.get("gemv1_panels"));
+  EXPECT_NE(bf16[0].params.get("gemv_panels"),
+            bf16[1].params.get("gemv_panels"));
+  // f32 weights, and targets whose defaults leave gemv1_panels at 0: one
+  // row takes the GEMV.
+  EXPECT_EQ(namesOf(plan(k::WeightType::F32, TargetClass::X86AVX512)),
+            (std::vector<std::string>{"gemv", ""}));
+  EXPECT_EQ(namesOf(plan(k::WeightType::I8, TargetClass::CUDA)),
+            (std::vector<std::string>{"gemv", ""}));
+  // No search varies the gemv1 knobs: they belong to no class.
+  EXPECT_FALSE(knobOfAlgorithm("gemv1_panels", "gemv"));
+  EXPECT_FALSE(knobOfAlgorithm("gemv1_panels", ""));
 }
 
 TEST(TunedPlan, MeasuredLengthBucketsReplaceTheDefaultShortBucket) {

@@ -229,8 +229,9 @@ std::pair<s::KernelPlan, bool> planFor(const EmitOptions &options,
   if (options.params)
     return options.params(spec, halideTarget);
   std::string family = spec.familyName();
-  return {s::defaultPlan(family, s::defaultParams(family, s::classify(target))),
-          false};
+  return {
+      s::defaultPlan(family, s::defaultParamsFor(spec, s::classify(target))),
+      false};
 }
 
 /// One kernel function to compile.
@@ -708,14 +709,14 @@ LogicalResult attnc::emitForReview(ModuleOp module, ReviewOutput what,
     return failure();
   }
   for (const auto &[name, spec] : table->specs) {
-    s::ScheduleParams params =
-        s::defaultParams(spec.familyName(), s::classify(*target));
-    for (const s::ShapeClass &shape :
-         s::shapeClassesOf(spec.familyName(), params)) {
+    for (const s::Variant &variant :
+         s::defaultPlan(spec.familyName(),
+                        s::defaultParamsFor(spec, s::classify(*target)))) {
+      const s::ShapeClass &shape = variant.shape;
       std::string function = kernelFunctionName(unit, spec, shape.name, tag);
       try {
         s::BuiltKernel built =
-            s::buildKernel(spec, params, *target, shape.algorithm);
+            s::buildKernel(spec, variant.params, *target, shape.algorithm);
         compileHalideModule(
             built.pipeline.compile_to_module(
                 built.arguments, function,

@@ -381,7 +381,7 @@ ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db,
                                                  : Halide::Target(targetText);
     std::string family = spec.familyName();
     schedules::ScheduleParams defaults =
-        schedules::defaultParams(family, schedules::classify(target));
+        schedules::defaultParamsFor(spec, schedules::classify(target));
     applyOverrides(overrides, family, defaults);
     if (!db)
       return std::make_pair(schedules::defaultPlan(family, defaults), false);
@@ -392,8 +392,7 @@ ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db,
     if (!tuned)
       llvm::errs() << "attnc: no tuned parameters for " << spec.name() << " on "
                    << target.to_string() << "; using the defaults\n";
-    size_t classes =
-        schedules::shapeClassesOf(family, plan.back().params).size();
+    size_t classes = schedules::defaultPlan(family, plan.back().params).size();
     if (plan.size() > classes)
       llvm::errs() << "attnc: " << spec.name() << " gets "
                    << plan.size() - classes

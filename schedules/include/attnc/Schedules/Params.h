@@ -99,7 +99,8 @@ std::vector<ShapeClass> shapeClassesOf(const std::string &family,
 /// Whether `knob` is read by the algorithm variant `algorithm`: "gemv_*"
 /// knobs by gemv, "decode_*" knobs by decode, "short_*" knobs by short, all
 /// others by the general algorithm (""); the variants also read the
-/// general knobs they do not replace.
+/// general knobs they do not replace. "gemv1_*" knobs belong to no class's
+/// algorithm (defaultPlan reads them), so no search varies them.
 bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm);
 
 /// The extent of a call's `shape` (dimension name -> extent) along a shape
@@ -122,7 +123,9 @@ struct Variant {
 /// bound a call meets runs it; the general one is last.
 using KernelPlan = std::vector<Variant>;
 
-/// Every shape class of `family` with the same parameters.
+/// Every shape class of `family` with the same parameters; for linear,
+/// where gemv1_panels > 0 (defaultParamsFor), also "gemv1" (rows <= 1)
+/// before "gemv": the GEMV algorithm with gemv1_block_n and gemv1_panels.
 KernelPlan defaultPlan(const std::string &family, const ScheduleParams &params);
 
 } // namespace schedules

@@ -21,6 +21,13 @@ namespace schedules {
 /// The defaults class of a Halide target.
 TargetClass classify(const Halide::Target &target);
 
+/// The defaults of `spec`'s family for `targetClass`, less what does not
+/// pay for this kernel: the one-row GEMV (gemv1_panels) is for weights
+/// narrower than f32, whose 16-column panels stream too few bytes each; f32
+/// weights were measured no faster with it (docs/performance.md).
+ScheduleParams defaultParamsFor(const kernels::KernelSpec &spec,
+                                TargetClass targetClass);
+
 /// Tells Halide that each Func of an attention key block, computed at the
 /// block loop, covers one key block of one query tile (bounds inference
 /// cannot prove it through the stage ranges). Every attention schedule
