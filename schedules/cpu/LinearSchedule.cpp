@@ -47,7 +47,7 @@
 // needs tile_m x panels accumulators, so the multi-row function keeps 4
 // panels while one row streams 8. On the Zen 5 EPYC (AVX-512, 2 threads,
 // the 6+6 model's 32 greedy steps, docs/performance.md) 128 columns of 8
-// panels made bf16, f16 and int8 decoding 3-10% faster and f32 about 8%
+// panels made bf16, f16 and int8 decoding 3-9% faster and f32 about 8%
 // slower, and batch-16 decoding with 8 panels in 4-row tiles 15-20% slower.
 //
 // Rows are dynamic, columns static. Column tails shift the last block inward

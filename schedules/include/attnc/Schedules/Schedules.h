@@ -24,7 +24,7 @@ TargetClass classify(const Halide::Target &target);
 /// The defaults of `spec`'s family for `targetClass`, less what does not
 /// pay for this kernel: the one-row GEMV (gemv1_panels) is for weights
 /// narrower than f32, whose 16-column panels stream too few bytes each; f32
-/// weights were measured no faster with it (docs/performance.md).
+/// weights decoded about 8% slower with it (docs/performance.md).
 ScheduleParams defaultParamsFor(const kernels::KernelSpec &spec,
                                 TargetClass targetClass);
 
