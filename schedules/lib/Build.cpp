@@ -135,10 +135,8 @@ BuiltKernel buildKernel(const KernelSpec &spec, const ScheduleParams &params,
     // The short class (at most short_len queries and keys) takes smaller
     // tiles: more tasks for the threads, and less of a causal diagonal
     // block computed in vain.
-    if (shapeClass == "short") {
-      effective.set("q_tile", params.get("short_q_tile"));
-      effective.set("k_block", params.get("short_k_block"));
-    }
+    if (shapeClass == "short")
+      effective = withShortTiles(params);
     int qTile = int(effective.get("q_tile")),
         kBlock = int(effective.get("k_block"));
     if (target.has_gpu_feature()) {

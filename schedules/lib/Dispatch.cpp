@@ -86,6 +86,12 @@ int64_t extentOf(const std::string &dimension,
   return at(dimension.c_str());
 }
 
+ScheduleParams withShortTiles(ScheduleParams params) {
+  params.set("q_tile", params.get("short_q_tile"));
+  params.set("k_block", params.get("short_k_block"));
+  return params;
+}
+
 std::string bucketDimensionOf(const std::string &family) {
   if (family == "attention")
     return "q_len";

@@ -3,8 +3,10 @@
 // attnc compile asks, per kernel, which functions to emit and with which
 // parameters. This is where the tuning database's measurements turn into
 // that answer: the best general schedule, the gemv/decode variants, and the
-// length buckets that beat the general schedule where they were measured
-// (which replace the default bucket for short inputs).
+// length buckets that beat, where they were measured, what the untuned plan
+// runs there (the general schedule, or the default short class's tiles at
+// the lengths it serves). Buckets come before the short class, which stays
+// for the lengths they leave to it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,24 +46,33 @@ std::string generalKey(const ScheduleParams &params) {
       .toJSON();
 }
 
-/// Length buckets of the general algorithm: see tunedPlan.
+/// Length buckets of the general algorithm: see tunedPlan. `shortTiles`:
+/// the general algorithm as the default short class runs it, which serves
+/// shapes of at most `shortLength` queries and keys (0: no short class).
 std::vector<Variant>
 lengthBuckets(const TuningDB &db, const std::string &kernel,
               const std::string &family, const std::string &target,
-              const std::string &machine, const ScheduleParams &general) {
+              const std::string &machine, const ScheduleParams &general,
+              const ScheduleParams &shortTiles, int64_t shortLength) {
   std::string dimension = bucketDimensionOf(family);
   if (dimension.empty())
     return {};
-  // extent -> params -> median, from this machine if it measured any.
+  // extent -> params -> median, from this machine if it measured any; and
+  // whether the short class serves the shape measured at that extent.
   std::map<int64_t, std::map<std::string, std::pair<double, ScheduleParams>>>
       times;
+  std::map<int64_t, bool> shortServes;
   for (bool sameMachine : {true, false}) {
     for (const Measurement &m : db.all())
       if (m.kernel == kernel && m.target == target && m.shapeClass.empty() &&
           db.choosable(m) && (!sameMachine || m.machine == machine)) {
         int64_t extent = extentIn(m.shape, dimension);
-        if (extent > 0)
-          times[extent][generalKey(m.params)] = {m.milliseconds, m.params};
+        if (extent <= 0)
+          continue;
+        times[extent][generalKey(m.params)] = {m.milliseconds, m.params};
+        int64_t length =
+            std::max(extentIn(m.shape, "q_len"), extentIn(m.shape, "kv_len"));
+        shortServes[extent] = length > 0 && length <= shortLength;
       }
     if (!times.empty())
       break;
@@ -70,31 +81,39 @@ lengthBuckets(const TuningDB &db, const std::string &kernel,
   for (const auto &entry : times)
     extents.push_back(entry.first);
   std::vector<Variant> buckets;
-  std::string generalChoice = generalKey(general);
+  std::string generalChoice = generalKey(general),
+              shortChoice = generalKey(shortTiles);
+  // What the plan without buckets runs at an extent, and its time there;
+  // null where that was not measured (no evidence).
+  auto untunedTime = [&](int64_t extent) -> const double * {
+    const auto &at = times[extent];
+    auto found = at.find(shortServes[extent] ? shortChoice : generalChoice);
+    return found == at.end() ? nullptr : &found->second.first;
+  };
   // A bucket serves every length up to its bound that no earlier bucket
-  // does: from extents[uncovered] on. Its parameters must be faster by 5% at
-  // its own extent and no slower than the general schedule at each earlier
+  // does: from extents[uncovered] on. Its parameters must be faster by 5%
+  // than the untuned plan at its own extent and no slower at each earlier
   // extent it takes over (a 16-query tile that wins at 77 queries can lose
   // at 50 queries over 700 keys).
   size_t uncovered = 0;
   for (size_t i = 0; i + 1 < extents.size(); ++i) {
     const auto &atExtent = times[extents[i]];
-    auto generalTime = atExtent.find(generalChoice);
-    if (generalTime == atExtent.end())
-      continue; // The general choice was not measured here: no evidence.
+    const double *baseline = untunedTime(extents[i]);
+    if (!baseline)
+      continue;
     auto safeBelow = [&](const std::string &key) {
       for (size_t e = uncovered; e < i; ++e) {
         const auto &at = times[extents[e]];
-        auto mine = at.find(key), theirs = at.find(generalChoice);
-        if (mine == at.end() || theirs == at.end() ||
-            mine->second.first > theirs->second.first)
+        auto mine = at.find(key);
+        const double *theirs = untunedTime(extents[e]);
+        if (mine == at.end() || !theirs || mine->second.first > *theirs)
           return false;
       }
       return true;
     };
     const std::pair<double, ScheduleParams> *fastest = nullptr;
     for (const auto &[key, timed] : atExtent)
-      if (timed.first * 1.05 <= generalTime->second.first &&
+      if (timed.first * 1.05 <= *baseline &&
           (!fastest || timed.first < fastest->first) && safeBelow(key))
         fastest = &timed;
     if (!fastest)
@@ -134,17 +153,23 @@ std::pair<KernelPlan, bool> attnc::schedules::tunedPlan(
   }
   KernelPlan plan = defaultPlan(family, params);
   if (tuned) {
-    std::vector<Variant> buckets =
-        lengthBuckets(db, kernel, family, target, machine, params);
-    // Measured length buckets replace the default one for short inputs,
-    // which would otherwise serve their lengths first.
-    if (!buckets.empty())
-      plan.erase(std::remove_if(plan.begin(), plan.end(),
-                                [](const Variant &v) {
-                                  return v.shape.algorithm == "short";
-                                }),
-                 plan.end());
-    plan.insert(plan.end() - 1, buckets.begin(), buckets.end());
+    auto shortClass = std::find_if(plan.begin(), plan.end(), [](auto &v) {
+      return v.shape.algorithm == "short";
+    });
+    int64_t shortLength =
+        shortClass == plan.end() ? 0 : shortClass->shape.maxExtent;
+    std::vector<Variant> buckets = lengthBuckets(
+        db, kernel, family, target, machine, params,
+        shortLength ? withShortTiles(defaults) : defaults, shortLength);
+    // Buckets run before the short class (the general one is last); one
+    // that reaches its bound leaves it nothing to serve.
+    if (!buckets.empty() && buckets.back().shape.maxExtent >= shortLength &&
+        shortClass != plan.end())
+      plan.erase(shortClass);
+    auto at = std::find_if(plan.begin(), plan.end(), [](auto &v) {
+      return v.shape.algorithm == "short" || v.shape.dimension.empty();
+    });
+    plan.insert(at, buckets.begin(), buckets.end());
   }
   return {plan, tuned};
 }

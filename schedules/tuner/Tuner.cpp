@@ -131,6 +131,20 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     std::string family = spec.familyName();
     ScheduleParams defaults = defaultParamsFor(spec, classify(target));
     std::vector<Shape> shapes = timedShapes(spec, shapeClass, options.lengths);
+    // What attnc compile runs without tuning: the defaults, and at the
+    // lengths the default short class serves, the general algorithm with
+    // its tiles (a length bucket must beat that, Plan.cpp). Both are timed
+    // first and confirmed like the finalists.
+    std::vector<ScheduleParams> bases = {defaults};
+    std::vector<bool> shortServes(shapes.size(), false);
+    for (const ShapeClass &shape : shapeClassesOf(family, defaults))
+      if (shape.algorithm == "short" && shapeClass.empty()) {
+        if (!(withShortTiles(defaults) == defaults))
+          bases.push_back(withShortTiles(defaults));
+        for (size_t h = 0; h < shapes.size(); ++h)
+          shortServes[h] =
+              extentOf(shape.dimension, shapes[h]) <= shape.maxExtent;
+      }
     double elapsed =
         std::chrono::duration<double>(Clock::now() - start).count();
     double share = (options.budgetSeconds - elapsed) / double(work.size() - w);
@@ -231,15 +245,15 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     // The confirmation: one timing of a configuration is fast or slow
     // partly by chance, and a default timed slow once makes anything look
     // better. The finalists (the best overall and the fastest at each
-    // length) and the defaults are timed once more, side by side; the
-    // database keeps the defaults' faster time and each finalist's slower
+    // length) and the bases are timed once more, side by side; the
+    // database keeps the bases' faster time and each finalist's slower
     // one, so attnc compile picks a finalist only for a gain seen twice.
-    auto confirm = [&](std::vector<Member> &members,
-                       const ScheduleParams &base) {
+    auto confirm = [&](std::vector<Member> &members) {
       std::sort(members.begin(), members.end(), byScore);
       std::vector<ScheduleParams> finalists;
       auto consider = [&](const ScheduleParams &p) {
-        if (!(p == base) && finalists.size() < 2 * options.jobs - 1 &&
+        if (std::find(bases.begin(), bases.end(), p) == bases.end() &&
+            finalists.size() < 2 * options.jobs - 1 &&
             std::find(finalists.begin(), finalists.end(), p) == finalists.end())
           finalists.push_back(p);
       };
@@ -261,11 +275,14 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
         }
         return true;
       };
-      if (finalists.empty() || (confirmedEverywhere(base) &&
-                                std::all_of(finalists.begin(), finalists.end(),
-                                            confirmedEverywhere)))
+      if (finalists.empty() ||
+          (std::all_of(bases.begin(), bases.end(), confirmedEverywhere) &&
+           std::all_of(finalists.begin(), finalists.end(),
+                       confirmedEverywhere)))
         return; // Nothing new to confirm (a resumed run).
-      std::vector<Candidate> again = {{spec, shapeClass, base, shapes}};
+      std::vector<Candidate> again;
+      for (const ScheduleParams &p : bases)
+        again.push_back({spec, shapeClass, p, shapes});
       for (const ScheduleParams &p : finalists)
         again.push_back({spec, shapeClass, p, shapes});
       std::vector<Outcome> outcomes =
@@ -279,7 +296,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
           bool ok =
               outcomes[i].status == "ok" && h < outcomes[i].milliseconds.size();
           double now = ok ? outcomes[i].milliseconds[h] : INFINITY;
-          if (i == 0)
+          if (i < bases.size())
             m->milliseconds = std::min(m->milliseconds, now);
           else if (ok)
             m->milliseconds = std::max(m->milliseconds, now);
@@ -293,7 +310,7 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
           if (const Measurement *m = known(member.params, shapes[h]))
             member.times[h] = m->status == "ok" ? m->milliseconds : INFINITY;
       for (const Member &member : members)
-        if (member.params == base)
+        if (member.params == defaults)
           defaultTimes = member.times;
       for (Member &member : members)
         member.score = score(member.times);
@@ -309,7 +326,8 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
       if (seen.insert(set.toJSON()).second)
         opening.push_back(set);
     };
-    open(defaults);
+    for (const ScheduleParams &base : bases)
+      open(base);
     for (const Knob &knob : knobsOf(family))
       if (knob.name == "autoschedule" && shapeClass.empty()) {
         ScheduleParams seeded = defaults;
@@ -372,18 +390,22 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
         std::fflush(stderr);
       }
     }
-    confirm(population, defaults);
+    confirm(population);
     if (options.progressBar)
       std::fprintf(stderr, "\r\033[K");
     log("[" + std::to_string(w + 1) + "/" + std::to_string(work.size()) + "] " +
         label + ": " + std::to_string(tried) + " measured, " +
         std::to_string(failed) + " failed");
-    // One row per length: the default against the fastest at that length
-    // (the general schedule and the length buckets attnc compile derives
-    // come from the same measurements).
+    // One row per length: what runs without tuning against the fastest at
+    // that length (the general schedule and the length buckets attnc
+    // compile derives come from the same measurements).
     for (size_t h = 0; h < shapes.size(); ++h) {
-      TuneSummary summary{spec.name(),     shapeClass, describeShape(shapes[h]),
-                          defaultTimes[h], INFINITY,   tried,
+      double untuned = defaultTimes[h];
+      for (const Member &m : population)
+        if (shortServes[h] && bases.size() > 1 && m.params == bases.back())
+          untuned = m.times[h];
+      TuneSummary summary{spec.name(), shapeClass, describeShape(shapes[h]),
+                          untuned,     INFINITY,   tried,
                           failed};
       for (const Member &m : population) {
         const Measurement *entry = known(m.params, shapes[h]);

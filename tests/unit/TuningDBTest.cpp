@@ -295,11 +295,61 @@ TEST(TunedPlan, MeasuredLengthBucketsReplaceTheDefaultShortBucket) {
   EXPECT_TRUE(tuned);
   EXPECT_EQ(namesOf(plan), (std::vector<std::string>{"decode", "short", ""}));
 
-  db.add(timed(64, small, 0.5)); // A measured bucket replaces it.
+  // 0.5 ms against the general schedule's 1.0 at 64 tokens, but what runs
+  // there untuned is the short class, never measured: no evidence.
+  db.add(timed(64, small, 0.5));
+  auto [unproven, once] =
+      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
+  EXPECT_EQ(namesOf(unproven),
+            (std::vector<std::string>{"decode", "short", ""}));
+
+  // Measured 5% slower than the short class's tiles: still no bucket.
+  ScheduleParams shortTiles = withShortTiles(defaults);
+  db.add(timed(64, shortTiles, 0.48));
+  auto [slower, twice] =
+      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
+  EXPECT_EQ(namesOf(slower), (std::vector<std::string>{"decode", "short", ""}));
+
+  // Faster by more than 5%: a bucket up to 256 tokens, the short class's
+  // bound, which leaves it nothing to serve.
+  db.add(timed(64, shortTiles, 0.6));
   auto [bucketed, again] =
       tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
   EXPECT_EQ(namesOf(bucketed),
             (std::vector<std::string>{"decode", "upto256", ""}));
+  EXPECT_EQ(bucketed[1].params.get("q_tile"), 16);
+}
+
+TEST(TunedPlan, ShortClassServesTheLengthsBucketsLeave) {
+  ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
+  ScheduleParams small = defaults, shortTiles = withShortTiles(defaults);
+  small.set("q_tile", 16);
+  auto timed = [&](int64_t length, const ScheduleParams &params, double ms) {
+    std::string n = std::to_string(length);
+    return Measurement{"attention k",
+                       "attention_k",
+                       kTarget,
+                       kMachine,
+                       "batch=1 kv_len=" + n + " q_len=" + n,
+                       "",
+                       params,
+                       "ok",
+                       ms,
+                       ""};
+  };
+  TuningDB db;
+  db.add(timed(512, defaults, 10.0));
+  db.add(timed(512, shortTiles, 12.0));
+  db.add(timed(512, small, 20.0));
+  db.add(timed(64, defaults, 1.0));
+  db.add(timed(64, shortTiles, 0.8));
+  db.add(timed(64, small, 0.5));
+  // Bounded at sqrt(64 * 512) = 181 queries: the short class keeps 182 to
+  // 256 tokens, and comes after the bucket in dispatch order.
+  auto [plan, tuned] =
+      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
+  EXPECT_EQ(namesOf(plan),
+            (std::vector<std::string>{"decode", "upto181", "short", ""}));
 }
 
 } // namespace

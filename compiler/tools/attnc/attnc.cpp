@@ -392,11 +392,12 @@ ParamsLookup lookupIn(std::shared_ptr<schedules::TuningDB> db,
     if (!tuned)
       llvm::errs() << "attnc: no tuned parameters for " << spec.name() << " on "
                    << target.to_string() << "; using the defaults\n";
-    size_t classes = schedules::defaultPlan(family, plan.back().params).size();
-    if (plan.size() > classes)
-      llvm::errs() << "attnc: " << spec.name() << " gets "
-                   << plan.size() - classes
-                   << " length bucket(s) that beat its general schedule\n";
+    size_t buckets = std::count_if(plan.begin(), plan.end(), [](auto &v) {
+      return v.shape.name.rfind("upto", 0) == 0;
+    });
+    if (buckets)
+      llvm::errs() << "attnc: " << spec.name() << " gets " << buckets
+                   << " length bucket(s) that beat its untuned plan\n";
     return std::make_pair(plan, tuned);
   };
 }

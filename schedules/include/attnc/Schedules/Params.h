@@ -109,6 +109,10 @@ bool knobOfAlgorithm(const std::string &knob, const std::string &algorithm);
 int64_t extentOf(const std::string &dimension,
                  const std::map<std::string, int64_t> &shape);
 
+/// `params` as the general algorithm runs them for the "short" class: its
+/// query tile and key block replaced by short_q_tile and short_k_block.
+ScheduleParams withShortTiles(ScheduleParams params);
+
 /// The dimension a family's length buckets bound ("q_len", "rows"), or ""
 /// for families that have none.
 std::string bucketDimensionOf(const std::string &family);

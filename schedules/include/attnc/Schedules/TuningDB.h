@@ -92,10 +92,13 @@ private:
 /// on `target` (preferring `machine`): the gemv/decode variants and the
 /// general one take the best parameters of their algorithm (summed over the
 /// measured lengths); then, for every measured length whose own winner runs
-/// at least 5% faster there than the general choice, a length bucket
-/// ("upto<N>", bounded halfway, geometrically, to the next measured length)
-/// goes in front of the general variant. Knobs nobody measured keep
-/// `defaults`. The flag says whether anything came from the database.
+/// at least 5% faster there than what the plan without buckets runs (the
+/// general choice, or where the default short class serves the length, its
+/// tiles on `defaults`), a length bucket ("upto<N>", bounded halfway,
+/// geometrically, to the next measured length) goes in front of the short
+/// and general variants; a bucket reaching the short class's bound replaces
+/// it. Knobs nobody measured keep `defaults`. The flag says whether
+/// anything came from the database.
 std::pair<KernelPlan, bool>
 tunedPlan(const TuningDB &db, const std::string &kernel,
           const std::string &family, const std::string &target,
