@@ -268,23 +268,26 @@ TEST(ShapeClasses, OneRowGemvForNarrowWeightsOnly) {
   EXPECT_FALSE(knobOfAlgorithm("gemv1_panels", ""));
 }
 
+/// A measurement of the attention kernel "attention k" at `length`
+/// queries and keys.
+Measurement timed(int64_t length, const ScheduleParams &params, double ms) {
+  std::string n = std::to_string(length);
+  return {"attention k",
+          "attention_k",
+          kTarget,
+          kMachine,
+          "batch=1 kv_len=" + n + " q_len=" + n,
+          "",
+          params,
+          "ok",
+          ms,
+          ""};
+}
+
 TEST(TunedPlan, MeasuredLengthBucketsReplaceTheDefaultShortBucket) {
   ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
   ScheduleParams small = defaults;
   small.set("q_tile", 16);
-  auto timed = [&](int64_t length, const ScheduleParams &params, double ms) {
-    std::string n = std::to_string(length);
-    return Measurement{"attention k",
-                       "attention_k",
-                       kTarget,
-                       kMachine,
-                       "batch=1 kv_len=" + n + " q_len=" + n,
-                       "",
-                       params,
-                       "ok",
-                       ms,
-                       ""};
-  };
   TuningDB db;
   db.add(timed(64, defaults, 1.0));
   db.add(timed(1024, defaults, 10.0));
@@ -324,19 +327,6 @@ TEST(TunedPlan, ShortClassServesTheLengthsBucketsLeave) {
   ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
   ScheduleParams small = defaults, shortTiles = withShortTiles(defaults);
   small.set("q_tile", 16);
-  auto timed = [&](int64_t length, const ScheduleParams &params, double ms) {
-    std::string n = std::to_string(length);
-    return Measurement{"attention k",
-                       "attention_k",
-                       kTarget,
-                       kMachine,
-                       "batch=1 kv_len=" + n + " q_len=" + n,
-                       "",
-                       params,
-                       "ok",
-                       ms,
-                       ""};
-  };
   TuningDB db;
   db.add(timed(512, defaults, 10.0));
   db.add(timed(512, shortTiles, 12.0));
