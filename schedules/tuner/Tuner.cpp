@@ -139,8 +139,9 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     std::vector<bool> shortServes(shapes.size(), false);
     for (const ShapeClass &shape : shapeClassesOf(family, defaults))
       if (shape.algorithm == "short" && shapeClass.empty()) {
-        if (!(withShortTiles(defaults) == defaults))
-          bases.push_back(withShortTiles(defaults));
+        ScheduleParams shortTiles = withShortTiles(defaults);
+        if (!(shortTiles == defaults))
+          bases.push_back(shortTiles);
         for (size_t h = 0; h < shapes.size(); ++h)
           shortServes[h] =
               extentOf(shape.dimension, shapes[h]) <= shape.maxExtent;
@@ -399,11 +400,13 @@ attnc::schedules::tune(const std::vector<k::KernelSpec> &kernels,
     // One row per length: what runs without tuning against the fastest at
     // that length (the general schedule and the length buckets attnc
     // compile derives come from the same measurements).
+    const Member *shortBase = nullptr;
+    for (const Member &m : population)
+      if (bases.size() > 1 && m.params == bases.back())
+        shortBase = &m;
     for (size_t h = 0; h < shapes.size(); ++h) {
-      double untuned = defaultTimes[h];
-      for (const Member &m : population)
-        if (shortServes[h] && bases.size() > 1 && m.params == bases.back())
-          untuned = m.times[h];
+      double untuned =
+          shortServes[h] && shortBase ? shortBase->times[h] : defaultTimes[h];
       TuneSummary summary{spec.name(), shapeClass, describeShape(shapes[h]),
                           untuned,     INFINITY,   tried,
                           failed};
