@@ -44,7 +44,8 @@ const std::map<std::string, std::vector<Knob>> &allKnobs() {
             "cache block: weight columns staged per parallel task",
             {32, 64, 96, 128, 192, 256, 512}},
            {"block_m",
-            "cache block: rows sharing one weight panel",
+            "cache block: most rows sharing one weight panel (rows split into "
+            "equal blocks)",
             {16, 32, 64, 128, 256}},
            {"gemv_rows",
             "at or below this many rows, use the GEMV schedule",

@@ -34,7 +34,9 @@ using namespace attnc::test;
 
 namespace {
 
-const int64_t kRows[] = {1, 3, 7, 64, 129};
+// 129 and 300: more than one row block of the linear family's GEMM
+// schedule (block_m 32 to 128 on the CPU targets), the last shifted inward.
+const int64_t kRows[] = {1, 3, 7, 64, 129, 300};
 constexpr double kTolerance = 1e-4;
 
 KernelSet &kernelSet() {
