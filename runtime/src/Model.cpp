@@ -619,11 +619,15 @@ class DecodeSession {
 public:
   /// `fixed`: the inputs that stay the same for every step (the encoder's
   /// memory, where the encoder left it, and the source lengths).
+  /// `sourceLengths`: each sequence's source length where the function
+  /// never lets a padded source position reach its outputs (else empty).
   DecodeSession(const Program &program, const Prepared &prepared,
                 BufferPool &pool, const std::map<std::string, Storage> &fixed,
-                int64_t batch, int64_t capacity)
+                int64_t batch, int64_t capacity,
+                std::vector<int64_t> sourceLengths = {})
       : program(program), f(*prepared.function), prepared(prepared), pool(pool),
-        batch(batch), capacity(capacity) {
+        batch(batch), capacity(capacity),
+        sourceLengths(std::move(sourceLengths)) {
     classify(fixed);
     values = prepared.statics;
     for (const auto &[name, value] : f.inputs)
@@ -735,10 +739,63 @@ private:
   }
 
   void execute(const Step &step, const CallContext &context) {
-    std::vector<Storage> results = executeStep(
-        program, step, prepared.operandsOf(step, values), context, pool);
+    std::vector<Storage> operands = prepared.operandsOf(step, values);
+    std::vector<Storage> results;
+    if (!projectRealPositions(step, operands, context, results))
+      results = executeStep(program, step, operands, context, pool);
     for (size_t r = 0; r < results.size(); ++r)
       values[step.results[r]] = results[r];
+  }
+
+  /// A linear step on the memory ([batch, src_len, in]) computed over each
+  /// sequence's real positions only, its padded rows zeros: the memory's
+  /// projections for cross-attention, which a padded batch of short
+  /// sources would otherwise spend most of on padding. False (nothing
+  /// done) where that does not apply.
+  bool projectRealPositions(const Step &step,
+                            const std::vector<Storage> &operands,
+                            const CallContext &context,
+                            std::vector<Storage> &results) {
+    if (step.op != "linear" || sourceLengths.empty() ||
+        program.device.interface || operands.empty())
+      return false;
+    const Storage &input = operands[0];
+    if (input.shape.size() != 3 || input.shape[0] != batch || input.bf16 ||
+        int64_t(sourceLengths.size()) != batch)
+      return false;
+    const int64_t width = input.shape[1];
+    int64_t real = 0;
+    for (int64_t length : sourceLengths) {
+      if (length < 1 || length > width)
+        return false;
+      real += length;
+    }
+    if (real == batch * width)
+      return false; // No padding: one call.
+    const auto *linear = std::get_if<k::LinearSpec>(
+        &program.kernels.at(step.kernel).spec.family);
+    if (!linear)
+      return false;
+    for (const k::ArgumentSig &arg : program.kernels.at(step.kernel).signature)
+      if (arg.kind == k::ArgumentSig::Kind::Output && arg.dtype != "f32")
+        return false;
+    const int64_t out = linear->out;
+    Storage result = Storage::allocate(pool, DType::F32, {batch, width, out});
+    float *data = static_cast<float *>(result.hostWrite());
+    std::memset(data, 0, size_t(batch * width * out) * sizeof(float));
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t length = sourceLengths[size_t(b)];
+      std::vector<Storage> sequence = operands;
+      sequence[0] = input.slice(0, b, 1).prefix(1, length);
+      Storage rows = result.slice(0, b, 1).prefix(1, length);
+      std::vector<Storage> written =
+          executeStep(program, step, sequence, context, pool,
+                      {ResultMemory{data + b * width * out, length * out}});
+      if (written.at(0).address() != rows.address())
+        rows.assign(written[0]);
+    }
+    results = {result};
+    return true;
   }
 
   const Program &program;
@@ -746,6 +803,7 @@ private:
   const Prepared &prepared;
   BufferPool &pool;
   int64_t batch, capacity;
+  std::vector<int64_t> sourceLengths;
   std::vector<ValueClass> classes;
   std::vector<Storage> values; ///< Static and invariant values.
   std::map<size_t, Cache> caches;
@@ -1084,8 +1142,15 @@ DecodeResult Model::greedyDecode(const Tensor &srcTokens,
                   .at(memoryOut);
     fixed[memoryLengthsIn] = Storage::copyOf(impl->pool, srcLengths);
   }
+  // Where padded source positions never reach the logits, the memory's
+  // projections skip them.
+  std::vector<int64_t> sourceLengths;
+  if (encode && options.groupSourcesByLength &&
+      impl->paddingStaysHidden(decode) && srcLengths.dtype() == DType::I32)
+    for (int64_t b = 0; b < srcLengths.numel(); ++b)
+      sourceLengths.push_back(srcLengths.i32Data()[b]);
   DecodeSession session(impl->program, impl->prepared.at(decode.name),
-                        impl->pool, fixed, batch, positions);
+                        impl->pool, fixed, batch, positions, sourceLengths);
 
   DecodeResult result;
   result.tokens.assign(size_t(batch), {});

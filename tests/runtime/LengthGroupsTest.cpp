@@ -112,7 +112,8 @@ TEST(LengthGroups, MinimalOverEveryPartitionOfASmallBatch) {
   }
 }
 
-/// Greedy decoding of `model` with the sources in groups and in one
+/// Greedy decoding of `model` with the sources in groups (and the
+/// memory's projections over each source's own positions) and in one
 /// padded batch: the same tokens, and logits and cross-attention maps
 /// within `tolerance`.
 void expectGroupsMatchOneBatch(Model &model, const std::string &name,

@@ -168,10 +168,12 @@ struct DecodeOptions {
   /// Further outputs of the decode function to keep for every step, e.g.
   /// "decoder.layers.1.multihead_attn.probs" for cross-attention maps.
   std::vector<std::string> collect;
-  /// Encode the sources in groups of similar length, each padded only to
-  /// its own longest (fewer padded positions computed, more kernel calls;
-  /// docs/runtime.md), where the model's masks hide padding; the tokens are
-  /// the same. false: the whole batch in one call.
+  /// Skip the sources' padding where the model's masks hide it: encode the
+  /// sources in groups of similar length, each padded only to its own
+  /// longest (fewer padded positions computed, more kernel calls), and
+  /// project the encoder's memory for cross-attention over each source's
+  /// own positions (docs/runtime.md); the tokens are the same. false: the
+  /// whole padded batch in one call each.
   bool groupSourcesByLength = true;
 };
 
