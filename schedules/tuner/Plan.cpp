@@ -6,8 +6,7 @@
 // length buckets that beat, where they were measured, what the untuned plan
 // runs there (the general schedule, or the default short class's tiles at
 // the lengths it serves). Buckets come before the short class, which stays
-// for the lengths they leave to it, with the untuned parameters it was
-// measured with.
+// for the lengths they leave to it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,11 +158,6 @@ std::pair<KernelPlan, bool> attnc::schedules::tunedPlan(
     });
     int64_t shortLength =
         shortClass == plan.end() ? 0 : shortClass->shape.maxExtent;
-    // The short class runs what an untuned compile runs there, which the
-    // buckets were measured against; the short tiles on the tuned general
-    // knobs are a combination no search timed.
-    if (shortClass != plan.end())
-      shortClass->params = defaults;
     std::vector<Variant> buckets = lengthBuckets(
         db, kernel, family, target, machine, params,
         shortLength ? withShortTiles(defaults) : defaults, shortLength);

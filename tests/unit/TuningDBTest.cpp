@@ -323,23 +323,6 @@ TEST(TunedPlan, MeasuredLengthBucketsReplaceTheDefaultShortBucket) {
   EXPECT_EQ(bucketed[1].params.get("q_tile"), 16);
 }
 
-TEST(TunedPlan, ShortClassKeepsTheUntunedParameters) {
-  ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
-  ScheduleParams unrolled = defaults;
-  unrolled.set("k_unroll", defaults.get("k_unroll") == 4 ? 2 : 4);
-  TuningDB db;
-  db.add(timed(512, defaults, 10.0));
-  db.add(timed(512, unrolled, 8.0));
-  // The tuned general knobs serve the general class; the short class,
-  // whose lengths no search measured with them, keeps the defaults.
-  auto [plan, tuned] =
-      tunedPlan(db, "attention k", "attention", kTarget, kMachine, defaults);
-  ASSERT_EQ(namesOf(plan), (std::vector<std::string>{"decode", "short", ""}));
-  EXPECT_EQ(plan[2].params.get("k_unroll"), unrolled.get("k_unroll"));
-  EXPECT_EQ(plan[1].params.get("k_unroll"), defaults.get("k_unroll"));
-  EXPECT_EQ(plan[1].params.toJSON(), defaults.toJSON());
-}
-
 TEST(TunedPlan, ShortClassServesTheLengthsBucketsLeave) {
   ScheduleParams defaults = defaultParams("attention", TargetClass::X86AVX2);
   ScheduleParams small = defaults, shortTiles = withShortTiles(defaults);
